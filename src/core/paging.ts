@@ -1,0 +1,149 @@
+import { compareUtf8, decodeCursor, encodeCursor } from './cursor.js';
+import { ValidationError } from './errors.js';
+import type { Limits } from './limits.js';
+import type { EventRange, FileQuery, SessionQuery } from './types.js';
+import { checkName, checkOrder, checkPageLimit, checkStatus, resolveTenant } from './validate.js';
+
+export const DEFAULT_EVENT_PAGE = 100;
+export const DEFAULT_SESSION_PAGE = 50;
+
+/** An event range reduced to one exclusive seq bound in the reading direction. */
+export interface ResolvedEventRange {
+  order: 'asc' | 'desc';
+  /** asc: seq > bound; desc: seq < bound. */
+  bound: number;
+  limit: number;
+}
+
+export function resolveEventRange(range: EventRange | undefined, limits: Limits): ResolvedEventRange {
+  const r = range ?? {};
+  const order = checkOrder('order', r.order);
+  const limit = checkPageLimit(r.limit, DEFAULT_EVENT_PAGE, limits);
+  const seqBound = (field: string, value: unknown): number => {
+    if (!Number.isSafeInteger(value) || (value as number) < 0) throw new ValidationError(field, `must be a non-negative integer, got ${JSON.stringify(value)}`);
+    return value as number;
+  };
+  let bound = order === 'asc' ? 0 : Number.MAX_SAFE_INTEGER;
+  if (r.afterSeq !== undefined) {
+    if (order === 'desc') throw new ValidationError('afterSeq', 'applies to ascending reads', 'Use beforeSeq with order "desc".');
+    bound = seqBound('afterSeq', r.afterSeq);
+  }
+  if (r.beforeSeq !== undefined) {
+    if (order === 'asc') throw new ValidationError('beforeSeq', 'applies to descending reads', 'Use afterSeq with order "asc", or set order "desc".');
+    bound = seqBound('beforeSeq', r.beforeSeq);
+  }
+  if (r.cursor !== undefined && r.cursor !== null) bound = decodeCursor(`events-${order}`, r.cursor, ['number'])[0] as number;
+  return { order, bound, limit };
+}
+
+export function eventCursor(order: 'asc' | 'desc', lastSeq: number): string {
+  return encodeCursor(`events-${order}`, [lastSeq]);
+}
+
+/**
+ * A session listing, validated. Sessions are ordered by (updatedAt, id, appName, userId),
+ * a total order within a tenant; the cursor holds that position of the last item.
+ */
+export interface ResolvedSessionQuery {
+  tenant: string;
+  appName: string | undefined;
+  userId: string | undefined;
+  status: SessionQuery['status'];
+  order: 'asc' | 'desc';
+  limit: number;
+  after: SessionPosition | null;
+}
+
+export interface SessionPosition {
+  updatedAt: number;
+  id: string;
+  appName: string;
+  userId: string;
+}
+
+export function resolveSessionQuery(query: SessionQuery, limits: Limits): ResolvedSessionQuery {
+  const q = query ?? {};
+  if (q.userId !== undefined && q.appName === undefined) {
+    throw new ValidationError('appName', 'is required when userId is given', 'A user id is only unique within an app.');
+  }
+  const order = checkOrder('order', q.order);
+  let after: SessionPosition | null = null;
+  if (q.cursor !== undefined && q.cursor !== null) {
+    const [updatedAt, id, appName, userId] = decodeCursor(`sessions-${order}`, q.cursor, ['number', 'string', 'string', 'string']);
+    after = { updatedAt: updatedAt as number, id: id as string, appName: appName as string, userId: userId as string };
+  }
+  return {
+    tenant: resolveTenant(q.tenant, limits),
+    appName: q.appName === undefined ? undefined : checkName('appName', q.appName, limits),
+    userId: q.userId === undefined ? undefined : checkName('userId', q.userId, limits),
+    status: q.status === undefined ? undefined : checkStatus('status', q.status),
+    order,
+    limit: checkPageLimit(q.limit, DEFAULT_SESSION_PAGE, limits),
+    after,
+  };
+}
+
+export function sessionCursor(order: 'asc' | 'desc', p: SessionPosition): string {
+  return encodeCursor(`sessions-${order}`, [p.updatedAt, p.id, p.appName, p.userId]);
+}
+
+/** Checks `lastEvents` / `afterTimestamp` of a read. */
+export function resolveReadOptions(o: { lastEvents?: number; afterTimestamp?: number; withEvents?: boolean } | undefined): {
+  withEvents: boolean;
+  lastEvents: number | undefined;
+  afterTimestamp: number | undefined;
+} {
+  const opts = o ?? {};
+  if (opts.lastEvents !== undefined && (!Number.isSafeInteger(opts.lastEvents) || opts.lastEvents < 0)) {
+    throw new ValidationError('lastEvents', `must be a non-negative integer, got ${JSON.stringify(opts.lastEvents)}`);
+  }
+  if (opts.afterTimestamp !== undefined && (typeof opts.afterTimestamp !== 'number' || !Number.isFinite(opts.afterTimestamp))) {
+    throw new ValidationError('afterTimestamp', `must be an epoch-milliseconds number, got ${JSON.stringify(opts.afterTimestamp)}`);
+  }
+  return {
+    withEvents: opts.withEvents !== false && opts.lastEvents !== 0,
+    lastEvents: opts.lastEvents,
+    afterTimestamp: opts.afterTimestamp,
+  };
+}
+
+/** A file listing, validated. Files are listed newest upload first, then by id descending. */
+export interface ResolvedFileQuery {
+  tenant: string;
+  appName: string | undefined;
+  userId: string | undefined;
+  sessionId: string | undefined;
+  limit: number;
+  after: FilePosition | null;
+}
+
+export interface FilePosition {
+  uploadedAt: number;
+  id: string;
+}
+
+export function resolveFileQuery(query: FileQuery, limits: Limits): ResolvedFileQuery {
+  const q = query ?? {};
+  let after: FilePosition | null = null;
+  if (q.cursor !== undefined && q.cursor !== null) {
+    const [uploadedAt, id] = decodeCursor('files', q.cursor, ['number', 'string']);
+    after = { uploadedAt: uploadedAt as number, id: id as string };
+  }
+  return {
+    tenant: resolveTenant(q.tenant, limits),
+    appName: q.appName === undefined ? undefined : checkName('appName', q.appName, limits),
+    userId: q.userId === undefined ? undefined : checkName('userId', q.userId, limits),
+    sessionId: q.sessionId === undefined ? undefined : checkName('sessionId', q.sessionId, limits),
+    limit: checkPageLimit(q.limit, DEFAULT_SESSION_PAGE, limits),
+    after,
+  };
+}
+
+/** Orders a file row against a position, ascending. */
+export function compareFilePosition(row: { uploaded_at: number; id: string }, p: FilePosition): number {
+  return row.uploaded_at - p.uploadedAt || compareUtf8(row.id, p.id);
+}
+
+export function fileCursor(row: { uploaded_at: number; id: string }): string {
+  return encodeCursor('files', [row.uploaded_at, row.id]);
+}

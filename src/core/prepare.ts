@@ -1,0 +1,134 @@
+import { ValidationError } from './errors.js';
+import { uuidv7 } from './ids.js';
+import { requirePlainObject } from './json.js';
+import type { Limits } from './limits.js';
+import type { EventRow, FileRow } from './rows.js';
+import { splitDelta, type ScopedDelta, type StateEntry } from './state.js';
+import type { NewFileRecord, NewSession, SessionPatch, SessionStatus } from './types.js';
+import {
+  checkExpiry,
+  checkName,
+  checkStatus,
+  checkTime,
+  jsonObjectText,
+  resolveTenant,
+  type PreparedEvent,
+} from './validate.js';
+
+/** A validated `createSession` input. */
+export interface PreparedSession {
+  tenant: string;
+  appName: string;
+  userId: string;
+  id: string;
+  metadata: string;
+  model: string | null;
+  status: SessionStatus;
+  expiresAt: number | null;
+  state: ScopedDelta | null;
+}
+
+export function prepareNewSession(input: NewSession, limits: Limits): PreparedSession {
+  if (input === null || typeof input !== 'object') throw new ValidationError('session', 'must be an object with appName and userId');
+  return {
+    tenant: resolveTenant(input.tenant, limits),
+    appName: checkName('appName', input.appName, limits),
+    userId: checkName('userId', input.userId, limits),
+    id: input.id === undefined || input.id === null ? uuidv7() : checkName('id', input.id, limits),
+    metadata: input.metadata === undefined ? '{}' : jsonObjectText('metadata', input.metadata, limits),
+    model: input.model == null ? null : checkName('model', input.model, limits),
+    status: input.status === undefined ? 'active' : checkStatus('status', input.status),
+    expiresAt: checkExpiry('expiresAt', input.expiresAt) ?? null,
+    state: input.state === undefined || input.state === null ? null : splitDelta('state', input.state, limits),
+  };
+}
+
+/** A validated `updateSession` patch; `undefined` fields are left unchanged. */
+export interface PreparedPatch {
+  metadata: string | undefined;
+  model: string | null | undefined;
+  status: SessionStatus | undefined;
+  expiresAt: number | null | undefined;
+  delta: ScopedDelta | null;
+}
+
+export function preparePatch(patch: SessionPatch, limits: Limits): PreparedPatch {
+  requirePlainObject('patch', patch);
+  const known = new Set(['metadata', 'model', 'status', 'expiresAt', 'stateDelta']);
+  for (const field of Object.keys(patch)) {
+    if (!known.has(field)) {
+      throw new ValidationError(`patch.${field}`, 'is not a field that can be updated', 'Updatable: metadata, model, status, expiresAt, stateDelta.');
+    }
+  }
+  return {
+    metadata: patch.metadata === undefined ? undefined : jsonObjectText('patch.metadata', patch.metadata, limits),
+    model: patch.model === undefined ? undefined : patch.model === null ? null : checkName('patch.model', patch.model, limits),
+    status: patch.status === undefined ? undefined : checkStatus('patch.status', patch.status),
+    expiresAt: checkExpiry('patch.expiresAt', patch.expiresAt),
+    delta: patch.stateDelta === undefined || patch.stateDelta === null ? null : splitDelta('patch.stateDelta', patch.stateDelta, limits),
+  };
+}
+
+/** Validates a delta for one shared scope (`app:` or `user:` keys only). */
+export function prepareScopeDelta(scope: 'app' | 'user', delta: unknown, limits: Limits): StateEntry[] {
+  const split = splitDelta('delta', delta, limits);
+  if (!split) return [];
+  const other = scope === 'app' ? [...split.user, ...split.session] : [...split.app, ...split.session];
+  if (other.length > 0) {
+    throw new ValidationError(`delta["${other[0]![0]}"]`, `is not a ${scope}: key`, `Only keys starting with "${scope}:" belong here.`);
+  }
+  return split[scope];
+}
+
+/** Assigns ids and timestamps, and the seqs after `lastSeq`, giving the rows to insert. */
+export function stampEvents(events: readonly PreparedEvent[], lastSeq: number, now: number): EventRow[] {
+  const rows: EventRow[] = [];
+  let seq = lastSeq;
+  for (const e of events) {
+    rows.push({
+      id: e.id ?? uuidv7(now),
+      seq: ++seq,
+      timestamp: e.timestamp ?? now,
+      author: e.author,
+      role: e.role,
+      invocation_id: e.invocationId,
+      content: e.content,
+      state_delta: e.delta?.json ?? null,
+      metadata: e.metadata,
+    });
+  }
+  return rows;
+}
+
+/** A validated file record, as a row. `session` names the owning session when there is one. */
+export function prepareFile(input: NewFileRecord, limits: Limits, now: number): FileRow {
+  requirePlainObject('file', input);
+  const owner = [input.appName, input.userId, input.sessionId];
+  const given = owner.filter((v) => v !== undefined && v !== null).length;
+  if (given !== 0 && given !== 3) {
+    throw new ValidationError('file.sessionId', 'a file belongs to a session only when appName, userId and sessionId are all given');
+  }
+  const size = input.size ?? 0;
+  if (!Number.isSafeInteger(size) || size < 0) throw new ValidationError('file.size', `must be a non-negative integer, got ${JSON.stringify(input.size)}`);
+  const optionalText = (field: string, value: unknown, max: number): string | null => {
+    if (value === undefined || value === null) return null;
+    if (typeof value !== 'string') throw new ValidationError(`file.${field}`, `must be a string, got ${typeof value}`);
+    if (value.length > max) throw new ValidationError(`file.${field}`, `is ${value.length} characters, the limit is ${max}`);
+    return value;
+  };
+  return {
+    tenant: resolveTenant(input.tenant, limits),
+    id: input.id === undefined || input.id === null ? uuidv7(now) : checkName('file.id', input.id, limits),
+    name: checkName('file.name', input.name, { ...limits, maxNameLength: 1024 }),
+    uri: optionalText('uri', input.uri, 4096),
+    display_name: optionalText('displayName', input.displayName, 1024),
+    size,
+    mime_type: optionalText('mimeType', input.mimeType, 255),
+    uploaded_at: input.uploadedAt === undefined ? now : checkTime('file.uploadedAt', input.uploadedAt),
+    expires_at: checkExpiry('file.expiresAt', input.expiresAt) ?? null,
+    metadata: input.metadata === undefined ? '{}' : jsonObjectText('file.metadata', input.metadata, limits),
+    app_name: given ? checkName('file.appName', input.appName, limits) : null,
+    user_id: given ? checkName('file.userId', input.userId, limits) : null,
+    session_id: given ? checkName('file.sessionId', input.sessionId, limits) : null,
+  };
+}

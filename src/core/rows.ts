@@ -1,0 +1,104 @@
+import { parseStored } from './json.js';
+import type { EventRole, FileRecord, JsonObject, Session, SessionEvent, SessionStatus } from './types.js';
+
+/**
+ * The stored shape of a session, as SQL stores keep it in a row (JSON as text,
+ * snake_case). The memory store keeps the same shape so that every store maps
+ * rows to API objects through the same functions.
+ */
+export interface SessionRow {
+  tenant: string;
+  app_name: string;
+  user_id: string;
+  id: string;
+  metadata: string;
+  model: string | null;
+  status: SessionStatus;
+  created_at: number;
+  updated_at: number;
+  last_activity_at: number;
+  expires_at: number | null;
+  event_count: number;
+  request_count: number;
+  request_ms_total: number;
+  version: number;
+}
+
+/** The stored shape of an event. */
+export interface EventRow {
+  id: string;
+  seq: number;
+  timestamp: number;
+  author: string;
+  role: EventRole | null;
+  invocation_id: string | null;
+  content: string | null;
+  state_delta: string | null;
+  metadata: string | null;
+}
+
+/** The stored shape of a file record. */
+export interface FileRow {
+  tenant: string;
+  id: string;
+  name: string;
+  uri: string | null;
+  display_name: string | null;
+  size: number;
+  mime_type: string | null;
+  uploaded_at: number;
+  expires_at: number | null;
+  metadata: string;
+  app_name: string | null;
+  user_id: string | null;
+  session_id: string | null;
+}
+
+export function sessionFromRow(row: SessionRow, state: JsonObject): Session {
+  return {
+    tenant: row.tenant,
+    appName: row.app_name,
+    userId: row.user_id,
+    id: row.id,
+    state,
+    metadata: JSON.parse(row.metadata) as JsonObject,
+    model: row.model,
+    status: row.status,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastActivityAt: row.last_activity_at,
+    expiresAt: row.expires_at,
+    eventCount: row.event_count,
+    requestCount: row.request_count,
+    requestMsTotal: row.request_ms_total,
+    version: row.version,
+  };
+}
+
+export function eventFromRow(row: EventRow): SessionEvent {
+  const event: SessionEvent = { id: row.id, seq: row.seq, timestamp: row.timestamp, author: row.author };
+  if (row.role !== null) event.role = row.role;
+  if (row.invocation_id !== null) event.invocationId = row.invocation_id;
+  if (row.content !== null) event.content = parseStored(row.content);
+  if (row.state_delta !== null) event.stateDelta = JSON.parse(row.state_delta) as JsonObject;
+  if (row.metadata !== null) event.metadata = JSON.parse(row.metadata) as JsonObject;
+  return event;
+}
+
+export function fileFromRow(row: FileRow): FileRecord {
+  return {
+    tenant: row.tenant,
+    id: row.id,
+    name: row.name,
+    uri: row.uri,
+    displayName: row.display_name,
+    size: row.size,
+    mimeType: row.mime_type,
+    uploadedAt: row.uploaded_at,
+    expiresAt: row.expires_at,
+    metadata: JSON.parse(row.metadata) as JsonObject,
+    appName: row.app_name,
+    userId: row.user_id,
+    sessionId: row.session_id,
+  };
+}

@@ -1,0 +1,108 @@
+import type { Limits } from './limits.js';
+import type {
+  ActivityInput,
+  AppendResult,
+  AppKey,
+  EventPage,
+  EventRange,
+  FilePage,
+  FileQuery,
+  FileRecord,
+  JsonObject,
+  NewEvent,
+  NewFileRecord,
+  NewSession,
+  ReadOptions,
+  Session,
+  SessionKey,
+  SessionPage,
+  SessionPatch,
+  SessionQuery,
+  StoreStats,
+  SweepOptions,
+  SweepResult,
+  UserKey,
+  WriteOptions,
+} from './types.js';
+
+/** Names one file record. */
+export interface FileKey {
+  tenant?: string;
+  id: string;
+}
+
+/** Where a store's schema stands. */
+export interface MigrationStatus {
+  /** The schema version of the database (0: empty). */
+  current: number;
+  /** The newest version this code knows. */
+  latest: number;
+  /** Migrations not yet applied, oldest first. */
+  pending: { version: number; description: string }[];
+}
+
+/**
+ * The contract every backend keeps; the conformance suite in `sessiondb/testing`
+ * checks it. Rules:
+ * - Missing means `null` (or `false` for deletes); writes to a missing session
+ *   throw `SessionNotFoundError`.
+ * - A write with `expectVersion` that does not match throws `ConflictError` and
+ *   changes nothing. Every write bumps `version` by one.
+ * - Bad input throws `ValidationError` / `TooLargeError` and changes nothing.
+ * - Constructors do no I/O; `migrate()` creates and upgrades the schema.
+ */
+export interface SessionStore {
+  /** `'memory'`, `'sqlite'`, `'postgres'`, … */
+  readonly kind: string;
+  readonly limits: Limits;
+
+  /** Creates or upgrades the schema. Idempotent; safe when several processes race. */
+  migrate(): Promise<void>;
+  /** Where the schema stands, without changing it. */
+  migrationStatus(): Promise<MigrationStatus>;
+  /** Releases connections. Idempotent; later calls throw `unavailable`. */
+  close(): Promise<void>;
+
+  /** Throws `SessionExistsError` if the id is taken. Version of a new session: 1. */
+  createSession(input: NewSession): Promise<Session>;
+  /** The session with merged state and (unless `withEvents: false`) its events, or null. */
+  getSession(key: SessionKey, options?: ReadOptions): Promise<Session | null>;
+  /** A page of sessions (merged state, no events), ordered by `updatedAt` then id. */
+  listSessions(query: SessionQuery): Promise<SessionPage>;
+  updateSession(key: SessionKey, patch: SessionPatch, options?: WriteOptions): Promise<Session>;
+  /** True if it existed. Its events, session state and file records go with it. */
+  deleteSession(key: SessionKey): Promise<boolean>;
+
+  /**
+   * Appends events atomically with their state deltas. Events whose id is
+   * already stored are not stored again: they come back as stored, and if every
+   * event of the call was already stored, the call is an idempotent replay that
+   * succeeds without checking `expectVersion`.
+   */
+  appendEvents(key: SessionKey, events: NewEvent[], options?: WriteOptions): Promise<AppendResult>;
+  /** A page of events by seq; null if the session does not exist. */
+  readEvents(key: SessionKey, range?: EventRange): Promise<EventPage | null>;
+  /** Counts one request: `requestCount + 1`, `requestMsTotal + durationMs`, `lastActivityAt`. */
+  recordActivity(key: SessionKey, activity?: ActivityInput): Promise<Session>;
+
+  /** The `app:` keys of one app. */
+  getAppState(key: AppKey): Promise<JsonObject>;
+  /** The `user:` keys of one user of one app. */
+  getUserState(key: UserKey): Promise<JsonObject>;
+  /** Applies a delta of `app:` keys; returns the resulting app state. */
+  updateAppState(key: AppKey, delta: JsonObject): Promise<JsonObject>;
+  /** Applies a delta of `user:` keys; returns the resulting user state. */
+  updateUserState(key: UserKey, delta: JsonObject): Promise<JsonObject>;
+
+  /** Creates a file record, or replaces the one with the same tenant and id. */
+  putFile(record: NewFileRecord): Promise<FileRecord>;
+  getFile(key: FileKey): Promise<FileRecord | null>;
+  /** Newest upload first. */
+  listFiles(query?: FileQuery): Promise<FilePage>;
+  deleteFile(key: FileKey): Promise<boolean>;
+
+  /** Expires sessions and deletes file records whose `expiresAt` has passed. */
+  sweepExpired(options?: SweepOptions): Promise<SweepResult>;
+  /** Totals, over one tenant if given, else over the whole store. */
+  stats(options?: { tenant?: string }): Promise<StoreStats>;
+}

@@ -1,0 +1,263 @@
+/** A JSON object as stored: state maps, metadata. */
+export type JsonObject = Record<string, unknown>;
+
+/** Lifecycle of a session. Only `active` sessions are expected to receive events. */
+export type SessionStatus = 'active' | 'archived' | 'expired';
+export const SESSION_STATUSES: readonly SessionStatus[] = ['active', 'archived', 'expired'];
+
+/** Who spoke, for chat-shaped events. */
+export type EventRole = 'system' | 'user' | 'assistant' | 'tool';
+export const EVENT_ROLES: readonly EventRole[] = ['system', 'user', 'assistant', 'tool'];
+
+/** The tenant used when a key names none. */
+export const DEFAULT_TENANT = 'default';
+
+/**
+ * Names one session: ADK's `(appName, userId, sessionId)` inside a tenant.
+ * `tenant` defaults to `"default"`.
+ */
+export interface SessionKey {
+  tenant?: string;
+  appName: string;
+  userId: string;
+  sessionId: string;
+}
+
+/** Names the app-scoped state of one app. */
+export interface AppKey {
+  tenant?: string;
+  appName: string;
+}
+
+/** Names the user-scoped state of one user of one app. */
+export interface UserKey {
+  tenant?: string;
+  appName: string;
+  userId: string;
+}
+
+/** One entry of the append-only history of a session, as stored. */
+export interface SessionEvent {
+  /** Unique within the session. Appending an existing id is a no-op. */
+  id: string;
+  /** 1, 2, 3… per session, gapless: the order of the history. */
+  seq: number;
+  /** Epoch milliseconds. */
+  timestamp: number;
+  author: string;
+  role?: EventRole;
+  invocationId?: string;
+  /** A string, or any JSON value (e.g. an array of content parts). */
+  content?: unknown;
+  /** State changes this event carried; applied when it was stored (`temp:` keys removed). */
+  stateDelta?: JsonObject;
+  metadata?: JsonObject;
+}
+
+/** An event to append. `id` and `timestamp` are generated when absent. */
+export interface NewEvent {
+  id?: string;
+  timestamp?: number;
+  author: string;
+  role?: EventRole;
+  invocationId?: string;
+  content?: unknown;
+  stateDelta?: JsonObject;
+  metadata?: JsonObject;
+  /** Partial (streaming) events are never stored; they are skipped. */
+  partial?: boolean;
+}
+
+/** A stored session. `state` is the merged view of app, user and session scopes. */
+export interface Session {
+  tenant: string;
+  appName: string;
+  userId: string;
+  id: string;
+  state: JsonObject;
+  metadata: JsonObject;
+  model: string | null;
+  status: SessionStatus;
+  createdAt: number;
+  /** Time of the last write; after an append, the timestamp of the last stored event. */
+  updatedAt: number;
+  lastActivityAt: number;
+  /** Absolute epoch ms after which the session counts as expired, or null for never. */
+  expiresAt: number | null;
+  /** Number of stored events, which is also the `seq` of the newest one. */
+  eventCount: number;
+  requestCount: number;
+  requestMsTotal: number;
+  /** +1 on every write. Pass it back as `expectVersion` for optimistic concurrency. */
+  version: number;
+  /** Present when the session was read with events (oldest first). */
+  events?: SessionEvent[];
+}
+
+/** Input of `createSession`. */
+export interface NewSession {
+  tenant?: string;
+  appName: string;
+  userId: string;
+  /** Generated (UUIDv7) when absent. */
+  id?: string;
+  /** Initial state; `app:` and `user:` keys go to their scopes, `temp:` keys are dropped. */
+  state?: JsonObject;
+  metadata?: JsonObject;
+  model?: string | null;
+  status?: SessionStatus;
+  expiresAt?: number | null;
+}
+
+/** Options of `getSession`. */
+export interface ReadOptions {
+  /** Return at most the newest N events (0: none). Default: all events. */
+  lastEvents?: number;
+  /** Only events with `timestamp >= afterTimestamp` (inclusive, as Python ADK). */
+  afterTimestamp?: number;
+  /** Skip events entirely (cheapest read). */
+  withEvents?: boolean;
+}
+
+/** Changes `updateSession` can make. Absent fields are left as they are. */
+export interface SessionPatch {
+  /** Replaces the metadata object as a whole. */
+  metadata?: JsonObject;
+  model?: string | null;
+  status?: SessionStatus;
+  expiresAt?: number | null;
+  /** Applied with the same scope rules as an event's state delta. */
+  stateDelta?: JsonObject;
+}
+
+/** Options of conditional writes. */
+export interface WriteOptions {
+  /** The write fails with `ConflictError` (and changes nothing) unless the session is at this version. */
+  expectVersion?: number;
+}
+
+/** What `appendEvents` returns: the stored events (with ids, seqs, timestamps) and the new version. */
+export interface AppendResult {
+  events: SessionEvent[];
+  version: number;
+}
+
+/** A range of events for `readEvents`. */
+export interface EventRange {
+  /** Events with seq > afterSeq (ascending) — or < beforeSeq (descending). */
+  afterSeq?: number;
+  beforeSeq?: number;
+  /** Default 100, at most `limits.maxPageSize`. */
+  limit?: number;
+  order?: 'asc' | 'desc';
+  /** The `nextCursor` of the previous page (same order); overrides afterSeq/beforeSeq. */
+  cursor?: string | null;
+}
+
+/** One page of results; pass `nextCursor` back to get the next page. Null at the end. */
+export interface Page {
+  nextCursor: string | null;
+}
+export interface EventPage extends Page {
+  events: SessionEvent[];
+}
+export interface SessionPage extends Page {
+  sessions: Session[];
+}
+export interface FilePage extends Page {
+  files: FileRecord[];
+}
+
+/** Filters and paging of `listSessions`. Sessions are listed without events. */
+export interface SessionQuery {
+  tenant?: string;
+  /** Omit to list every app of the tenant. */
+  appName?: string;
+  userId?: string;
+  status?: SessionStatus;
+  /** By `updatedAt`, then id. Default `asc` (as ADK). */
+  order?: 'asc' | 'desc';
+  /** Default 50, at most `limits.maxPageSize`. */
+  limit?: number;
+  cursor?: string | null;
+}
+
+/** A record of an uploaded file (the bytes live elsewhere, at `uri`). */
+export interface FileRecord {
+  tenant: string;
+  id: string;
+  name: string;
+  uri: string | null;
+  displayName: string | null;
+  size: number;
+  mimeType: string | null;
+  uploadedAt: number;
+  expiresAt: number | null;
+  metadata: JsonObject;
+  /** Set when the file belongs to a session; it is deleted with that session. */
+  appName: string | null;
+  userId: string | null;
+  sessionId: string | null;
+}
+
+/** Input of `putFile`. Creates the record, or replaces the one with the same id. */
+export interface NewFileRecord {
+  tenant?: string;
+  id?: string;
+  name: string;
+  uri?: string | null;
+  displayName?: string | null;
+  size?: number;
+  mimeType?: string | null;
+  uploadedAt?: number;
+  expiresAt?: number | null;
+  metadata?: JsonObject;
+  /** All three, or none: the session the file belongs to (it must exist). */
+  appName?: string | null;
+  userId?: string | null;
+  sessionId?: string | null;
+}
+
+/** Filters of `listFiles`, newest upload first. */
+export interface FileQuery {
+  tenant?: string;
+  appName?: string;
+  userId?: string;
+  sessionId?: string;
+  limit?: number;
+  cursor?: string | null;
+}
+
+/** Counters of `recordActivity`. */
+export interface ActivityInput {
+  /** How long the request took; added to `requestMsTotal`. */
+  durationMs?: number;
+  /** When it happened (epoch ms); default now. */
+  at?: number;
+}
+
+/** What an expiry sweep does with expired sessions. Expired file records are always deleted. */
+export type ExpireMode = 'mark' | 'delete';
+
+export interface SweepOptions {
+  /** Sessions and files with `expiresAt <= now` are expired. Default: the store clock. */
+  now?: number;
+  mode?: ExpireMode;
+}
+
+export interface SweepResult {
+  sessions: number;
+  files: number;
+}
+
+/** Totals of a store. `bytes` is the storage size where the store can tell, else an estimate. */
+export interface StoreStats {
+  sessions: number;
+  activeSessions: number;
+  archivedSessions: number;
+  expiredSessions: number;
+  events: number;
+  stateKeys: number;
+  files: number;
+  bytes: number;
+}

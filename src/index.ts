@@ -1,0 +1,15 @@
+/**
+ * sessiondb: persistent sessions, event history and scoped state for LLM chat
+ * and agent applications. The root entry loads no database driver.
+ */
+export * from './core/types.js';
+export * from './core/errors.js';
+export type { SessionStore, FileKey, MigrationStatus } from './core/store.js';
+export { DEFAULT_LIMITS, resolveLimits, type Limits } from './core/limits.js';
+export { systemClock, type Clock } from './core/clock.js';
+export { APP_PREFIX, USER_PREFIX, TEMP_PREFIX, scopeOf, type StateScope } from './core/state.js';
+export { uuidv7 } from './core/ids.js';
+export { redactSecrets } from './core/redact.js';
+export { openStore, parseStoreUrl, type OpenStoreOptions, type StoreLocation } from './stores/open-store.js';
+export { MemoryStore, type MemoryStoreOptions } from './stores/memory/memory-store.js';
+export { SqliteStore, type SqliteStoreOptions } from './stores/sqlite/sqlite-store.js';

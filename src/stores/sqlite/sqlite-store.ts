@@ -1,0 +1,666 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Database, Statement } from 'better-sqlite3';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { loadDriver } from '../../core/driver.js';
+import {
+  ConflictError,
+  SessionDbError,
+  SessionExistsError,
+  SessionNotFoundError,
+  UnavailableError,
+  ValidationError,
+} from '../../core/errors.js';
+import { resolveLimits, type Limits } from '../../core/limits.js';
+import {
+  eventCursor,
+  fileCursor,
+  resolveEventRange,
+  resolveFileQuery,
+  resolveReadOptions,
+  resolveSessionQuery,
+  sessionCursor,
+} from '../../core/paging.js';
+import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, stampEvents } from '../../core/prepare.js';
+import { eventFromRow, fileFromRow, sessionFromRow, type EventRow, type FileRow, type SessionRow } from '../../core/rows.js';
+import { setOwn } from '../../core/json.js';
+import { entriesToState, type ScopedDelta } from '../../core/state.js';
+import type { FileKey, MigrationStatus, SessionStore } from '../../core/store.js';
+import type {
+  ActivityInput,
+  AppendResult,
+  AppKey,
+  EventPage,
+  EventRange,
+  FilePage,
+  FileQuery,
+  FileRecord,
+  JsonObject,
+  NewEvent,
+  NewFileRecord,
+  NewSession,
+  ReadOptions,
+  Session,
+  SessionKey,
+  SessionPage,
+  SessionPatch,
+  SessionQuery,
+  StoreStats,
+  SweepOptions,
+  SweepResult,
+  UserKey,
+  WriteOptions,
+} from '../../core/types.js';
+import {
+  checkActivity,
+  checkFileId,
+  checkSweepMode,
+  checkTime,
+  checkVersion,
+  prepareEvents,
+  resolveAppKey,
+  resolveKey,
+  resolveTenant,
+  resolveUserKey,
+  type PreparedEvent,
+  type ResolvedKey,
+} from '../../core/validate.js';
+import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './migrations.js';
+import { listFilesSql, listSessionsSql, prepareStatements, type Statements } from './statements.js';
+
+export interface SqliteStoreOptions {
+  /** A file path, or `':memory:'` for a private in-memory database. The parent directory is created. */
+  path: string;
+  /**
+   * `'normal'` (default): with WAL, a committed append survives a process crash
+   * but the last commits may be lost on power failure or OS crash.
+   * `'full'`: fsync on every commit, so they survive power failure too (slower).
+   */
+  synchronous?: 'normal' | 'full';
+  /** How long a write waits for another process's lock before failing `unavailable`. Default 5000 ms. */
+  busyTimeoutMs?: number;
+  limits?: Partial<Limits>;
+  clock?: Clock;
+}
+
+type SessionRowWithPk = SessionRow & { pk: number };
+type WriteTarget = { pk: number; version: number; event_count: number };
+
+/** Sessions deleted per transaction by an expiry sweep, so that no sweep holds the write lock for long. */
+const SWEEP_BATCH = 500;
+
+/**
+ * The embedded default store, on better-sqlite3. WAL journal, one IMMEDIATE
+ * transaction per write (so concurrent processes serialize cleanly instead of
+ * failing on lock upgrades), statements prepared once.
+ */
+export class SqliteStore implements SessionStore {
+  readonly kind = 'sqlite';
+  readonly limits: Limits;
+  readonly path: string;
+  private readonly options: SqliteStoreOptions;
+  private readonly clock: Clock;
+  private db: Database | null = null;
+  private st: Statements | null = null;
+  private opening: Promise<Statements> | null = null;
+  private closed = false;
+  private readonly listCache = new Map<string, Statement<unknown[]>>();
+  private tx!: ReturnType<SqliteStore['makeTransactions']>;
+
+  constructor(options: SqliteStoreOptions) {
+    if (!options || typeof options.path !== 'string' || options.path.length === 0) {
+      throw new ValidationError('path', 'must be a file path or ":memory:"', 'Example: new SqliteStore({ path: "./data/sessions.db" }).');
+    }
+    if (options.synchronous !== undefined && options.synchronous !== 'normal' && options.synchronous !== 'full') {
+      throw new ValidationError('synchronous', `must be "normal" or "full", got ${JSON.stringify(options.synchronous)}`);
+    }
+    this.options = options;
+    this.path = options.path === ':memory:' ? ':memory:' : resolve(options.path);
+    this.limits = resolveLimits(options.limits);
+    this.clock = options.clock ?? systemClock;
+  }
+
+  // ---- lifecycle
+
+  async migrate(options: { toVersion?: number } = {}): Promise<void> {
+    const db = await this.connection();
+    const target = options.toVersion ?? SQLITE_SCHEMA_VERSION;
+    this.run(() =>
+      db
+        .transaction(() => {
+          const current = this.currentVersion(db);
+          for (const m of SQLITE_MIGRATIONS) {
+            if (m.version <= current || m.version > target) continue;
+            db.exec(m.sql);
+            db.prepare('INSERT INTO sessiondb_migrations (version, description, applied_at) VALUES (?, ?, ?)').run(
+              m.version,
+              m.description,
+              Date.now(),
+            );
+          }
+        })
+        .immediate(),
+    );
+    if (target === SQLITE_SCHEMA_VERSION) this.prepare(db);
+  }
+
+  async migrationStatus(): Promise<MigrationStatus> {
+    const db = await this.connection();
+    const current = this.run(() => this.currentVersion(db));
+    return {
+      current,
+      latest: SQLITE_SCHEMA_VERSION,
+      pending: SQLITE_MIGRATIONS.filter((m) => m.version > current).map(({ version, description }) => ({ version, description })),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const db = this.db;
+    this.db = null;
+    this.st = null;
+    if (db?.open) db.close();
+  }
+
+  /** Rebuilds the file to reclaim space and truncates the WAL. */
+  async vacuum(): Promise<void> {
+    const db = await this.connection();
+    this.run(() => {
+      db.exec('VACUUM');
+      if (this.path !== ':memory:') db.pragma('wal_checkpoint(TRUNCATE)');
+    });
+  }
+
+  /** The better-sqlite3 handle, for backups and inspection. Opens the database if needed. */
+  async database(): Promise<Database> {
+    return this.connection();
+  }
+
+  // ---- sessions
+
+  async createSession(input: NewSession): Promise<Session> {
+    const st = await this.ready();
+    const p = prepareNewSession(input, this.limits);
+    const now = this.clock.now();
+    return this.run(() => this.tx.create(st, p, now));
+  }
+
+  async getSession(key: SessionKey, options?: ReadOptions): Promise<Session | null> {
+    const st = await this.ready();
+    const k = resolveKey(key, this.limits);
+    const read = resolveReadOptions(options);
+    return this.run(() => this.tx.read(st, k, read));
+  }
+
+  async listSessions(query: SessionQuery): Promise<SessionPage> {
+    const st = await this.ready();
+    const q = resolveSessionQuery(query, this.limits);
+    const scope = q.userId !== undefined ? 'user' : q.appName !== undefined ? 'app' : 'tenant';
+    const shape = { scope, status: q.status !== undefined, after: q.after !== null, order: q.order } as const;
+    const params: (string | number)[] = [q.tenant];
+    if (scope !== 'tenant') params.push(q.appName!);
+    if (scope === 'user') params.push(q.userId!);
+    if (q.status !== undefined) params.push(q.status);
+    if (q.after) {
+      params.push(q.after.updatedAt, q.after.id);
+      if (scope === 'app') params.push(q.after.userId);
+      if (scope === 'tenant') params.push(q.after.appName, q.after.userId);
+    }
+    params.push(q.limit + 1);
+    const stmt = this.listStatement(JSON.stringify(shape), () => listSessionsSql(shape));
+    return this.run(() =>
+      this.db!.transaction(() => {
+        const rows = stmt.all(...params) as SessionRowWithPk[];
+        const page = rows.slice(0, q.limit);
+        const shared = new Map<string, JsonObject>();
+        const sessions = page.map((row) => sessionFromRow(row, this.mergedState(st, row, shared)));
+        const last = page[page.length - 1];
+        return {
+          sessions,
+          nextCursor:
+            rows.length > q.limit && last
+              ? sessionCursor(q.order, { updatedAt: last.updated_at, id: last.id, appName: last.app_name, userId: last.user_id })
+              : null,
+        };
+      })(),
+    );
+  }
+
+  async updateSession(key: SessionKey, patch: SessionPatch, options?: WriteOptions): Promise<Session> {
+    const st = await this.ready();
+    const k = resolveKey(key, this.limits);
+    const p = preparePatch(patch, this.limits);
+    const expect = options?.expectVersion === undefined ? undefined : checkVersion('expectVersion', options.expectVersion);
+    const now = this.clock.now();
+    return this.run(() =>
+      this.tx.write(() => {
+        const target = this.target(st, k, expect);
+        st.patchSession.run(
+          p.metadata ?? null,
+          p.model !== undefined ? 1 : 0,
+          p.model ?? null,
+          p.status ?? null,
+          p.expiresAt !== undefined ? 1 : 0,
+          p.expiresAt ?? null,
+          now,
+          target.pk,
+        );
+        this.applyDelta(st, k, target.pk, p.delta);
+        return this.sessionAt(st, target.pk);
+      }),
+    );
+  }
+
+  async deleteSession(key: SessionKey): Promise<boolean> {
+    const st = await this.ready();
+    const k = resolveKey(key, this.limits);
+    return this.run(() => st.deleteSession.run(k.tenant, k.appName, k.userId, k.sessionId).changes > 0);
+  }
+
+  // ---- events
+
+  async appendEvents(key: SessionKey, events: NewEvent[], options?: WriteOptions): Promise<AppendResult> {
+    const st = await this.ready();
+    const k = resolveKey(key, this.limits);
+    const prepared = prepareEvents(events, this.limits);
+    const expect = options?.expectVersion === undefined ? undefined : checkVersion('expectVersion', options.expectVersion);
+    const now = this.clock.now();
+    return this.run(() => this.tx.append(st, k, prepared, expect, now));
+  }
+
+  async readEvents(key: SessionKey, range?: EventRange): Promise<EventPage | null> {
+    const st = await this.ready();
+    const k = resolveKey(key, this.limits);
+    const r = resolveEventRange(range, this.limits);
+    return this.run(() =>
+      this.db!.transaction((): EventPage | null => {
+        const target = st.sessionForWrite.get(k.tenant, k.appName, k.userId, k.sessionId) as WriteTarget | undefined;
+        if (!target) return null;
+        const stmt = r.order === 'asc' ? st.eventsAfterSeq : st.eventsBeforeSeq;
+        const rows = stmt.all(target.pk, r.bound, r.limit + 1) as EventRow[];
+        const page = rows.slice(0, r.limit);
+        return {
+          events: page.map(eventFromRow),
+          nextCursor: rows.length > r.limit ? eventCursor(r.order, page[page.length - 1]!.seq) : null,
+        };
+      })(),
+    );
+  }
+
+  async recordActivity(key: SessionKey, activity?: ActivityInput): Promise<Session> {
+    const st = await this.ready();
+    const k = resolveKey(key, this.limits);
+    const { durationMs, at } = checkActivity(activity, this.clock);
+    return this.run(() =>
+      this.tx.write(() => {
+        const target = this.target(st, k, undefined);
+        st.activity.run(durationMs, at, target.pk);
+        return this.sessionAt(st, target.pk);
+      }),
+    );
+  }
+
+  // ---- shared state
+
+  async getAppState(key: AppKey): Promise<JsonObject> {
+    const st = await this.ready();
+    const k = resolveAppKey(key, this.limits);
+    return this.run(() => entriesToState(st.appState.raw().all(k.tenant, k.appName) as [string, string][]));
+  }
+
+  async getUserState(key: UserKey): Promise<JsonObject> {
+    const st = await this.ready();
+    const k = resolveUserKey(key, this.limits);
+    return this.run(() => entriesToState(st.userState.raw().all(k.tenant, k.appName, k.userId) as [string, string][]));
+  }
+
+  async updateAppState(key: AppKey, delta: JsonObject): Promise<JsonObject> {
+    const st = await this.ready();
+    const k = resolveAppKey(key, this.limits);
+    const entries = prepareScopeDelta('app', delta, this.limits);
+    return this.run(() =>
+      this.tx.write(() => {
+        for (const [name, json] of entries) st.upsertAppState.run(k.tenant, k.appName, name, json);
+        return entriesToState(st.appState.raw().all(k.tenant, k.appName) as [string, string][]);
+      }),
+    );
+  }
+
+  async updateUserState(key: UserKey, delta: JsonObject): Promise<JsonObject> {
+    const st = await this.ready();
+    const k = resolveUserKey(key, this.limits);
+    const entries = prepareScopeDelta('user', delta, this.limits);
+    return this.run(() =>
+      this.tx.write(() => {
+        for (const [name, json] of entries) st.upsertUserState.run(k.tenant, k.appName, k.userId, name, json);
+        return entriesToState(st.userState.raw().all(k.tenant, k.appName, k.userId) as [string, string][]);
+      }),
+    );
+  }
+
+  // ---- file records
+
+  async putFile(record: NewFileRecord): Promise<FileRecord> {
+    const st = await this.ready();
+    const row = prepareFile(record, this.limits, this.clock.now());
+    return this.run(() =>
+      this.tx.write(() => {
+        let sessionPk: number | null = null;
+        if (row.session_id !== null) {
+          const owner = { tenant: row.tenant, appName: row.app_name!, userId: row.user_id!, sessionId: row.session_id };
+          sessionPk = this.target(st, owner, undefined).pk;
+        }
+        st.upsertFile.run(
+          row.tenant, row.id, row.name, row.uri, row.display_name, row.size, row.mime_type, row.uploaded_at,
+          row.expires_at, row.metadata, sessionPk, row.app_name, row.user_id, row.session_id,
+        );
+        return fileFromRow(row);
+      }),
+    );
+  }
+
+  async getFile(key: FileKey): Promise<FileRecord | null> {
+    const st = await this.ready();
+    const [tenant, id] = this.fileKey(key);
+    return this.run(() => {
+      const row = st.fileById.get(tenant, id) as FileRow | undefined;
+      return row ? fileFromRow(row) : null;
+    });
+  }
+
+  async listFiles(query: FileQuery = {}): Promise<FilePage> {
+    await this.ready();
+    const q = resolveFileQuery(query, this.limits);
+    const shape = { app: q.appName !== undefined, user: q.userId !== undefined, session: q.sessionId !== undefined, after: q.after !== null };
+    const params: (string | number)[] = [q.tenant];
+    if (shape.app) params.push(q.appName!);
+    if (shape.user) params.push(q.userId!);
+    if (shape.session) params.push(q.sessionId!);
+    if (q.after) params.push(q.after.uploadedAt, q.after.id);
+    params.push(q.limit + 1);
+    const stmt = this.listStatement('files' + JSON.stringify(shape), () => listFilesSql(shape));
+    return this.run(() => {
+      const rows = stmt.all(...params) as FileRow[];
+      const page = rows.slice(0, q.limit);
+      return { files: page.map(fileFromRow), nextCursor: rows.length > q.limit ? fileCursor(page[page.length - 1]!) : null };
+    });
+  }
+
+  async deleteFile(key: FileKey): Promise<boolean> {
+    const st = await this.ready();
+    const [tenant, id] = this.fileKey(key);
+    return this.run(() => st.deleteFile.run(tenant, id).changes > 0);
+  }
+
+  // ---- expiry and totals
+
+  async sweepExpired(options: SweepOptions = {}): Promise<SweepResult> {
+    const st = await this.ready();
+    const now = options.now === undefined ? this.clock.now() : checkTime('now', options.now);
+    const mode = checkSweepMode(options.mode);
+    return this.run(() => {
+      let sessions = 0;
+      if (mode === 'mark') {
+        sessions = this.tx.write(() => st.markExpired.run(now, now).changes);
+      } else {
+        for (;;) {
+          const deleted = this.tx.write(() => {
+            const pks = st.expiredSessionPks.pluck().all(now, SWEEP_BATCH) as number[];
+            for (const pk of pks) st.deleteSessionByPk.run(pk);
+            return pks.length;
+          });
+          sessions += deleted;
+          if (deleted < SWEEP_BATCH) break;
+        }
+      }
+      const files = this.tx.write(() => st.deleteExpiredFiles.run(now).changes);
+      return { sessions, files };
+    });
+  }
+
+  async stats(options: { tenant?: string } = {}): Promise<StoreStats> {
+    await this.ready();
+    const db = this.db!;
+    const tenant = options.tenant === undefined ? undefined : resolveTenant(options.tenant, this.limits);
+    const where = tenant === undefined ? '' : 'WHERE tenant = ?';
+    const args = tenant === undefined ? [] : [tenant];
+    return this.run(() =>
+      db.transaction((): StoreStats => {
+        const s = db
+          .prepare(
+            `SELECT count(*) AS sessions, coalesce(sum(status = 'active'), 0) AS active, coalesce(sum(status = 'archived'), 0) AS archived,
+               coalesce(sum(status = 'expired'), 0) AS expired, coalesce(sum(event_count), 0) AS events FROM sessions ${where}`,
+          )
+          .get(...args) as { sessions: number; active: number; archived: number; expired: number; events: number };
+        const count = (sql: string) => db.prepare(sql).pluck().get(...args) as number;
+        const stateKeys =
+          count(`SELECT count(*) FROM app_state ${where}`) +
+          count(`SELECT count(*) FROM user_state ${where}`) +
+          count(
+            tenant === undefined
+              ? 'SELECT count(*) FROM session_state'
+              : 'SELECT count(*) FROM session_state JOIN sessions ON sessions.pk = session_state.session_pk WHERE tenant = ?',
+          );
+        const files = count(`SELECT count(*) FROM files ${where}`);
+        const bytes =
+          tenant === undefined
+            ? (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number)
+            : count(
+                `SELECT coalesce(sum(coalesce(length(e.content), 0) + coalesce(length(e.state_delta), 0) + coalesce(length(e.metadata), 0) + 64), 0)
+                 FROM events e JOIN sessions s ON s.pk = e.session_pk WHERE s.tenant = ?`,
+              );
+        return {
+          sessions: s.sessions,
+          activeSessions: s.active,
+          archivedSessions: s.archived,
+          expiredSessions: s.expired,
+          events: s.events,
+          stateKeys,
+          files,
+          bytes,
+        };
+      })(),
+    );
+  }
+
+  // ---- internals
+
+  /** Opens the database (once) and checks that the schema is current. */
+  private async ready(): Promise<Statements> {
+    if (this.st) return this.st;
+    if (!this.opening) {
+      this.opening = this.connection().then((db) => {
+        const current = this.run(() => this.currentVersion(db));
+        if (current !== SQLITE_SCHEMA_VERSION) {
+          throw new SessionDbError(
+            'invalid',
+            current < SQLITE_SCHEMA_VERSION
+              ? `The database at ${this.path} has schema version ${current}; this sessiondb needs ${SQLITE_SCHEMA_VERSION}. Run "await store.migrate()" (openStore does it for you).`
+              : `The database at ${this.path} has schema version ${current}, newer than this sessiondb knows (${SQLITE_SCHEMA_VERSION}). Upgrade sessiondb.`,
+            { current, latest: SQLITE_SCHEMA_VERSION },
+          );
+        }
+        return this.prepare(db);
+      });
+      this.opening.catch(() => {
+        this.opening = null;
+      });
+    }
+    return this.opening;
+  }
+
+  private prepare(db: Database): Statements {
+    if (!this.st) {
+      this.st = prepareStatements(db);
+      this.tx = this.makeTransactions(db);
+    }
+    return this.st;
+  }
+
+  private async connection(): Promise<Database> {
+    if (this.closed) throw new UnavailableError('The store is closed; open a new one.');
+    if (this.db) return this.db;
+    const { default: Driver } = await loadDriver('better-sqlite3', 'The SQLite store', () => import('better-sqlite3'));
+    if (this.db) return this.db;
+    if (this.closed) throw new UnavailableError('The store is closed; open a new one.');
+    const memory = this.path === ':memory:';
+    const db = this.run(() => {
+      if (!memory) mkdirSync(dirname(this.path), { recursive: true });
+      return new Driver(this.path, { timeout: this.options.busyTimeoutMs ?? 5000 });
+    });
+    this.run(() => {
+      if (!memory) db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${this.options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      db.pragma('foreign_keys = ON');
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS sessiondb_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+      );
+    });
+    this.db = db;
+    return db;
+  }
+
+  private currentVersion(db: Database): number {
+    return (db.prepare('SELECT coalesce(max(version), 0) FROM sessiondb_migrations').pluck().get() as number) ?? 0;
+  }
+
+  private makeTransactions(db: Database) {
+    const writeTx = db.transaction(<T>(fn: () => T): T => fn());
+    const readTx = db.transaction((st: Statements, k: ResolvedKey, read: ReturnType<typeof resolveReadOptions>) => this.readSession(st, k, read));
+    const createTx = db.transaction((st: Statements, p: ReturnType<typeof prepareNewSession>, now: number) => {
+      const inserted = st.insertSession.get(p.tenant, p.appName, p.userId, p.id, p.metadata, p.model, p.status, now, now, now, p.expiresAt) as
+        | { pk: number }
+        | undefined;
+      if (!inserted) throw new SessionExistsError({ appName: p.appName, userId: p.userId, sessionId: p.id });
+      const k = { tenant: p.tenant, appName: p.appName, userId: p.userId, sessionId: p.id };
+      this.applyDelta(st, k, inserted.pk, p.state);
+      return this.sessionAt(st, inserted.pk);
+    });
+    const appendTx = db.transaction(
+      (st: Statements, k: ResolvedKey, events: PreparedEvent[], expect: number | undefined, now: number): AppendResult => {
+        const target = st.sessionForWrite.get(k.tenant, k.appName, k.userId, k.sessionId) as WriteTarget | undefined;
+        if (!target) throw new SessionNotFoundError(k);
+        let stored: (EventRow | undefined)[] | null = null;
+        let fresh = events;
+        for (let i = 0; i < events.length; i++) {
+          const id = events[i]!.id;
+          if (id === undefined) continue;
+          const row = st.eventById.get(target.pk, id) as EventRow | undefined;
+          if (row) (stored ??= new Array(events.length))[i] = row;
+        }
+        if (stored) {
+          fresh = events.filter((_, i) => stored![i] === undefined);
+          if (fresh.length === 0) return { events: stored.map((row) => eventFromRow(row!)), version: target.version };
+        }
+        if (expect !== undefined && expect !== target.version) throw new ConflictError(expect, target.version);
+        const rows = stampEvents(fresh, target.event_count, now);
+        for (const r of rows) {
+          st.insertEvent.run(target.pk, r.seq, r.id, r.timestamp, r.author, r.role, r.invocation_id, r.content, r.state_delta, r.metadata);
+        }
+        for (const e of fresh) this.applyDelta(st, k, target.pk, e.delta);
+        const last = rows[rows.length - 1];
+        if (last) st.afterAppend.run(last.seq, last.timestamp, last.timestamp, target.pk);
+        let next = 0;
+        return {
+          events: stored ? stored.map((row) => eventFromRow(row ?? rows[next++]!)) : rows.map(eventFromRow),
+          version: last ? target.version + 1 : target.version,
+        };
+      },
+    );
+    return {
+      write: <T>(fn: () => T): T => writeTx.immediate(fn) as T,
+      read: (st: Statements, k: ResolvedKey, read: ReturnType<typeof resolveReadOptions>) => readTx(st, k, read),
+      create: (st: Statements, p: ReturnType<typeof prepareNewSession>, now: number) => createTx.immediate(st, p, now),
+      append: (st: Statements, k: ResolvedKey, events: PreparedEvent[], expect: number | undefined, now: number) =>
+        appendTx.immediate(st, k, events, expect, now),
+    };
+  }
+
+  private readSession(st: Statements, k: ResolvedKey, read: ReturnType<typeof resolveReadOptions>): Session | null {
+    const row = st.sessionByKey.get(k.tenant, k.appName, k.userId, k.sessionId) as SessionRowWithPk | undefined;
+    if (!row) return null;
+    const session = sessionFromRow(row, this.mergedState(st, row, null));
+    session.events = read.withEvents ? this.selectEvents(st, row.pk, read.lastEvents, read.afterTimestamp).map(eventFromRow) : [];
+    return session;
+  }
+
+  private selectEvents(st: Statements, pk: number, last: number | undefined, after: number | undefined): EventRow[] {
+    if (last === undefined) {
+      return (after === undefined ? st.allEvents.all(pk) : st.eventsSince.all(pk, after)) as EventRow[];
+    }
+    const newestFirst = (after === undefined ? st.lastEvents.all(pk, last) : st.lastEventsSince.all(pk, after, last)) as EventRow[];
+    return newestFirst.reverse();
+  }
+
+  /** Merged state of a session row; `shared` caches app and user state across the rows of one listing. */
+  private mergedState(st: Statements, row: SessionRowWithPk, shared: Map<string, JsonObject> | null): JsonObject {
+    const cached = (key: string, load: () => JsonObject): JsonObject => {
+      if (!shared) return load();
+      let value = shared.get(key);
+      if (!value) shared.set(key, (value = load()));
+      return value;
+    };
+    const app = cached(`a\u0000${row.app_name}`, () => entriesToState(st.appState.raw().all(row.tenant, row.app_name) as [string, string][]));
+    const user = cached(`u\u0000${row.app_name}\u0000${row.user_id}`, () =>
+      entriesToState(st.userState.raw().all(row.tenant, row.app_name, row.user_id) as [string, string][]),
+    );
+    const state: JsonObject = {};
+    for (const source of [app, user]) for (const key of Object.keys(source)) setOwn(state, key, source[key]);
+    return entriesToState(st.sessionState.raw().all(row.pk) as [string, string][], state);
+  }
+
+  private target(st: Statements, k: ResolvedKey, expect: number | undefined): WriteTarget {
+    const target = st.sessionForWrite.get(k.tenant, k.appName, k.userId, k.sessionId) as WriteTarget | undefined;
+    if (!target) throw new SessionNotFoundError(k);
+    if (expect !== undefined && expect !== target.version) throw new ConflictError(expect, target.version);
+    return target;
+  }
+
+  private sessionAt(st: Statements, pk: number): Session {
+    const row = st.sessionByPk.get(pk) as SessionRowWithPk;
+    return sessionFromRow(row, this.mergedState(st, row, null));
+  }
+
+  private applyDelta(st: Statements, k: ResolvedKey, pk: number, delta: ScopedDelta | null): void {
+    if (!delta) return;
+    for (const [name, json] of delta.app) st.upsertAppState.run(k.tenant, k.appName, name, json);
+    for (const [name, json] of delta.user) st.upsertUserState.run(k.tenant, k.appName, k.userId, name, json);
+    for (const [name, json] of delta.session) st.upsertSessionState.run(pk, name, json);
+  }
+
+  private listStatement(key: string, sql: () => string): Statement<unknown[]> {
+    let stmt = this.listCache.get(key);
+    if (!stmt) this.listCache.set(key, (stmt = this.db!.prepare(sql())));
+    return stmt;
+  }
+
+  private fileKey(key: FileKey): [string, string] {
+    if (key === null || typeof key !== 'object') throw new ValidationError('key', 'must be an object with an id');
+    return [resolveTenant(key.tenant, this.limits), checkFileId(key.id, this.limits)];
+  }
+
+  /** Runs database work, turning lock timeouts and I/O faults into `unavailable`. */
+  private run<T>(work: () => T): T {
+    if (this.closed) throw new UnavailableError('The store is closed; open a new one.');
+    try {
+      return work();
+    } catch (err) {
+      throw translateSqliteError(err, this.path);
+    }
+  }
+}
+
+const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|PROTOCOL|NOTADB|CORRUPT)/;
+
+function translateSqliteError(err: unknown, path: string): unknown {
+  if (err instanceof SessionDbError) return err;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && UNAVAILABLE_CODES.test(code)) {
+    const what = code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')
+      ? 'the database stayed locked by another writer past the busy timeout; retry, or raise busyTimeoutMs'
+      : (err as Error).message;
+    return new UnavailableError(`SQLite at ${path}: ${what} (${code}).`, { cause: err });
+  }
+  return err;
+}

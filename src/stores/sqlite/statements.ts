@@ -1,0 +1,117 @@
+import type { Database, Statement } from 'better-sqlite3';
+
+const EVENT_COLUMNS = 'id, seq, timestamp, author, role, invocation_id, content, state_delta, metadata';
+const SESSION_COLUMNS =
+  'pk, tenant, app_name, user_id, id, metadata, model, status, created_at, updated_at, last_activity_at, ' +
+  'expires_at, event_count, request_count, request_ms_total, version';
+const FILE_COLUMNS =
+  'tenant, id, name, uri, display_name, size, mime_type, uploaded_at, expires_at, metadata, app_name, user_id, session_id';
+
+/**
+ * Every fixed statement of the SQLite store, prepared once when the store
+ * opens. Listing statements vary with the filters and live in a keyed cache
+ * (see `listSessionsSql`).
+ */
+const SQL = {
+  // sessions
+  sessionByKey: `SELECT ${SESSION_COLUMNS} FROM sessions WHERE tenant = ? AND app_name = ? AND user_id = ? AND id = ?`,
+  sessionForWrite: `SELECT pk, version, event_count FROM sessions WHERE tenant = ? AND app_name = ? AND user_id = ? AND id = ?`,
+  sessionByPk: `SELECT ${SESSION_COLUMNS} FROM sessions WHERE pk = ?`,
+  insertSession: `INSERT INTO sessions (tenant, app_name, user_id, id, metadata, model, status, created_at, updated_at, last_activity_at, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (tenant, app_name, user_id, id) DO NOTHING
+     RETURNING pk`,
+  afterAppend: `UPDATE sessions SET event_count = ?, updated_at = ?, last_activity_at = ?, version = version + 1 WHERE pk = ?`,
+  patchSession: `UPDATE sessions SET metadata = coalesce(?, metadata), model = CASE WHEN ? THEN ? ELSE model END,
+       status = coalesce(?, status), expires_at = CASE WHEN ? THEN ? ELSE expires_at END,
+       updated_at = ?, version = version + 1
+     WHERE pk = ?`,
+  activity: `UPDATE sessions SET request_count = request_count + 1, request_ms_total = request_ms_total + ?,
+       last_activity_at = max(last_activity_at, ?), version = version + 1
+     WHERE pk = ?`,
+  deleteSession: `DELETE FROM sessions WHERE tenant = ? AND app_name = ? AND user_id = ? AND id = ?`,
+
+  // events
+  insertEvent: `INSERT INTO events (session_pk, seq, id, timestamp, author, role, invocation_id, content, state_delta, metadata)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  eventById: `SELECT ${EVENT_COLUMNS} FROM events WHERE session_pk = ? AND id = ?`,
+  allEvents: `SELECT ${EVENT_COLUMNS} FROM events WHERE session_pk = ? ORDER BY seq`,
+  lastEvents: `SELECT ${EVENT_COLUMNS} FROM events WHERE session_pk = ? ORDER BY seq DESC LIMIT ?`,
+  eventsSince: `SELECT ${EVENT_COLUMNS} FROM events WHERE session_pk = ? AND timestamp >= ? ORDER BY seq`,
+  lastEventsSince: `SELECT ${EVENT_COLUMNS} FROM events WHERE session_pk = ? AND timestamp >= ? ORDER BY seq DESC LIMIT ?`,
+  eventsAfterSeq: `SELECT ${EVENT_COLUMNS} FROM events WHERE session_pk = ? AND seq > ? ORDER BY seq LIMIT ?`,
+  eventsBeforeSeq: `SELECT ${EVENT_COLUMNS} FROM events WHERE session_pk = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+
+  // state
+  appState: `SELECT key, value FROM app_state WHERE tenant = ? AND app_name = ?`,
+  userState: `SELECT key, value FROM user_state WHERE tenant = ? AND app_name = ? AND user_id = ?`,
+  sessionState: `SELECT key, value FROM session_state WHERE session_pk = ?`,
+  upsertAppState: `INSERT INTO app_state (tenant, app_name, key, value) VALUES (?, ?, ?, ?)
+     ON CONFLICT (tenant, app_name, key) DO UPDATE SET value = excluded.value`,
+  upsertUserState: `INSERT INTO user_state (tenant, app_name, user_id, key, value) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (tenant, app_name, user_id, key) DO UPDATE SET value = excluded.value`,
+  upsertSessionState: `INSERT INTO session_state (session_pk, key, value) VALUES (?, ?, ?)
+     ON CONFLICT (session_pk, key) DO UPDATE SET value = excluded.value`,
+
+  // files
+  upsertFile: `INSERT INTO files (tenant, id, name, uri, display_name, size, mime_type, uploaded_at, expires_at, metadata, session_pk, app_name, user_id, session_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (tenant, id) DO UPDATE SET name = excluded.name, uri = excluded.uri, display_name = excluded.display_name,
+       size = excluded.size, mime_type = excluded.mime_type, uploaded_at = excluded.uploaded_at, expires_at = excluded.expires_at,
+       metadata = excluded.metadata, session_pk = excluded.session_pk, app_name = excluded.app_name,
+       user_id = excluded.user_id, session_id = excluded.session_id`,
+  fileById: `SELECT ${FILE_COLUMNS} FROM files WHERE tenant = ? AND id = ?`,
+  deleteFile: `DELETE FROM files WHERE tenant = ? AND id = ?`,
+
+  // expiry
+  expiredSessionPks: `SELECT pk FROM sessions WHERE expires_at <= ? LIMIT ?`,
+  deleteSessionByPk: `DELETE FROM sessions WHERE pk = ?`,
+  markExpired: `UPDATE sessions SET status = 'expired', updated_at = ?, version = version + 1
+     WHERE expires_at <= ? AND status <> 'expired'`,
+  deleteExpiredFiles: `DELETE FROM files WHERE expires_at <= ?`,
+} as const;
+
+export type Statements = { readonly [K in keyof typeof SQL]: Statement<unknown[]> };
+
+export function prepareStatements(db: Database): Statements {
+  return Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, db.prepare(sql)])) as unknown as Statements;
+}
+
+
+export { EVENT_COLUMNS, FILE_COLUMNS, SESSION_COLUMNS };
+
+/**
+ * The SQL of one listing shape. Each shape walks its own index in the listing's
+ * total order, so a page costs O(page) whatever the number of sessions.
+ */
+export function listSessionsSql(shape: { scope: 'tenant' | 'app' | 'user'; status: boolean; after: boolean; order: 'asc' | 'desc' }): string {
+  const where = ['tenant = ?'];
+  let orderColumns: string[];
+  if (shape.scope === 'user') {
+    where.push('app_name = ?', 'user_id = ?');
+    orderColumns = ['updated_at', 'id'];
+  } else if (shape.scope === 'app') {
+    where.push('app_name = ?');
+    orderColumns = ['updated_at', 'id', 'user_id'];
+  } else {
+    orderColumns = ['updated_at', 'id', 'app_name', 'user_id'];
+  }
+  if (shape.status) where.push('status = ?');
+  const cmp = shape.order === 'asc' ? '>' : '<';
+  if (shape.after) where.push(`(${orderColumns.join(', ')}) ${cmp} (${orderColumns.map(() => '?').join(', ')})`);
+  const dir = shape.order === 'asc' ? 'ASC' : 'DESC';
+  return (
+    `SELECT ${SESSION_COLUMNS} FROM sessions WHERE ${where.join(' AND ')} ` +
+    `ORDER BY ${orderColumns.map((c) => `${c} ${dir}`).join(', ')} LIMIT ?`
+  );
+}
+
+/** The SQL of one file-listing shape (newest first). */
+export function listFilesSql(shape: { app: boolean; user: boolean; session: boolean; after: boolean }): string {
+  const where = ['tenant = ?'];
+  if (shape.app) where.push('app_name = ?');
+  if (shape.user) where.push('user_id = ?');
+  if (shape.session) where.push('session_id = ?');
+  if (shape.after) where.push('(uploaded_at, id) < (?, ?)');
+  return `SELECT ${FILE_COLUMNS} FROM files WHERE ${where.join(' AND ')} ORDER BY uploaded_at DESC, id DESC LIMIT ?`;
+}
