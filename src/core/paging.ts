@@ -101,7 +101,7 @@ export function resolveReadOptions(o: { lastEvents?: number; afterTimestamp?: nu
     throw new ValidationError('afterTimestamp', `must be an epoch-milliseconds number, got ${JSON.stringify(opts.afterTimestamp)}`);
   }
   return {
-    withEvents: opts.withEvents !== false && opts.lastEvents !== 0,
+    withEvents: opts.withEvents !== false,
     lastEvents: opts.lastEvents,
     afterTimestamp: opts.afterTimestamp,
   };

@@ -151,7 +151,7 @@ export class MemoryStore implements SessionStore {
     const read = resolveReadOptions(options);
     const session = this.sessions.get(this.keyOf(k));
     if (!session) return null;
-    let events: EventRow[] = [];
+    let events: EventRow[] | null = null;
     if (read.withEvents) {
       events = session.events;
       if (read.afterTimestamp !== undefined) events = events.filter((e) => e.timestamp >= read.afterTimestamp!);

@@ -547,7 +547,7 @@ export class SqliteStore implements SessionStore {
           const id = events[i]!.id;
           if (id === undefined) continue;
           const row = st.eventById.get(target.pk, id) as EventRow | undefined;
-          if (row) (stored ??= new Array(events.length))[i] = row;
+          if (row) (stored ??= new Array<EventRow | undefined>(events.length).fill(undefined))[i] = row;
         }
         if (stored) {
           fresh = events.filter((_, i) => stored![i] === undefined);
@@ -581,7 +581,9 @@ export class SqliteStore implements SessionStore {
     const row = st.sessionByKey.get(k.tenant, k.appName, k.userId, k.sessionId) as SessionRowWithPk | undefined;
     if (!row) return null;
     const session = sessionFromRow(row, this.mergedState(st, row, null));
-    session.events = read.withEvents ? this.selectEvents(st, row.pk, read.lastEvents, read.afterTimestamp).map(eventFromRow) : [];
+    if (read.withEvents) {
+      session.events = read.lastEvents === 0 ? [] : this.selectEvents(st, row.pk, read.lastEvents, read.afterTimestamp).map(eventFromRow);
+    }
     return session;
   }
 
