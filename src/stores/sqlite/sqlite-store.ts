@@ -591,8 +591,13 @@ export class SqliteStore implements SessionStore {
     if (last === undefined) {
       return (after === undefined ? st.allEvents.all(pk) : st.eventsSince.all(pk, after)) as EventRow[];
     }
-    const newestFirst = (after === undefined ? st.lastEvents.all(pk, last) : st.lastEventsSince.all(pk, after, last)) as EventRow[];
-    return newestFirst.reverse();
+    if (after === undefined) return (st.lastEvents.all(pk, last) as EventRow[]).reverse();
+    // Both bounds: when at most N events match, the time index finds them all in O(N);
+    // otherwise walk the seq index from the newest, which stops after N matches when
+    // timestamps grow with seq (the usual case) and stays correct when they do not.
+    const matches = st.countSinceUpTo.pluck().get(pk, after, last + 1) as number;
+    if (matches <= last) return st.eventsSince.all(pk, after) as EventRow[];
+    return (st.lastEventsSince.all(pk, after, last) as EventRow[]).reverse();
   }
 
   /** Merged state of a session row; `shared` caches app and user state across the rows of one listing. */

@@ -12,7 +12,7 @@ const FILE_COLUMNS =
  * opens. Listing statements vary with the filters and live in a keyed cache
  * (see `listSessionsSql`).
  */
-const SQL = {
+export const SQL = {
   // sessions
   sessionByKey: `SELECT ${SESSION_COLUMNS} FROM sessions WHERE tenant = ? AND app_name = ? AND user_id = ? AND id = ?`,
   sessionForWrite: `SELECT pk, version, event_count FROM sessions WHERE tenant = ? AND app_name = ? AND user_id = ? AND id = ?`,
@@ -38,7 +38,9 @@ const SQL = {
   allEvents: `SELECT ${EVENT_COLUMNS} FROM events WHERE session_pk = ? ORDER BY seq`,
   lastEvents: `SELECT ${EVENT_COLUMNS} FROM events WHERE session_pk = ? ORDER BY seq DESC LIMIT ?`,
   eventsSince: `SELECT ${EVENT_COLUMNS} FROM events WHERE session_pk = ? AND timestamp >= ? ORDER BY seq`,
-  lastEventsSince: `SELECT ${EVENT_COLUMNS} FROM events WHERE session_pk = ? AND timestamp >= ? ORDER BY seq DESC LIMIT ?`,
+  // "+timestamp" keeps the planner on the seq index: newest first, stopping after N matches.
+  lastEventsSince: `SELECT ${EVENT_COLUMNS} FROM events WHERE session_pk = ? AND +timestamp >= ? ORDER BY seq DESC LIMIT ?`,
+  countSinceUpTo: `SELECT count(*) FROM (SELECT 1 FROM events WHERE session_pk = ? AND timestamp >= ? LIMIT ?)`,
   eventsAfterSeq: `SELECT ${EVENT_COLUMNS} FROM events WHERE session_pk = ? AND seq > ? ORDER BY seq LIMIT ?`,
   eventsBeforeSeq: `SELECT ${EVENT_COLUMNS} FROM events WHERE session_pk = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
 

@@ -240,6 +240,19 @@ export const eventCases: ConformanceCase[] = [
   },
   {
     group,
+    name: 'lastEvents with afterTimestamp follows seq order even when timestamps do not',
+    async run({ store, key, session }) {
+      const k = await session();
+      await store.appendEvents(k, [100, 500, 200, 600, 300].map((timestamp) => ({ author: 'u', timestamp, content: timestamp })));
+      const contents = async (o: Parameters<typeof store.getSession>[1]) => (await store.getSession(k, o))?.events?.map((e) => e.content);
+      assert.deepEqual(await contents({ afterTimestamp: 250, lastEvents: 2 }), [600, 300]);
+      assert.deepEqual(await contents({ afterTimestamp: 250, lastEvents: 3 }), [500, 600, 300]);
+      assert.deepEqual(await contents({ afterTimestamp: 250, lastEvents: 9 }), [500, 600, 300]);
+      assert.deepEqual(await contents({ afterTimestamp: 250 }), [500, 600, 300]);
+    },
+  },
+  {
+    group,
     name: 'readEvents pages by seq in both directions and the cursors visit every event once',
     async run({ store, key, session }) {
       const k = await session();

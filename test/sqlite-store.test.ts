@@ -1,0 +1,167 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { openStore, SessionDbError, SqliteStore } from '../src/index.js';
+import { SQLITE_MIGRATIONS } from '../src/stores/sqlite/index.js';
+import { listFilesSql, listSessionsSql, SQL } from '../src/stores/sqlite/statements.js';
+import { runTs, tempDir } from './helpers.js';
+
+const dir = tempDir('sqlite');
+let n = 0;
+const freshPath = () => join(dir, `case-${++n}`, 'nested', 'sessions.db');
+
+describe('SqliteStore specifics', () => {
+  it('creates the parent directory and sets WAL, synchronous, foreign keys and the busy timeout', async () => {
+    const path = freshPath();
+    const store = new SqliteStore({ path, busyTimeoutMs: 1234 });
+    expect(existsSync(path)).toBe(false); // the constructor does no I/O
+    await store.migrate();
+    const db = await store.database();
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(1);
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(1234);
+    await store.close();
+    const full = new SqliteStore({ path, synchronous: 'full' });
+    await full.migrate();
+    expect((await full.database()).pragma('synchronous', { simple: true })).toBe(2);
+    await full.close();
+  });
+
+  it('refuses a bad synchronous option and an empty path', () => {
+    expect(() => new SqliteStore({ path: '' })).toThrow(/path/);
+    expect(() => new SqliteStore({ path: 'x.db', synchronous: 'off' as never })).toThrow(/synchronous/);
+  });
+
+  it('upgrades an older schema in place, keeping its data', async () => {
+    const path = freshPath();
+    const old = new SqliteStore({ path });
+    await old.migrate({ toVersion: 1 });
+    expect((await old.migrationStatus()).pending.map((m) => m.version)).toEqual([2]);
+    // A store that is not migrated says what to do instead of failing on a missing table.
+    await expect(old.getSession({ appName: 'a', userId: 'u', sessionId: 's' })).rejects.toThrow(/schema version 1.*migrate\(\)/);
+    await old.close();
+    // Data written under schema v1, as an older sessiondb would have written it.
+    const raw = new Database(path);
+    raw
+      .prepare(`INSERT INTO sessions (tenant, app_name, user_id, id, created_at, updated_at, last_activity_at) VALUES ('default', 'a', 'u', 's', 1, 1, 1)`)
+      .run();
+    raw.prepare(`INSERT INTO events (session_pk, seq, id, timestamp, author, content) VALUES (1, 1, 'e1', 1, 'user', '"hello"')`).run();
+    raw.prepare(`UPDATE sessions SET event_count = 1, version = 2`).run();
+    raw.close();
+
+    const store = new SqliteStore({ path });
+    await store.migrate();
+    expect(await store.migrationStatus()).toMatchObject({ current: 2, latest: 2, pending: [] });
+    const s = await store.getSession({ appName: 'a', userId: 'u', sessionId: 's' });
+    expect(s?.events?.map((e) => e.content)).toEqual(['hello']);
+    await store.putFile({ name: 'f', appName: 'a', userId: 'u', sessionId: 's' }); // the v2 table works
+    const r = await store.appendEvents({ appName: 'a', userId: 'u', sessionId: 's' }, [{ author: 'user', content: 'again' }]);
+    expect(r.events[0]?.seq).toBe(2);
+    await store.close();
+  });
+
+  it('refuses a database written by a newer sessiondb', async () => {
+    const path = freshPath();
+    const store = new SqliteStore({ path });
+    await store.migrate();
+    await store.close();
+    const raw = new Database(path);
+    raw.prepare(`INSERT INTO sessiondb_migrations (version, description, applied_at) VALUES (99, 'future', 0)`).run();
+    raw.close();
+    const newer = new SqliteStore({ path });
+    const err = await newer.getSession({ appName: 'a', userId: 'u', sessionId: 's' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SessionDbError);
+    expect((err as Error).message).toMatch(/newer than this sessiondb knows/);
+    await newer.close();
+  });
+
+  it('four processes migrating one new file at once all succeed and apply each migration once', async () => {
+    const path = freshPath();
+    const outputs = await Promise.all(
+      Array.from({ length: 4 }, () => runTs(join(import.meta.dirname, 'fixtures', 'migrate-worker.ts'), [`sqlite:${path}`])),
+    );
+    for (const out of outputs) expect(JSON.parse(out)).toMatchObject({ current: 2, latest: 2, pending: [] });
+    const raw = new Database(path);
+    expect(raw.prepare('SELECT version FROM sessiondb_migrations ORDER BY version').pluck().all()).toEqual(SQLITE_MIGRATIONS.map((m) => m.version));
+    raw.close();
+  }, 60_000);
+
+  it('reports another writer holding the lock past the busy timeout as "unavailable"', async () => {
+    const path = freshPath();
+    const store = new SqliteStore({ path, busyTimeoutMs: 50 });
+    await store.migrate();
+    await store.createSession({ appName: 'a', userId: 'u', id: 's' });
+    const blocker = new Database(path);
+    blocker.exec('BEGIN IMMEDIATE');
+    try {
+      const err = await store.appendEvents({ appName: 'a', userId: 'u', sessionId: 's' }, [{ author: 'u' }]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SessionDbError);
+      expect((err as SessionDbError).code).toBe('unavailable');
+      expect((err as Error).message).toMatch(/locked/);
+    } finally {
+      blocker.exec('ROLLBACK');
+      blocker.close();
+    }
+    // Once the lock is gone the same store works again.
+    const r = await store.appendEvents({ appName: 'a', userId: 'u', sessionId: 's' }, [{ author: 'u' }]);
+    expect(r.events[0]?.seq).toBe(1);
+    await store.close();
+  });
+
+  it('vacuum runs and keeps the data', async () => {
+    const store = (await openStore(`sqlite:${freshPath()}`)) as SqliteStore;
+    await store.createSession({ appName: 'a', userId: 'u', id: 's' });
+    await store.vacuum();
+    expect(await store.getSession({ appName: 'a', userId: 'u', sessionId: 's' })).not.toBeNull();
+    await store.close();
+  });
+});
+
+describe('SQLite query plans: reads walk an index, never the whole table', () => {
+  const planOf = async (sql: string) => {
+    const store = new SqliteStore({ path: ':memory:' });
+    await store.migrate();
+    const db = await store.database();
+    db.exec('ANALYZE');
+    const params = Array.from({ length: (sql.match(/\?/g) ?? []).length }, () => 1);
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join(' | ');
+    await store.close();
+    return plan;
+  };
+
+  it.each([
+    ['last N events', SQL.lastEvents, /events USING INDEX sqlite_autoindex_events_1/],
+    ['events after a seq', SQL.eventsAfterSeq, /events USING INDEX sqlite_autoindex_events_1/],
+    ['events before a seq', SQL.eventsBeforeSeq, /events USING INDEX sqlite_autoindex_events_1/],
+    ['event by id', SQL.eventById, /events USING INDEX sqlite_autoindex_events_2/],
+    ['session by key', SQL.sessionForWrite, /sessions USING INDEX sqlite_autoindex_sessions_1/],
+    ['events since a time', SQL.eventsSince, /events USING INDEX events_time/],
+    ['last N events since a time', SQL.lastEventsSince, /events USING INDEX sqlite_autoindex_events_1/],
+    ['counting up to N events since a time', SQL.countSinceUpTo, /events USING COVERING INDEX events_time/],
+  ])('%s', async (_name, sql, expected) => {
+    const plan = await planOf(sql);
+    expect(plan).toMatch(expected);
+    expect(plan).not.toMatch(/SCAN events(?! USING)/);
+    if (sql !== SQL.eventsSince) expect(plan).not.toMatch(/TEMP B-TREE/);
+  });
+
+  for (const scope of ['user', 'app', 'tenant'] as const) {
+    for (const order of ['asc', 'desc'] as const) {
+      for (const after of [false, true]) {
+        it(`list sessions by ${scope}, ${order}${after ? ', from a cursor' : ''}: index order, no sort`, async () => {
+          const plan = await planOf(listSessionsSql({ scope, status: false, after, order }));
+          expect(plan).toMatch(new RegExp(`sessions USING INDEX sessions_${scope}_order`));
+          expect(plan).not.toMatch(/TEMP B-TREE/);
+        });
+      }
+    }
+  }
+
+  it('list files from a cursor: index order, no sort', async () => {
+    const plan = await planOf(listFilesSql({ app: false, user: false, session: false, after: true }));
+    expect(plan).toMatch(/files USING INDEX files_order/);
+    expect(plan).not.toMatch(/TEMP B-TREE/);
+  });
+});
