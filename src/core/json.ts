@@ -28,11 +28,31 @@ export function stringifyJson(field: string, value: unknown): string {
   return text;
 }
 
-/** Serializes `value` as JSON and enforces the byte limit. */
+/** Serializes `value` as JSON and enforces the byte limit and the NUL rule. */
 export function toJsonText(field: string, value: unknown, limit: number): string {
   const text = stringifyJson(field, value);
   checkBytes(field, text, limit);
+  checkNoNul(field, text);
   return text;
+}
+
+/**
+ * Refuses JSON text holding U+0000 (which JSON.stringify writes as an escape).
+ * PostgreSQL cannot store it in text or jsonb; refusing it in every store keeps
+ * data portable between backends.
+ */
+export function checkNoNul(field: string, json: string): void {
+  for (let at = json.indexOf('\\u0000'); at >= 0; at = json.indexOf('\\u0000', at + 1)) {
+    let backslashes = 0;
+    for (let i = at - 1; i >= 0 && json.charCodeAt(i) === 92; i--) backslashes++;
+    if (backslashes % 2 === 0) {
+      throw new ValidationError(
+        field,
+        'contains the character U+0000 (NUL), which sessiondb does not store',
+        'Remove it, or encode binary data as base64.',
+      );
+    }
+  }
 }
 
 /** True for `{...}` objects (not arrays, not null, not class instances like Date). */

@@ -76,12 +76,28 @@ export function sessionFromRow(row: SessionRow, state: JsonObject): Session {
 }
 
 export function eventFromRow(row: EventRow): SessionEvent {
+  return eventFromValues({
+    ...row,
+    content: parseStored(row.content),
+    state_delta: parseStored(row.state_delta),
+    metadata: parseStored(row.metadata),
+  });
+}
+
+/** An event row whose JSON columns are already parsed (as PostgreSQL returns jsonb). Null means absent. */
+export type EventValues = Omit<EventRow, 'content' | 'state_delta' | 'metadata'> & {
+  content: unknown;
+  state_delta: unknown;
+  metadata: unknown;
+};
+
+export function eventFromValues(row: EventValues): SessionEvent {
   const event: SessionEvent = { id: row.id, seq: row.seq, timestamp: row.timestamp, author: row.author };
-  if (row.role !== null) event.role = row.role;
-  if (row.invocation_id !== null) event.invocationId = row.invocation_id;
-  if (row.content !== null) event.content = parseStored(row.content);
-  if (row.state_delta !== null) event.stateDelta = JSON.parse(row.state_delta) as JsonObject;
-  if (row.metadata !== null) event.metadata = JSON.parse(row.metadata) as JsonObject;
+  if (row.role != null) event.role = row.role;
+  if (row.invocation_id != null) event.invocationId = row.invocation_id;
+  if (row.content != null) event.content = row.content;
+  if (row.state_delta != null) event.stateDelta = row.state_delta as JsonObject;
+  if (row.metadata != null) event.metadata = row.metadata as JsonObject;
   return event;
 }
 

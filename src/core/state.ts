@@ -1,5 +1,5 @@
 import { ValidationError } from './errors.js';
-import { checkBytes, requirePlainObject, setOwn, stringifyJson } from './json.js';
+import { checkBytes, checkNoNul, requirePlainObject, setOwn, stringifyJson } from './json.js';
 import type { Limits } from './limits.js';
 import type { JsonObject } from './types.js';
 
@@ -59,6 +59,7 @@ export function splitDelta(field: string, delta: unknown, limits: Limits): Scope
   if (!body) return out.app.length + out.user.length + out.session.length === 0 ? null : out;
   out.json = '{' + body + '}';
   checkBytes(field, out.json, limits.maxJsonBytes);
+  checkNoNul(field, out.json);
   return out;
 }
 

@@ -164,7 +164,7 @@ export function prepareEvents(events: unknown, limits: Limits): PreparedEvent[] 
       role = e.role;
     }
     let content: string | null = null;
-    if (e.content !== undefined) {
+    if (e.content !== undefined && e.content !== null) {
       const text = toJsonText(`${field}.content`, e.content, Number.MAX_SAFE_INTEGER);
       // The limit is on the content itself: a string's own bytes, structured content's JSON bytes.
       checkBytes(`${field}.content`, typeof e.content === 'string' ? e.content : text, limits.maxEventContentBytes);
@@ -177,7 +177,7 @@ export function prepareEvents(events: unknown, limits: Limits): PreparedEvent[] 
       role,
       invocationId: e.invocationId == null ? null : checkName(`${field}.invocationId`, e.invocationId, limits),
       content,
-      metadata: e.metadata === undefined ? null : jsonObjectText(`${field}.metadata`, e.metadata, limits),
+      metadata: e.metadata == null ? null : jsonObjectText(`${field}.metadata`, e.metadata, limits),
       delta: e.stateDelta === undefined || e.stateDelta === null ? null : splitDelta(`${field}.stateDelta`, e.stateDelta, limits),
     });
   }

@@ -203,6 +203,24 @@ export const eventCases: ConformanceCase[] = [
   },
   {
     group,
+    name: 'NUL characters are refused everywhere (no backend can be trusted with them); a literal "\\u0000" is fine',
+    async run({ store, key, session }) {
+      const k = await session();
+      await rejectsWith(store.appendEvents(k, [{ author: 'u', content: 'a\u0000b' }]), 'invalid', 'events[0].content');
+      await rejectsWith(store.appendEvents(k, [{ author: 'u', content: { parts: ['\u0000'] } }]), 'invalid', 'events[0].content');
+      await rejectsWith(store.appendEvents(k, [{ author: 'u', stateDelta: { 'k\u0000': 1 } }]), 'invalid', 'stateDelta');
+      await rejectsWith(store.appendEvents(k, [{ author: 'u', metadata: { m: 'x\u0000' } }]), 'invalid', 'metadata');
+      const literal = 'backslash-u: \\u0000 and \\\\u0000';
+      const r = await store.appendEvents(k, [{ author: 'u', content: literal, stateDelta: { lit: literal } }]);
+      assert.equal(r.events.length, 1);
+      const s = await store.getSession(k);
+      assert.equal(s?.events?.[0]?.content, literal);
+      assert.equal(s?.state['lit'], literal);
+      await rejectsWith(store.createSession({ appName: k.appName, userId: k.userId, metadata: { x: '\u0000' } }), 'invalid', 'metadata');
+    },
+  },
+  {
+    group,
     name: '1 MiB of content round-trips; one byte more is "too_large" and stores nothing',
     async run({ store, key, session }) {
       const k = await session();
