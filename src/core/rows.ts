@@ -55,13 +55,20 @@ export interface FileRow {
 }
 
 export function sessionFromRow(row: SessionRow, state: JsonObject): Session {
+  return sessionFromValues({ ...row, metadata: JSON.parse(row.metadata) }, state);
+}
+
+/** A session row whose metadata is already parsed (as PostgreSQL returns jsonb). */
+export type SessionValues = Omit<SessionRow, 'metadata'> & { metadata: unknown };
+
+export function sessionFromValues(row: SessionValues, state: JsonObject): Session {
   return {
     tenant: row.tenant,
     appName: row.app_name,
     userId: row.user_id,
     id: row.id,
     state,
-    metadata: JSON.parse(row.metadata) as JsonObject,
+    metadata: row.metadata as JsonObject,
     model: row.model,
     status: row.status,
     createdAt: row.created_at,
@@ -102,6 +109,13 @@ export function eventFromValues(row: EventValues): SessionEvent {
 }
 
 export function fileFromRow(row: FileRow): FileRecord {
+  return fileFromValues({ ...row, metadata: JSON.parse(row.metadata) });
+}
+
+/** A file row whose metadata is already parsed. */
+export type FileValues = Omit<FileRow, 'metadata'> & { metadata: unknown };
+
+export function fileFromValues(row: FileValues): FileRecord {
   return {
     tenant: row.tenant,
     id: row.id,
@@ -112,7 +126,7 @@ export function fileFromRow(row: FileRow): FileRecord {
     mimeType: row.mime_type,
     uploadedAt: row.uploaded_at,
     expiresAt: row.expires_at,
-    metadata: JSON.parse(row.metadata) as JsonObject,
+    metadata: row.metadata as JsonObject,
     appName: row.app_name,
     userId: row.user_id,
     sessionId: row.session_id,

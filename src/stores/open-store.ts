@@ -1,12 +1,14 @@
 import type { Clock } from '../core/clock.js';
 import { ValidationError } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
+import type { Logger } from '../core/logger.js';
 import type { SessionStore } from '../core/store.js';
 
 /** Options `openStore` passes to whichever store the URL names. */
 export interface OpenStoreOptions {
   limits?: Partial<Limits>;
   clock?: Clock;
+  logger?: Logger;
   /** Run `migrate()` before returning (default true). */
   migrate?: boolean;
 }
@@ -14,9 +16,25 @@ export interface OpenStoreOptions {
 /** What a store URL means, before any store is loaded. */
 export type StoreLocation =
   | { kind: 'memory' }
-  | { kind: 'sqlite'; path: string; synchronous?: 'normal' | 'full'; busyTimeoutMs?: number };
+  | { kind: 'sqlite'; path: string; synchronous?: 'normal' | 'full'; busyTimeoutMs?: number }
+  | ({ kind: 'postgres'; connectionString: string } & PostgresUrlOptions);
 
-const SUPPORTED = 'memory:, sqlite:./path/to/file.db, sqlite::memory:';
+/** sessiondb's own query parameters on a postgres:// URL (removed before the URL reaches pg). */
+export interface PostgresUrlOptions {
+  schema?: string;
+  tablePrefix?: string;
+  min?: number;
+  max?: number;
+  connectTimeoutMs?: number;
+  statementTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  migrationConnectionString?: string;
+}
+
+const PG_INTEGER_PARAMS = ['min', 'max', 'connectTimeoutMs', 'statementTimeoutMs', 'idleTimeoutMs'] as const;
+const PG_TEXT_PARAMS = { schema: 'schema', tablePrefix: 'tablePrefix', migrationUrl: 'migrationConnectionString' } as const;
+
+const SUPPORTED = 'memory:, sqlite:./path/to/file.db, sqlite::memory:, postgres://user:password@host:5432/db';
 
 /**
  * Parses a store URL:
@@ -38,6 +56,7 @@ export function parseStoreUrl(url: string): StoreLocation {
     if (path === '') throw new ValidationError('url', 'names no SQLite file', 'Example: sqlite:./data/sessions.db or sqlite::memory:.');
     return { kind: 'sqlite', path: decodeURIComponent(path), ...sqliteParams(query) };
   }
+  if (/^postgres(ql)?:\/\//i.test(base)) return parsePostgresUrl(text);
   if (!/^[a-z][a-z0-9+.-]*:/i.test(base) || /^[a-z]:[\\/]/i.test(base)) {
     if (/\.(db|sqlite3?)$/i.test(base)) return { kind: 'sqlite', path: base, ...sqliteParams(query) };
   }
@@ -47,6 +66,32 @@ export function parseStoreUrl(url: string): StoreLocation {
     scheme ? `uses the scheme "${scheme}:", which this version of sessiondb does not support` : 'is not a store URL',
     `Supported: ${SUPPORTED}.`,
   );
+}
+
+function parsePostgresUrl(text: string): StoreLocation {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ValidationError('url', 'is not a valid postgres:// URL', 'Example: postgres://user:password@127.0.0.1:5432/app (percent-encode special characters in the password).');
+  }
+  const out: { kind: 'postgres'; connectionString: string } & PostgresUrlOptions = { kind: 'postgres', connectionString: '' };
+  for (const name of PG_INTEGER_PARAMS) {
+    const value = url.searchParams.get(name);
+    if (value === null) continue;
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < 0) throw new ValidationError(`url parameter "${name}"`, `must be a non-negative integer, got "${value}"`);
+    out[name] = n;
+    url.searchParams.delete(name);
+  }
+  for (const [name, option] of Object.entries(PG_TEXT_PARAMS) as [string, 'schema' | 'tablePrefix' | 'migrationConnectionString'][]) {
+    const value = url.searchParams.get(name);
+    if (value === null) continue;
+    out[option] = value;
+    url.searchParams.delete(name);
+  }
+  out.connectionString = url.toString();
+  return out;
 }
 
 function splitOnce(text: string, sep: string): [string, string | undefined] {
@@ -87,6 +132,10 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   if (location.kind === 'memory') {
     const { MemoryStore } = await import('./memory/memory-store.js');
     store = new MemoryStore(common);
+  } else if (location.kind === 'postgres') {
+    const { PostgresStore } = await import('./postgres/postgres-store.js');
+    const { kind: _kind, ...postgres } = location;
+    store = new PostgresStore({ ...common, logger: options.logger, ...postgres });
   } else {
     const { SqliteStore } = await import('./sqlite/sqlite-store.js');
     const { kind: _kind, ...sqlite } = location;

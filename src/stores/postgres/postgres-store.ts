@@ -1,0 +1,614 @@
+import type { Pool, PoolClient, PoolConfig, QueryResult } from 'pg';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { loadDriver } from '../../core/driver.js';
+import {
+  ConflictError,
+  SessionDbError,
+  SessionExistsError,
+  SessionNotFoundError,
+  UnavailableError,
+  ValidationError,
+} from '../../core/errors.js';
+import { setOwn } from '../../core/json.js';
+import { resolveLimits, type Limits } from '../../core/limits.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
+import {
+  eventCursor,
+  fileCursor,
+  resolveEventRange,
+  resolveFileQuery,
+  resolveReadOptions,
+  resolveSessionQuery,
+  sessionCursor,
+} from '../../core/paging.js';
+import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta } from '../../core/prepare.js';
+import { uuidv7 } from '../../core/ids.js';
+import { redactSecrets } from '../../core/redact.js';
+import { eventFromValues, fileFromRow, fileFromValues, sessionFromValues, type EventValues, type FileValues, type SessionValues } from '../../core/rows.js';
+import type { StateEntry } from '../../core/state.js';
+import type { FileKey, MigrationStatus, SessionStore } from '../../core/store.js';
+import type {
+  ActivityInput,
+  AppendResult,
+  AppKey,
+  EventPage,
+  EventRange,
+  FilePage,
+  FileQuery,
+  FileRecord,
+  JsonObject,
+  NewEvent,
+  NewFileRecord,
+  NewSession,
+  ReadOptions,
+  Session,
+  SessionEvent,
+  SessionKey,
+  SessionPage,
+  SessionPatch,
+  SessionQuery,
+  StoreStats,
+  SweepOptions,
+  SweepResult,
+  UserKey,
+  WriteOptions,
+} from '../../core/types.js';
+import {
+  checkActivity,
+  checkFileId,
+  checkSweepMode,
+  checkTime,
+  checkVersion,
+  prepareEvents,
+  resolveAppKey,
+  resolveKey,
+  resolveTenant,
+  resolveUserKey,
+  type ResolvedKey,
+} from '../../core/validate.js';
+import { translatePgError } from './errors.js';
+import { PG_MIGRATIONS, PG_SCHEMA_VERSION, pgNames, type PgNames } from './schema.js';
+import { pgListFilesSql, pgListSessionsSql, pgStatements, type PgStatements } from './statements.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:pass@host:5432/db`. Either this or `pool`. */
+  connectionString?: string;
+  /** A pool you own; the store uses it and does not close it. */
+  pool?: Pool;
+  /** Pool size bounds (defaults 0 and 10). Ignored with an injected pool. */
+  min?: number;
+  max?: number;
+  /** How long to wait for a connection before failing `unavailable`. Default 10,000 ms. */
+  connectTimeoutMs?: number;
+  /**
+   * How long one statement may take before failing `unavailable`. Enforced by
+   * the client, so it also works behind transaction poolers. Default 30,000 ms.
+   */
+  statementTimeoutMs?: number;
+  /** Idle connections close after this long. Default 10,000 ms. */
+  idleTimeoutMs?: number;
+  /** The schema holding the tables (created by `migrate()`). Default `public`. */
+  schema?: string;
+  /** Prepended to every table name, e.g. `sdb_`. Default none. */
+  tablePrefix?: string;
+  /**
+   * A direct connection (not through PgBouncer or another transaction pooler)
+   * for `migrate()`, which holds a session-level advisory lock. Default: the
+   * main connection.
+   */
+  migrationConnectionString?: string;
+  limits?: Partial<Limits>;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+type PgSessionRow = SessionValues & {
+  pk: string;
+  app_state: JsonObject | null;
+  user_state: JsonObject | null;
+  session_state: JsonObject | null;
+  events?: EventValues[];
+};
+
+/** Sessions deleted per statement by an expiry sweep. */
+const SWEEP_BATCH = 500;
+
+/**
+ * The PostgreSQL store, on `pg`. Every call is one statement (one round trip)
+ * except where noted: appends run the `sessiondb_append` function created by
+ * the migrations, so they are atomic and work behind transaction poolers
+ * (PgBouncer, Supabase), which need single statements and no named prepared
+ * statements.
+ */
+export class PostgresStore implements SessionStore {
+  readonly kind = 'postgres';
+  readonly limits: Limits;
+  readonly names: PgNames;
+  private readonly options: PostgresStoreOptions;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly sql: PgStatements;
+  private readonly where: string;
+  private pool: Pool | null = null;
+  private readonly ownsPool: boolean;
+  private checked: Promise<void> | null = null;
+  private closed = false;
+  private readonly listSql = new Map<string, string>();
+
+  constructor(options: PostgresStoreOptions) {
+    if (!options || (!options.pool && !options.connectionString)) {
+      throw new ValidationError('connectionString', 'is required (or pass a pg Pool as "pool")', 'Example: postgres://user:password@127.0.0.1:5432/app');
+    }
+    for (const field of ['min', 'max', 'connectTimeoutMs', 'statementTimeoutMs', 'idleTimeoutMs'] as const) {
+      const v = options[field];
+      if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw new ValidationError(field, `must be a non-negative integer, got ${JSON.stringify(v)}`);
+    }
+    this.options = options;
+    this.limits = resolveLimits(options.limits);
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.names = pgNames(options.schema ?? 'public', options.tablePrefix ?? '');
+    this.sql = pgStatements(this.names);
+    this.ownsPool = !options.pool;
+    this.pool = options.pool ?? null;
+    this.where = describeTarget(options.connectionString);
+  }
+
+  // ---- lifecycle
+
+  async migrate(options: { toVersion?: number } = {}): Promise<void> {
+    const target = options.toVersion ?? PG_SCHEMA_VERSION;
+    const direct = this.options.migrationConnectionString;
+    let client: PoolClient | import('pg').Client;
+    let release: () => Promise<void>;
+    if (direct) {
+      const pg = await loadPg();
+      const c = new pg.Client({ connectionString: direct, connectionTimeoutMillis: this.options.connectTimeoutMs ?? 10_000 });
+      c.on('error', (err) => this.logger.warn('sessiondb: PostgreSQL migration connection error', { error: redactSecrets(err.message) }));
+      await this.guard(() => c.connect(), describeTarget(direct));
+      client = c;
+      release = () => c.end();
+    } else {
+      const c = await this.guard(async () => (await this.getPool()).connect());
+      client = c;
+      release = async () => c.release();
+    }
+    const lockKey = `sessiondb:${this.names.schema}.${this.names.prefix}`;
+    try {
+      await this.guard(async () => {
+        // Session-level lock: processes racing on an empty database queue here, and
+        // the first creates everything, including the schema and the migrations table.
+        await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
+        try {
+          await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.names.schema}`);
+          await client.query(this.sql.migrationsTable);
+          const current = Number((await client.query(this.sql.schemaVersion)).rows[0].version);
+          for (const m of PG_MIGRATIONS) {
+            if (m.version <= current || m.version > target) continue;
+            await client.query('BEGIN');
+            try {
+              await client.query(m.sql(this.names));
+              await client.query(`INSERT INTO ${this.names.migrations} (version, description) VALUES ($1, $2)`, [m.version, m.description]);
+              await client.query('COMMIT');
+            } catch (err) {
+              await client.query('ROLLBACK').catch(() => undefined);
+              throw err;
+            }
+          }
+        } finally {
+          await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
+        }
+      });
+    } finally {
+      await release().catch(() => undefined);
+    }
+    this.checked = null;
+  }
+
+  async migrationStatus(): Promise<MigrationStatus> {
+    const current = Number((await this.query(this.sql.schemaVersion, [])).rows[0].version);
+    return {
+      current,
+      latest: PG_SCHEMA_VERSION,
+      pending: PG_MIGRATIONS.filter((m) => m.version > current).map(({ version, description }) => ({ version, description })),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const pool = this.pool;
+    this.pool = null;
+    if (pool && this.ownsPool) await pool.end().catch(() => undefined);
+  }
+
+  // ---- sessions
+
+  async createSession(input: NewSession): Promise<Session> {
+    const p = prepareNewSession(input, this.limits);
+    await this.ready();
+    const now = this.clock.now();
+    const r = await this.query(this.sql.createSession, [
+      p.tenant, p.appName, p.userId, p.id, p.metadata, p.model, p.status, now, p.expiresAt,
+      entriesJson(p.state?.app), entriesJson(p.state?.user), entriesJson(p.state?.session),
+    ]);
+    if (r.rowCount === 0) throw new SessionExistsError({ appName: p.appName, userId: p.userId, sessionId: p.id });
+    return this.mustRead({ tenant: p.tenant, appName: p.appName, userId: p.userId, sessionId: p.id });
+  }
+
+  async getSession(key: SessionKey, options?: ReadOptions): Promise<Session | null> {
+    const k = resolveKey(key, this.limits);
+    const read = resolveReadOptions(options);
+    await this.ready();
+    const params: unknown[] = [k.tenant, k.appName, k.userId, k.sessionId];
+    let sql = this.sql.sessionOnly;
+    if (read.withEvents && read.lastEvents !== 0) {
+      if (read.lastEvents === undefined && read.afterTimestamp === undefined) sql = this.sql.sessionAllEvents;
+      else if (read.afterTimestamp === undefined) (sql = this.sql.sessionLastEvents), params.push(read.lastEvents);
+      else if (read.lastEvents === undefined) (sql = this.sql.sessionEventsSince), params.push(read.afterTimestamp);
+      else (sql = this.sql.sessionLastEventsSince), params.push(read.afterTimestamp, read.lastEvents);
+    }
+    const row = (await this.query(sql, params)).rows[0] as PgSessionRow | undefined;
+    if (!row) return null;
+    const session = toSession(row);
+    if (read.withEvents) session.events = (row.events ?? []).map(eventFromValues);
+    return session;
+  }
+
+  async listSessions(query: SessionQuery): Promise<SessionPage> {
+    const q = resolveSessionQuery(query, this.limits);
+    await this.ready();
+    const scope = q.userId !== undefined ? 'user' : q.appName !== undefined ? 'app' : 'tenant';
+    const shape = { scope, status: q.status !== undefined, after: q.after !== null, order: q.order } as const;
+    const params: unknown[] = [q.tenant];
+    if (scope !== 'tenant') params.push(q.appName);
+    if (scope === 'user') params.push(q.userId);
+    if (q.status !== undefined) params.push(q.status);
+    if (q.after) {
+      params.push(q.after.updatedAt, q.after.id);
+      if (scope === 'app') params.push(q.after.userId);
+      if (scope === 'tenant') params.push(q.after.appName, q.after.userId);
+    }
+    params.push(q.limit + 1);
+    const key = JSON.stringify(shape);
+    let sql = this.listSql.get(key);
+    if (!sql) this.listSql.set(key, (sql = pgListSessionsSql(this.names, shape)));
+    const rows = (await this.query(sql, params)).rows as PgSessionRow[];
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    return {
+      sessions: page.map(toSession),
+      nextCursor:
+        rows.length > q.limit && last
+          ? sessionCursor(q.order, { updatedAt: last.updated_at, id: last.id, appName: last.app_name, userId: last.user_id })
+          : null,
+    };
+  }
+
+  async updateSession(key: SessionKey, patch: SessionPatch, options?: WriteOptions): Promise<Session> {
+    const k = resolveKey(key, this.limits);
+    const p = preparePatch(patch, this.limits);
+    const expect = options?.expectVersion === undefined ? null : checkVersion('expectVersion', options.expectVersion);
+    await this.ready();
+    const r = await this.query(this.sql.updateSession, [
+      k.tenant, k.appName, k.userId, k.sessionId, expect,
+      p.metadata ?? null, p.model !== undefined, p.model ?? null, p.status ?? null,
+      p.expiresAt !== undefined, p.expiresAt ?? null, this.clock.now(),
+      entriesJson(p.delta?.app), entriesJson(p.delta?.user), entriesJson(p.delta?.session),
+    ]);
+    const row = r.rows[0] as { version: number | null; updated: string | null };
+    if (row.version === null) throw new SessionNotFoundError(k);
+    if (row.updated === null) throw new ConflictError(expect!, row.version);
+    return this.mustRead(k);
+  }
+
+  async deleteSession(key: SessionKey): Promise<boolean> {
+    const k = resolveKey(key, this.limits);
+    await this.ready();
+    return ((await this.query(this.sql.deleteSession, [k.tenant, k.appName, k.userId, k.sessionId])).rowCount ?? 0) > 0;
+  }
+
+  // ---- events
+
+  async appendEvents(key: SessionKey, events: NewEvent[], options?: WriteOptions): Promise<AppendResult> {
+    const k = resolveKey(key, this.limits);
+    const prepared = prepareEvents(events, this.limits);
+    const expect = options?.expectVersion === undefined ? null : checkVersion('expectVersion', options.expectVersion);
+    await this.ready();
+    if (prepared.length === 0) {
+      const s = await this.getSession(k, { withEvents: false });
+      if (!s) throw new SessionNotFoundError(k);
+      return { events: [], version: s.version };
+    }
+    const now = this.clock.now();
+    let checkIds = false;
+    const stamped = prepared.map((e) => {
+      if (e.id !== undefined) checkIds = true;
+      return { ...e, id: e.id ?? uuidv7(now), timestamp: e.timestamp ?? now };
+    });
+    // Built as text: content, metadata and deltas are JSON text already.
+    const payload =
+      '[' +
+      stamped
+        .map(
+          (e) =>
+            `{"id":${JSON.stringify(e.id)},"ts":${e.timestamp},"author":${JSON.stringify(e.author)},"role":${JSON.stringify(e.role)},` +
+            `"inv":${JSON.stringify(e.invocationId)},"content":${e.content ?? 'null'},"delta":${e.delta?.json ?? 'null'},` +
+            `"meta":${e.metadata ?? 'null'}` +
+            (e.delta?.app.length ? `,"a":${entriesJson(e.delta.app)}` : '') +
+            (e.delta?.user.length ? `,"u":${entriesJson(e.delta.user)}` : '') +
+            (e.delta?.session.length ? `,"s":${entriesJson(e.delta.session)}` : '') +
+            '}',
+        )
+        .join(',') +
+      ']';
+    let result: { version: number; firstSeq: number; existing: Record<string, EventValues> };
+    try {
+      const r = await this.query(this.sql.append, [k.tenant, k.appName, k.userId, k.sessionId, expect, payload, checkIds]);
+      result = r.rows[0].result;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'SDB01') throw new SessionNotFoundError(k);
+      if (code === 'SDB02') throw new ConflictError(expect!, Number((err as { detail?: string }).detail));
+      throw err;
+    }
+    let seq = result.firstSeq;
+    const out: SessionEvent[] = stamped.map((e) => {
+      const stored = result.existing[e.id];
+      if (stored) return eventFromValues(stored);
+      const event: SessionEvent = { id: e.id, seq: seq++, timestamp: e.timestamp, author: e.author };
+      if (e.role !== null) event.role = e.role;
+      if (e.invocationId !== null) event.invocationId = e.invocationId;
+      if (e.content !== null) event.content = JSON.parse(e.content);
+      if (e.delta?.json) event.stateDelta = JSON.parse(e.delta.json) as JsonObject;
+      if (e.metadata !== null) event.metadata = JSON.parse(e.metadata) as JsonObject;
+      return event;
+    });
+    return { events: out, version: result.version };
+  }
+
+  async readEvents(key: SessionKey, range?: EventRange): Promise<EventPage | null> {
+    const k = resolveKey(key, this.limits);
+    const r = resolveEventRange(range, this.limits);
+    await this.ready();
+    const sql = r.order === 'asc' ? this.sql.eventsAfterSeq : this.sql.eventsBeforeSeq;
+    const row = (await this.query(sql, [k.tenant, k.appName, k.userId, k.sessionId, r.bound, r.limit + 1])).rows[0] as
+      | { events: EventValues[] }
+      | undefined;
+    if (!row) return null;
+    const page = row.events.slice(0, r.limit);
+    return {
+      events: page.map(eventFromValues),
+      nextCursor: row.events.length > r.limit ? eventCursor(r.order, page[page.length - 1]!.seq) : null,
+    };
+  }
+
+  async recordActivity(key: SessionKey, activity?: ActivityInput): Promise<Session> {
+    const k = resolveKey(key, this.limits);
+    const { durationMs, at } = checkActivity(activity, this.clock);
+    await this.ready();
+    const r = await this.query(this.sql.recordActivity, [k.tenant, k.appName, k.userId, k.sessionId, durationMs, at]);
+    if (r.rowCount === 0) throw new SessionNotFoundError(k);
+    return this.mustRead(k);
+  }
+
+  // ---- shared state
+
+  async getAppState(key: AppKey): Promise<JsonObject> {
+    const k = resolveAppKey(key, this.limits);
+    await this.ready();
+    return copyState((await this.query(this.sql.appState, [k.tenant, k.appName])).rows[0].state);
+  }
+
+  async getUserState(key: UserKey): Promise<JsonObject> {
+    const k = resolveUserKey(key, this.limits);
+    await this.ready();
+    return copyState((await this.query(this.sql.userState, [k.tenant, k.appName, k.userId])).rows[0].state);
+  }
+
+  async updateAppState(key: AppKey, delta: JsonObject): Promise<JsonObject> {
+    const k = resolveAppKey(key, this.limits);
+    const entries = prepareScopeDelta('app', delta, this.limits);
+    await this.ready();
+    return copyState((await this.query(this.sql.updateAppState, [k.tenant, k.appName, entriesJson(entries)])).rows[0].state);
+  }
+
+  async updateUserState(key: UserKey, delta: JsonObject): Promise<JsonObject> {
+    const k = resolveUserKey(key, this.limits);
+    const entries = prepareScopeDelta('user', delta, this.limits);
+    await this.ready();
+    return copyState((await this.query(this.sql.updateUserState, [k.tenant, k.appName, k.userId, entriesJson(entries)])).rows[0].state);
+  }
+
+  // ---- file records
+
+  async putFile(record: NewFileRecord): Promise<FileRecord> {
+    const row = prepareFile(record, this.limits, this.clock.now());
+    await this.ready();
+    const notFound = () =>
+      new SessionNotFoundError({ tenant: row.tenant, appName: row.app_name!, userId: row.user_id!, sessionId: row.session_id! });
+    let r: QueryResult;
+    try {
+      r = await this.query(this.sql.putFile, [
+        row.tenant, row.id, row.name, row.uri, row.display_name, row.size, row.mime_type, row.uploaded_at, row.expires_at,
+        row.metadata, row.app_name, row.user_id, row.session_id,
+      ]);
+    } catch (err) {
+      // The owning session was deleted between the check and the insert.
+      if ((err as { code?: string }).code === '23503') throw notFound();
+      throw err;
+    }
+    if (r.rowCount === 0) throw notFound();
+    return fileFromRow(row);
+  }
+
+  async getFile(key: FileKey): Promise<FileRecord | null> {
+    const [tenant, id] = this.fileKey(key);
+    await this.ready();
+    const row = (await this.query(this.sql.getFile, [tenant, id])).rows[0] as FileValues | undefined;
+    return row ? fileFromValues(row) : null;
+  }
+
+  async listFiles(query: FileQuery = {}): Promise<FilePage> {
+    const q = resolveFileQuery(query, this.limits);
+    await this.ready();
+    const shape = { app: q.appName !== undefined, user: q.userId !== undefined, session: q.sessionId !== undefined, after: q.after !== null };
+    const params: unknown[] = [q.tenant];
+    if (shape.app) params.push(q.appName);
+    if (shape.user) params.push(q.userId);
+    if (shape.session) params.push(q.sessionId);
+    if (q.after) params.push(q.after.uploadedAt, q.after.id);
+    params.push(q.limit + 1);
+    const key = 'files' + JSON.stringify(shape);
+    let sql = this.listSql.get(key);
+    if (!sql) this.listSql.set(key, (sql = pgListFilesSql(this.names, shape)));
+    const rows = (await this.query(sql, params)).rows as FileValues[];
+    const page = rows.slice(0, q.limit);
+    return { files: page.map(fileFromValues), nextCursor: rows.length > q.limit ? fileCursor(page[page.length - 1]!) : null };
+  }
+
+  async deleteFile(key: FileKey): Promise<boolean> {
+    const [tenant, id] = this.fileKey(key);
+    await this.ready();
+    return ((await this.query(this.sql.deleteFile, [tenant, id])).rowCount ?? 0) > 0;
+  }
+
+  // ---- expiry and totals
+
+  async sweepExpired(options: SweepOptions = {}): Promise<SweepResult> {
+    const now = options.now === undefined ? this.clock.now() : checkTime('now', options.now);
+    const mode = checkSweepMode(options.mode);
+    await this.ready();
+    let sessions = 0;
+    if (mode === 'mark') {
+      sessions = (await this.query(this.sql.markExpired, [now])).rowCount ?? 0;
+    } else {
+      for (;;) {
+        const deleted = (await this.query(this.sql.deleteExpiredBatch, [now, SWEEP_BATCH])).rowCount ?? 0;
+        sessions += deleted;
+        if (deleted < SWEEP_BATCH) break;
+      }
+    }
+    const files = (await this.query(this.sql.deleteExpiredFiles, [now])).rowCount ?? 0;
+    return { sessions, files };
+  }
+
+  async stats(options: { tenant?: string } = {}): Promise<StoreStats> {
+    const tenant = options.tenant === undefined ? null : resolveTenant(options.tenant, this.limits);
+    await this.ready();
+    const s = (await this.query(this.sql.stats, [tenant])).rows[0];
+    return {
+      sessions: s.sessions,
+      activeSessions: s.active,
+      archivedSessions: s.archived,
+      expiredSessions: s.expired,
+      events: s.events,
+      stateKeys: s.state_keys,
+      files: s.files,
+      bytes: s.bytes ?? 0,
+    };
+  }
+
+  // ---- internals
+
+  /** Checks once that the schema is current (one round trip), so that a missing migration says so. */
+  private ready(): Promise<void> {
+    if (this.closed) return Promise.reject(new UnavailableError('The store is closed; open a new one.'));
+    if (!this.checked) {
+      this.checked = this.migrationStatus().then(({ current }) => {
+        if (current === PG_SCHEMA_VERSION) return;
+        throw new SessionDbError(
+          'invalid',
+          current < PG_SCHEMA_VERSION
+            ? `The PostgreSQL schema ${this.names.schema} at ${this.where} is at version ${current}; this sessiondb needs ${PG_SCHEMA_VERSION}. Run "await store.migrate()" (openStore does it for you).`
+            : `The PostgreSQL schema ${this.names.schema} at ${this.where} is at version ${current}, newer than this sessiondb knows (${PG_SCHEMA_VERSION}). Upgrade sessiondb.`,
+          { current, latest: PG_SCHEMA_VERSION },
+        );
+      });
+      this.checked.catch(() => {
+        this.checked = null;
+      });
+    }
+    return this.checked;
+  }
+
+  private async getPool(): Promise<Pool> {
+    if (this.closed) throw new UnavailableError('The store is closed; open a new one.');
+    if (this.pool) return this.pool;
+    const pg = await loadPg();
+    if (this.pool) return this.pool;
+    const config: PoolConfig = {
+      connectionString: this.options.connectionString,
+      min: this.options.min ?? 0,
+      max: this.options.max ?? 10,
+      connectionTimeoutMillis: this.options.connectTimeoutMs ?? 10_000,
+      idleTimeoutMillis: this.options.idleTimeoutMs ?? 10_000,
+      query_timeout: this.options.statementTimeoutMs ?? 30_000,
+      keepAlive: true,
+      application_name: 'sessiondb',
+    };
+    const pool = new pg.Pool(config);
+    // An idle connection that dies emits 'error' on the pool; unhandled, it would crash the process.
+    pool.on('error', (err) => this.logger.warn('sessiondb: idle PostgreSQL connection failed', { error: redactSecrets(err.message), where: this.where }));
+    this.pool = pool;
+    return pool;
+  }
+
+  private async query(sql: string, params: unknown[]): Promise<QueryResult> {
+    return this.guard(async () => (await this.getPool()).query(sql, params));
+  }
+
+  private async guard<T>(work: () => Promise<T>, where = this.where): Promise<T> {
+    if (this.closed) throw new UnavailableError('The store is closed; open a new one.');
+    try {
+      return await work();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'SDB01' || code === 'SDB02' || code === '23503') throw err; // handled by the caller
+      throw translatePgError(err, where);
+    }
+  }
+
+  private async mustRead(k: ResolvedKey): Promise<Session> {
+    const s = await this.getSession(k, { withEvents: false });
+    if (!s) throw new SessionNotFoundError(k);
+    return s;
+  }
+
+  private fileKey(key: FileKey): [string, string] {
+    if (key === null || typeof key !== 'object') throw new ValidationError('key', 'must be an object with an id');
+    return [resolveTenant(key.tenant, this.limits), checkFileId(key.id, this.limits)];
+  }
+}
+
+async function loadPg(): Promise<typeof import('pg').default> {
+  const mod = await loadDriver('pg', 'The PostgreSQL store', () => import('pg'));
+  return (mod as { default?: typeof import('pg').default }).default ?? (mod as unknown as typeof import('pg').default);
+}
+
+/** host:port/database of a connection string, without credentials, for messages. */
+export function describeTarget(connectionString: string | undefined): string {
+  if (!connectionString) return 'the injected pool';
+  try {
+    const url = new URL(connectionString);
+    return `${url.hostname || 'localhost'}:${url.port || '5432'}${url.pathname || ''}`;
+  } catch {
+    return redactSecrets(connectionString);
+  }
+}
+
+/** A JSON object text from stored state entries (values are JSON text already). */
+function entriesJson(entries: readonly StateEntry[] | undefined): string {
+  if (!entries || entries.length === 0) return '{}';
+  return '{' + entries.map(([key, json]) => JSON.stringify(key) + ':' + json).join(',') + '}';
+}
+
+function copyState(source: JsonObject | null, into: JsonObject = {}): JsonObject {
+  if (source) for (const key of Object.keys(source)) setOwn(into, key, source[key]);
+  return into;
+}
+
+function toSession(row: PgSessionRow): Session {
+  const state = copyState(row.session_state, copyState(row.user_state, copyState(row.app_state)));
+  return sessionFromValues(row, state);
+}

@@ -1,0 +1,210 @@
+import type { PgNames } from './schema.js';
+
+const SESSION_COLUMNS =
+  's.pk, s.tenant, s.app_name, s.user_id, s.id, s.metadata, s.model, s.status, s.created_at, s.updated_at, ' +
+  's.last_activity_at, s.expires_at, s.event_count, s.request_count, s.request_ms_total, s.version';
+const EVENT_COLUMNS = 'id, seq, timestamp, author, role, invocation_id, content, state_delta, metadata';
+const FILE_COLUMNS =
+  'tenant, id, name, uri, display_name, size::double precision AS size, mime_type, uploaded_at, expires_at, metadata, app_name, user_id, session_id';
+
+/** The three state scopes of the session row `s`, as JSON objects (null when empty). */
+function stateColumns(n: PgNames): string {
+  return `
+    (SELECT jsonb_object_agg(key, value) FROM ${n.appState} a WHERE a.tenant = s.tenant AND a.app_name = s.app_name) AS app_state,
+    (SELECT jsonb_object_agg(key, value) FROM ${n.userState} u WHERE u.tenant = s.tenant AND u.app_name = s.app_name AND u.user_id = s.user_id) AS user_state,
+    (SELECT jsonb_object_agg(key, value) FROM ${n.sessionState} x WHERE x.session_pk = s.pk) AS session_state`;
+}
+
+/** Events of the session row `s` as one JSON array, oldest first; `where`/`limit` select them. */
+function eventsColumn(n: PgNames, where: string, newestFirstLimit: string | null): string {
+  const inner = newestFirstLimit
+    ? `SELECT ${EVENT_COLUMNS} FROM ${n.events} WHERE session_pk = s.pk ${where} ORDER BY seq DESC LIMIT ${newestFirstLimit}`
+    : `SELECT ${EVENT_COLUMNS} FROM ${n.events} WHERE session_pk = s.pk ${where}`;
+  return `(SELECT coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.seq), '[]') FROM (${inner}) e) AS events`;
+}
+
+const KEY = 's.tenant = $1 AND s.app_name = $2 AND s.user_id = $3 AND s.id = $4';
+
+/** Every fixed statement of the PostgreSQL store, built once per store for its schema and prefix. */
+export function pgStatements(n: PgNames) {
+  const sessionWith = (extra: string) => `SELECT ${SESSION_COLUMNS}, ${stateColumns(n)}${extra} FROM ${n.sessions} s WHERE ${KEY}`;
+  return {
+    migrationsTable: `CREATE TABLE IF NOT EXISTS ${n.migrations} (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    schemaVersion: `SELECT CASE WHEN to_regclass('${n.migrations.replace(/'/g, "''")}') IS NULL THEN 0
+                      ELSE (SELECT coalesce(max(version), 0) FROM ${n.migrations}) END AS version`,
+
+    createSession: `
+      WITH s AS (
+        INSERT INTO ${n.sessions} (tenant, app_name, user_id, id, metadata, model, status, created_at, updated_at, last_activity_at, expires_at)
+        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $8, $8, $9)
+        ON CONFLICT (tenant, app_name, user_id, id) DO NOTHING
+        RETURNING pk
+      ), a AS (
+        INSERT INTO ${n.appState} (tenant, app_name, key, value)
+        SELECT $1, $2, key, value FROM jsonb_each($10::jsonb) WHERE EXISTS (SELECT 1 FROM s)
+        ON CONFLICT (tenant, app_name, key) DO UPDATE SET value = excluded.value
+      ), u AS (
+        INSERT INTO ${n.userState} (tenant, app_name, user_id, key, value)
+        SELECT $1, $2, $3, key, value FROM jsonb_each($11::jsonb) WHERE EXISTS (SELECT 1 FROM s)
+        ON CONFLICT (tenant, app_name, user_id, key) DO UPDATE SET value = excluded.value
+      ), x AS (
+        INSERT INTO ${n.sessionState} (session_pk, key, value)
+        SELECT s.pk, key, value FROM s, jsonb_each($12::jsonb)
+      )
+      SELECT pk FROM s`,
+
+    sessionOnly: sessionWith(''),
+    sessionAllEvents: sessionWith(`, ${eventsColumn(n, '', null)}`),
+    sessionLastEvents: sessionWith(`, ${eventsColumn(n, '', '$5')}`),
+    sessionEventsSince: sessionWith(`, ${eventsColumn(n, 'AND timestamp >= $5', null)}`),
+    sessionLastEventsSince: sessionWith(`, ${eventsColumn(n, 'AND timestamp >= $5', '$6')}`),
+
+    eventsAfterSeq: `SELECT s.pk, (SELECT coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.seq), '[]') FROM (
+        SELECT ${EVENT_COLUMNS} FROM ${n.events} WHERE session_pk = s.pk AND seq > $5::bigint ORDER BY seq LIMIT $6) e) AS events
+      FROM ${n.sessions} s WHERE ${KEY}`,
+    eventsBeforeSeq: `SELECT s.pk, (SELECT coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.seq DESC), '[]') FROM (
+        SELECT ${EVENT_COLUMNS} FROM ${n.events} WHERE session_pk = s.pk AND seq < $5::bigint ORDER BY seq DESC LIMIT $6) e) AS events
+      FROM ${n.sessions} s WHERE ${KEY}`,
+
+    append: `SELECT ${n.appendFn}($1, $2, $3, $4, $5, $6::jsonb, $7) AS result`,
+
+    updateSession: `
+      WITH t AS (
+        SELECT pk, version FROM ${n.sessions} s WHERE ${KEY} FOR UPDATE
+      ), upd AS (
+        UPDATE ${n.sessions} s
+           SET metadata = coalesce($6::jsonb, s.metadata),
+               model = CASE WHEN $7 THEN $8 ELSE s.model END,
+               status = coalesce($9, s.status),
+               expires_at = CASE WHEN $10 THEN $11::double precision ELSE s.expires_at END,
+               updated_at = $12, version = s.version + 1
+          FROM t
+         WHERE s.pk = t.pk AND ($5::integer IS NULL OR t.version = $5::integer)
+        RETURNING s.pk
+      ), a AS (
+        INSERT INTO ${n.appState} (tenant, app_name, key, value)
+        SELECT $1, $2, key, value FROM upd, jsonb_each($13::jsonb)
+        ON CONFLICT (tenant, app_name, key) DO UPDATE SET value = excluded.value
+      ), u AS (
+        INSERT INTO ${n.userState} (tenant, app_name, user_id, key, value)
+        SELECT $1, $2, $3, key, value FROM upd, jsonb_each($14::jsonb)
+        ON CONFLICT (tenant, app_name, user_id, key) DO UPDATE SET value = excluded.value
+      ), x AS (
+        INSERT INTO ${n.sessionState} (session_pk, key, value)
+        SELECT upd.pk, key, value FROM upd, jsonb_each($15::jsonb)
+        ON CONFLICT (session_pk, key) DO UPDATE SET value = excluded.value
+      )
+      SELECT (SELECT version FROM t) AS version, (SELECT pk FROM upd) AS updated`,
+
+    recordActivity: `
+      UPDATE ${n.sessions} s
+         SET request_count = request_count + 1, request_ms_total = request_ms_total + $5,
+             last_activity_at = greatest(last_activity_at, $6), version = version + 1
+       WHERE ${KEY}
+      RETURNING pk`,
+
+    deleteSession: `DELETE FROM ${n.sessions} s WHERE ${KEY} RETURNING 1`,
+
+    appState: `SELECT jsonb_object_agg(key, value) AS state FROM ${n.appState} WHERE tenant = $1 AND app_name = $2`,
+    userState: `SELECT jsonb_object_agg(key, value) AS state FROM ${n.userState} WHERE tenant = $1 AND app_name = $2 AND user_id = $3`,
+    updateAppState: `
+      WITH up AS (
+        INSERT INTO ${n.appState} (tenant, app_name, key, value)
+        SELECT $1, $2, key, value FROM jsonb_each($3::jsonb)
+        ON CONFLICT (tenant, app_name, key) DO UPDATE SET value = excluded.value
+        RETURNING key, value
+      )
+      SELECT jsonb_object_agg(key, value) AS state FROM (
+        SELECT key, value FROM ${n.appState} WHERE tenant = $1 AND app_name = $2 AND key NOT IN (SELECT key FROM up)
+        UNION ALL SELECT key, value FROM up) all_keys`,
+    updateUserState: `
+      WITH up AS (
+        INSERT INTO ${n.userState} (tenant, app_name, user_id, key, value)
+        SELECT $1, $2, $3, key, value FROM jsonb_each($4::jsonb)
+        ON CONFLICT (tenant, app_name, user_id, key) DO UPDATE SET value = excluded.value
+        RETURNING key, value
+      )
+      SELECT jsonb_object_agg(key, value) AS state FROM (
+        SELECT key, value FROM ${n.userState} WHERE tenant = $1 AND app_name = $2 AND user_id = $3 AND key NOT IN (SELECT key FROM up)
+        UNION ALL SELECT key, value FROM up) all_keys`,
+
+    putFile: `
+      WITH owner AS (
+        SELECT pk FROM ${n.sessions} WHERE tenant = $1 AND app_name = $11 AND user_id = $12 AND id = $13
+      )
+      INSERT INTO ${n.files} (tenant, id, name, uri, display_name, size, mime_type, uploaded_at, expires_at, metadata, session_pk, app_name, user_id, session_id)
+      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, (SELECT pk FROM owner), $11, $12, $13
+       WHERE $13::text IS NULL OR EXISTS (SELECT 1 FROM owner)
+      ON CONFLICT (tenant, id) DO UPDATE SET name = excluded.name, uri = excluded.uri, display_name = excluded.display_name,
+        size = excluded.size, mime_type = excluded.mime_type, uploaded_at = excluded.uploaded_at, expires_at = excluded.expires_at,
+        metadata = excluded.metadata, session_pk = excluded.session_pk, app_name = excluded.app_name,
+        user_id = excluded.user_id, session_id = excluded.session_id
+      RETURNING 1`,
+    getFile: `SELECT ${FILE_COLUMNS} FROM ${n.files} WHERE tenant = $1 AND id = $2`,
+    deleteFile: `DELETE FROM ${n.files} WHERE tenant = $1 AND id = $2 RETURNING 1`,
+
+    markExpired: `UPDATE ${n.sessions} SET status = 'expired', updated_at = $1, version = version + 1 WHERE expires_at <= $1 AND status <> 'expired'`,
+    deleteExpiredBatch: `DELETE FROM ${n.sessions} WHERE pk IN (SELECT pk FROM ${n.sessions} WHERE expires_at <= $1 LIMIT $2)`,
+    deleteExpiredFiles: `DELETE FROM ${n.files} WHERE expires_at <= $1`,
+
+    stats: `
+      SELECT count(*)::integer AS sessions,
+             count(*) FILTER (WHERE status = 'active')::integer AS active,
+             count(*) FILTER (WHERE status = 'archived')::integer AS archived,
+             count(*) FILTER (WHERE status = 'expired')::integer AS expired,
+             coalesce(sum(event_count), 0)::double precision AS events,
+             ((SELECT count(*) FROM ${n.appState} WHERE $1::text IS NULL OR tenant = $1)
+              + (SELECT count(*) FROM ${n.userState} WHERE $1::text IS NULL OR tenant = $1)
+              + (SELECT count(*) FROM ${n.sessionState} x JOIN ${n.sessions} t ON t.pk = x.session_pk WHERE $1::text IS NULL OR t.tenant = $1)
+             )::integer AS state_keys,
+             (SELECT count(*) FROM ${n.files} WHERE $1::text IS NULL OR tenant = $1)::integer AS files,
+             CASE WHEN $1::text IS NULL THEN
+               (SELECT sum(pg_total_relation_size(c))::double precision FROM unnest(ARRAY[
+                 '${n.sessions}', '${n.events}', '${n.appState}', '${n.userState}', '${n.sessionState}', '${n.files}']::regclass[]) c)
+             ELSE
+               (SELECT coalesce(sum(pg_column_size(e.*)), 0)::double precision FROM ${n.events} e JOIN ${n.sessions} t ON t.pk = e.session_pk WHERE t.tenant = $1)
+             END AS bytes
+        FROM ${n.sessions} WHERE $1::text IS NULL OR tenant = $1`,
+  };
+}
+
+export type PgStatements = ReturnType<typeof pgStatements>;
+
+/** The SQL of one listing shape, walking the index whose columns are the listing order. */
+export function pgListSessionsSql(
+  n: PgNames,
+  shape: { scope: 'tenant' | 'app' | 'user'; status: boolean; after: boolean; order: 'asc' | 'desc' },
+): string {
+  const where = ['s.tenant = $1'];
+  let p = 1;
+  let orderColumns: string[];
+  if (shape.scope === 'user') {
+    where.push(`s.app_name = $${++p}`, `s.user_id = $${++p}`);
+    orderColumns = ['s.updated_at', 's.id'];
+  } else if (shape.scope === 'app') {
+    where.push(`s.app_name = $${++p}`);
+    orderColumns = ['s.updated_at', 's.id', 's.user_id'];
+  } else {
+    orderColumns = ['s.updated_at', 's.id', 's.app_name', 's.user_id'];
+  }
+  if (shape.status) where.push(`s.status = $${++p}`);
+  if (shape.after) {
+    const cmp = shape.order === 'asc' ? '>' : '<';
+    where.push(`(${orderColumns.join(', ')}) ${cmp} (${orderColumns.map(() => `$${++p}`).join(', ')})`);
+  }
+  const dir = shape.order === 'asc' ? 'ASC' : 'DESC';
+  return (
+    `SELECT ${SESSION_COLUMNS}, ${stateColumns(n)} FROM ${n.sessions} s WHERE ${where.join(' AND ')} ` +
+    `ORDER BY ${orderColumns.map((c) => `${c} ${dir}`).join(', ')} LIMIT $${++p}`
+  );
+}
+
+export function pgListFilesSql(n: PgNames, shape: { app: boolean; user: boolean; session: boolean; after: boolean }): string {
+  const where = ['tenant = $1'];
+  let p = 1;
+  if (shape.app) where.push(`app_name = $${++p}`);
+  if (shape.user) where.push(`user_id = $${++p}`);
+  if (shape.session) where.push(`session_id = $${++p}`);
+  if (shape.after) where.push(`(uploaded_at, id) < ($${++p}, $${++p})`);
+  return `SELECT ${FILE_COLUMNS} FROM ${n.files} WHERE ${where.join(' AND ')} ORDER BY uploaded_at DESC, id DESC LIMIT $${++p}`;
+}
