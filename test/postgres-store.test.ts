@@ -1,0 +1,158 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore, SessionDbError } from '../src/index.js';
+import { PG_MIGRATIONS, PostgresStore } from '../src/stores/postgres/index.js';
+import { pgListSessionsSql, pgStatements } from '../src/stores/postgres/statements.js';
+import { pgNames } from '../src/stores/postgres/schema.js';
+import { runTs } from './helpers.js';
+import { adminQuery, dropSchema, PG_URL, pgUnavailableReason, uniqueSchema } from './pg-helpers.js';
+
+const unavailable = await pgUnavailableReason();
+const used: string[] = [];
+afterAll(async () => {
+  for (const schema of used) await dropSchema(schema);
+});
+const schema = (tag: string) => {
+  const s = uniqueSchema(tag);
+  used.push(s);
+  return s;
+};
+
+describe.skipIf(unavailable !== null)(`PostgresStore specifics${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  it('openStore accepts postgres:// and postgresql:// URLs with sessiondb parameters', async () => {
+    const s = schema('url');
+    for (const scheme of ['postgres', 'postgresql']) {
+      const store = await openStore(`${PG_URL.replace(/^postgres/, scheme)}?schema=${s}&tablePrefix=sdb_&max=2&statementTimeoutMs=5000`);
+      expect(store.kind).toBe('postgres');
+      await store.createSession({ appName: 'a', userId: 'u', id: scheme });
+      await store.close();
+    }
+    const tables = await adminQuery(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [s]);
+    expect(tables.rows.map((r) => r.table_name)).toEqual([
+      'sdb_app_state', 'sdb_events', 'sdb_files', 'sdb_session_state', 'sdb_sessiondb_migrations', 'sdb_sessions', 'sdb_user_state',
+    ]);
+  });
+
+  it('refuses schema names and prefixes that are not plain identifiers', () => {
+    expect(() => new PostgresStore({ connectionString: PG_URL, schema: 'x"; DROP TABLE y; --' })).toThrow(/schema/);
+    expect(() => new PostgresStore({ connectionString: PG_URL, tablePrefix: 'a-b' })).toThrow(/tablePrefix/);
+    expect(() => new PostgresStore({} as never)).toThrow(/connectionString/);
+  });
+
+  it('four processes migrating an empty database at once all succeed; the schema is created once', async () => {
+    const s = schema('race');
+    const url = `${PG_URL}?schema=${s}`;
+    const outputs = await Promise.all(Array.from({ length: 4 }, () => runTs(join(import.meta.dirname, 'fixtures', 'migrate-worker.ts'), [url])));
+    for (const out of outputs) expect(JSON.parse(out)).toMatchObject({ current: 2, latest: 2, pending: [] });
+    const versions = await adminQuery(`SELECT version FROM "${s}".sessiondb_migrations ORDER BY version`);
+    expect(versions.rows.map((r) => r.version)).toEqual(PG_MIGRATIONS.map((m) => m.version));
+  }, 60_000);
+
+  it('upgrades an older schema in place, keeping its data', async () => {
+    const s = schema('upgrade');
+    const old = new PostgresStore({ connectionString: PG_URL, schema: s });
+    await old.migrate({ toVersion: 1 });
+    expect((await old.migrationStatus()).pending.map((m) => m.version)).toEqual([2]);
+    await expect(old.getSession({ appName: 'a', userId: 'u', sessionId: 's' })).rejects.toThrow(/version 1.*migrate\(\)/);
+    await old.close();
+    // Written under schema v1 (no files table yet), as an older sessiondb would have.
+    await adminQuery(`INSERT INTO "${s}".sessions (tenant, app_name, user_id, id, created_at, updated_at, last_activity_at, event_count, version)
+                      VALUES ('default', 'a', 'u', 's', 1, 1, 1, 1, 2)`);
+    await adminQuery(`INSERT INTO "${s}".events (session_pk, seq, id, timestamp, author, content)
+                      SELECT pk, 1, 'e1', 1, 'user', '"hello"' FROM "${s}".sessions`);
+    const store = new PostgresStore({ connectionString: PG_URL, schema: s });
+    await store.migrate();
+    const session = await store.getSession({ appName: 'a', userId: 'u', sessionId: 's' });
+    expect(session?.events?.map((e) => e.content)).toEqual(['hello']);
+    await store.putFile({ name: 'f', appName: 'a', userId: 'u', sessionId: 's' });
+    expect((await store.appendEvents({ appName: 'a', userId: 'u', sessionId: 's' }, [{ author: 'u' }])).events[0]?.seq).toBe(2);
+    await store.close();
+  });
+
+  it('refuses a schema written by a newer sessiondb', async () => {
+    const s = schema('newer');
+    const store = new PostgresStore({ connectionString: PG_URL, schema: s });
+    await store.migrate();
+    await adminQuery(`INSERT INTO "${s}".sessiondb_migrations (version, description) VALUES (99, 'future')`);
+    const fresh = new PostgresStore({ connectionString: PG_URL, schema: s });
+    const err = await fresh.listSessions({ appName: 'a' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SessionDbError);
+    expect((err as Error).message).toMatch(/newer than this sessiondb knows/);
+    await Promise.all([store.close(), fresh.close()]);
+  });
+
+  it('an injected pool is used and not closed by the store', async () => {
+    const pg = (await import('pg')).default;
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 2 });
+    const store = new PostgresStore({ pool, schema: schema('pool') });
+    await store.migrate();
+    await store.createSession({ appName: 'a', userId: 'u', id: 's' });
+    await store.close();
+    expect((await pool.query('SELECT 1 AS one')).rows[0].one).toBe(1);
+    await pool.end();
+  });
+
+  it('concurrent creates of app and user state rows never raise unique violations', async () => {
+    const store = new PostgresStore({ connectionString: PG_URL, schema: schema('upsert'), max: 8 });
+    await store.migrate();
+    const results = await Promise.allSettled(
+      Array.from({ length: 24 }, (_, i) =>
+        store.createSession({ appName: 'a', userId: 'u', id: `s${i}`, state: { 'app:shared': i, 'user:shared': i } }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    const appended = await Promise.allSettled(
+      Array.from({ length: 24 }, (_, i) => store.appendEvents({ appName: 'a', userId: 'u', sessionId: `s${i}` }, [{ author: 'u', stateDelta: { 'app:k': i, 'user:k': i } }])),
+    );
+    expect(appended.filter((r) => r.status === 'rejected')).toEqual([]);
+    await store.close();
+  });
+});
+
+describe.skipIf(unavailable !== null)('PostgreSQL query plans on realistic data: reads walk an index in order, never sort or scan', () => {
+  const planSchema = schema('plans');
+  const n = pgNames(planSchema, '');
+  const sql = pgStatements(n);
+  const planOf = async (text: string, params: unknown[]) =>
+    (await adminQuery(`EXPLAIN ${text}`, params)).rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
+
+  it('sets up 2,000 sessions and a 20,000-event session', async () => {
+    const store = new PostgresStore({ connectionString: PG_URL, schema: planSchema });
+    await store.migrate();
+    await store.close();
+    await adminQuery(`INSERT INTO ${n.sessions} (tenant, app_name, user_id, id, created_at, updated_at, last_activity_at)
+                      SELECT 'default', 'a' || (i % 5), 'u' || (i % 50), 's' || i, i, i, i FROM generate_series(0, 1999) i`);
+    await adminQuery(`INSERT INTO ${n.events} (session_pk, seq, id, timestamp, author, content)
+                      SELECT (SELECT pk FROM ${n.sessions} WHERE id = 's0'), i, 'e' || i, i, 'u', '"x"' FROM generate_series(1, 20000) i`);
+    await adminQuery(`ANALYZE ${n.sessions}`);
+    await adminQuery(`ANALYZE ${n.events}`);
+  });
+
+  it('last 20 events: the primary key, backwards, no sort', async () => {
+    const plan = await planOf(sql.sessionLastEvents, ['default', 'a0', 'u0', 's0', 20]);
+    expect(plan).toMatch(/Index Scan Backward using events_pkey/);
+    expect(plan).not.toMatch(/\bSort\b|Seq Scan/);
+  });
+
+  it('a page of events after a seq: the primary key, forwards', async () => {
+    const plan = await planOf(sql.eventsAfterSeq, ['default', 'a0', 'u0', 's0', 10_000, 100]);
+    expect(plan).toMatch(/Index Scan using events_pkey/);
+    expect(plan).not.toMatch(/Seq Scan/);
+  });
+
+  const cases = [
+    { scope: 'user', params: ['default', 'a0', 'u0'], cursor: [500, 's500'] },
+    { scope: 'app', params: ['default', 'a0'], cursor: [500, 's500', 'u0'] },
+    { scope: 'tenant', params: ['default'], cursor: [500, 's500', 'a0', 'u0'] },
+  ] as const;
+  for (const c of cases) {
+    for (const order of ['asc', 'desc'] as const) {
+      it(`a page of sessions by ${c.scope}, ${order}, from a cursor: the ${c.scope} order index, no sort`, async () => {
+        const text = pgListSessionsSql(n, { scope: c.scope, status: false, after: true, order });
+        const plan = await planOf(text, [...c.params, ...c.cursor, 51]);
+        expect(plan).toMatch(new RegExp(`Index Scan (Backward )?using sessions_${c.scope}_order`));
+        expect(plan).not.toMatch(/\bSort\b|Seq Scan on sessions/);
+      });
+    }
+  }
+});
