@@ -13,3 +13,6 @@ export { redactSecrets } from './core/redact.js';
 export { openStore, parseStoreUrl, type OpenStoreOptions, type StoreLocation } from './stores/open-store.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory/memory-store.js';
 export { SqliteStore, type SqliteStoreOptions } from './stores/sqlite/sqlite-store.js';
+export { PostgresStore, type PostgresStoreOptions } from './stores/postgres/postgres-store.js';
+export type { Logger } from './core/logger.js';
+export { silentLogger } from './core/logger.js';

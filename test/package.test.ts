@@ -12,11 +12,11 @@ function runModule(code: string): { stdout: string; stderr: string; status: numb
 }
 
 describe('the built package', () => {
-  it('importing the root entry loads no database driver; opening a SQLite store loads better-sqlite3', () => {
+  it('importing the root entry loads no database driver (neither better-sqlite3 nor pg); opening a SQLite store loads its driver', () => {
     const run = runModule(`
       import { createRequire } from 'node:module';
       const require = createRequire(import.meta.url);
-      const loaded = () => Object.keys(require.cache).some((k) => k.includes('better-sqlite3'));
+      const loaded = () => Object.keys(require.cache).some((k) => k.includes('/node_modules/better-sqlite3/') || k.includes('/node_modules/pg/'));
       const { openStore } = await import('sessiondb');
       const before = loaded();
       const store = await openStore('sqlite::memory:');
@@ -33,10 +33,11 @@ describe('the built package', () => {
       const sqlite = await import('sessiondb/sqlite');
       const memory = await import('sessiondb/memory');
       const testing = await import('sessiondb/testing');
-      console.log(JSON.stringify([typeof root.openStore, typeof sqlite.SqliteStore, typeof memory.MemoryStore, typeof testing.runConformanceSuite]));
+      const postgres = await import('sessiondb/postgres');
+      console.log(JSON.stringify([typeof root.openStore, typeof sqlite.SqliteStore, typeof memory.MemoryStore, typeof testing.runConformanceSuite, typeof postgres.PostgresStore]));
     `);
     expect(run.stderr).toBe('');
-    expect(JSON.parse(run.stdout)).toEqual(['function', 'function', 'function', 'function']);
+    expect(JSON.parse(run.stdout)).toEqual(['function', 'function', 'function', 'function', 'function']);
   });
 
   it('a missing driver is a "missing_dependency" error naming the install command', async () => {
