@@ -1,7 +1,7 @@
 import { compareUtf8, decodeCursor, encodeCursor } from './cursor.js';
 import { ValidationError } from './errors.js';
 import type { Limits } from './limits.js';
-import type { EventRange, FileQuery, SessionQuery } from './types.js';
+import type { EventRange, FileQuery, SessionCountQuery, SessionQuery } from './types.js';
 import { checkName, checkOrder, checkPageLimit, checkStatus, resolveTenant } from './validate.js';
 
 export const DEFAULT_EVENT_PAGE = 100;
@@ -51,6 +51,7 @@ export interface ResolvedSessionQuery {
   status: SessionQuery['status'];
   order: 'asc' | 'desc';
   limit: number;
+  offset: number;
   after: SessionPosition | null;
 }
 
@@ -79,8 +80,24 @@ export function resolveSessionQuery(query: SessionQuery, limits: Limits): Resolv
     status: q.status === undefined ? undefined : checkStatus('status', q.status),
     order,
     limit: checkPageLimit(q.limit, DEFAULT_SESSION_PAGE, limits),
+    offset: checkOffset(q.offset, after !== null),
     after,
   };
+}
+
+function checkOffset(value: unknown, withCursor: boolean): number {
+  if (value === undefined || value === 0) return 0;
+  if (!Number.isSafeInteger(value) || (value as number) < 0) {
+    throw new ValidationError('offset', `must be a non-negative integer, got ${JSON.stringify(value)}`);
+  }
+  if (withCursor) throw new ValidationError('offset', 'cannot be combined with cursor', 'Page with the cursor alone.');
+  return value as number;
+}
+
+/** A session count, validated: the filters of a listing. */
+export function resolveCountQuery(query: SessionCountQuery, limits: Limits): Pick<ResolvedSessionQuery, 'tenant' | 'appName' | 'userId' | 'status'> {
+  const { tenant, appName, userId, status } = resolveSessionQuery({ tenant: query?.tenant, appName: query?.appName, userId: query?.userId, status: query?.status }, limits);
+  return { tenant, appName, userId, status };
 }
 
 export function sessionCursor(order: 'asc' | 'desc', p: SessionPosition): string {

@@ -25,6 +25,8 @@ export interface PreparedSession {
   model: string | null;
   status: SessionStatus;
   expiresAt: number | null;
+  createdAt: number | undefined;
+  updatedAt: number | undefined;
   state: ScopedDelta | null;
 }
 
@@ -39,6 +41,8 @@ export function prepareNewSession(input: NewSession, limits: Limits): PreparedSe
     model: input.model == null ? null : checkName('model', input.model, limits),
     status: input.status === undefined ? 'active' : checkStatus('status', input.status),
     expiresAt: checkExpiry('expiresAt', input.expiresAt) ?? null,
+    createdAt: input.createdAt === undefined ? undefined : checkTime('createdAt', input.createdAt),
+    updatedAt: input.updatedAt === undefined ? undefined : checkTime('updatedAt', input.updatedAt),
     state: input.state === undefined || input.state === null ? null : splitDelta('state', input.state, limits),
   };
 }

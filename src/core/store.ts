@@ -17,6 +17,7 @@ import type {
   SessionKey,
   SessionPage,
   SessionPatch,
+  SessionCountQuery,
   SessionQuery,
   StoreStats,
   SweepOptions,
@@ -69,6 +70,8 @@ export interface SessionStore {
   getSession(key: SessionKey, options?: ReadOptions): Promise<Session | null>;
   /** A page of sessions (merged state, no events), ordered by `updatedAt` then id. */
   listSessions(query: SessionQuery): Promise<SessionPage>;
+  /** How many sessions match the filters of a listing. */
+  countSessions(query: SessionCountQuery): Promise<number>;
   updateSession(key: SessionKey, patch: SessionPatch, options?: WriteOptions): Promise<Session>;
   /** True if it existed. Its events, session state and file records go with it. */
   deleteSession(key: SessionKey): Promise<boolean>;

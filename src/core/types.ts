@@ -107,6 +107,10 @@ export interface NewSession {
   model?: string | null;
   status?: SessionStatus;
   expiresAt?: number | null;
+  /** For imports: keep the original creation time (epoch ms). Default now. */
+  createdAt?: number;
+  /** For imports: keep the original update time. Default `createdAt`. */
+  updatedAt?: number;
 }
 
 /** Options of `getSession`. */
@@ -180,7 +184,15 @@ export interface SessionQuery {
   /** Default 50, at most `limits.maxPageSize`. */
   limit?: number;
   cursor?: string | null;
+  /**
+   * Skip this many sessions first (for offset-paged APIs such as ADK's). Costs
+   * O(offset); prefer `cursor`. Cannot be combined with `cursor`.
+   */
+  offset?: number;
 }
+
+/** Filters of `countSessions`. */
+export type SessionCountQuery = Pick<SessionQuery, 'tenant' | 'appName' | 'userId' | 'status'>;
 
 /** A record of an uploaded file (the bytes live elsewhere, at `uri`). */
 export interface FileRecord {

@@ -12,6 +12,7 @@ import {
   compareFilePosition,
   eventCursor,
   fileCursor,
+  resolveCountQuery,
   resolveEventRange,
   resolveFileQuery,
   resolveReadOptions,
@@ -40,6 +41,7 @@ import type {
   Session,
   SessionKey,
   SessionPage,
+  SessionCountQuery,
   SessionPatch,
   SessionQuery,
   StoreStats,
@@ -117,7 +119,8 @@ export class MemoryStore implements SessionStore {
     const p = prepareNewSession(input, this.limits);
     const id = join(p.tenant, p.appName, p.userId, p.id);
     if (this.sessions.has(id)) throw new SessionExistsError({ appName: p.appName, userId: p.userId, sessionId: p.id });
-    const now = this.clock.now();
+    const createdAt = p.createdAt ?? this.clock.now();
+    const updatedAt = p.updatedAt ?? createdAt;
     const session: MemorySession = {
       row: {
         tenant: p.tenant,
@@ -127,9 +130,9 @@ export class MemoryStore implements SessionStore {
         metadata: p.metadata,
         model: p.model,
         status: p.status,
-        created_at: now,
-        updated_at: now,
-        last_activity_at: now,
+        created_at: createdAt,
+        updated_at: updatedAt,
+        last_activity_at: updatedAt,
         expires_at: p.expiresAt,
         event_count: 0,
         request_count: 0,
@@ -174,12 +177,26 @@ export class MemoryStore implements SessionStore {
       matches.push(row);
     }
     matches.sort((a, b) => sign * comparePosition(positionOf(a), positionOf(b)));
-    const page = matches.slice(0, q.limit);
+    const page = matches.slice(q.offset, q.offset + q.limit);
     const last = page[page.length - 1];
     return {
       sessions: page.map((row) => this.toSession(this.sessions.get(join(row.tenant, row.app_name, row.user_id, row.id))!, null)),
-      nextCursor: matches.length > q.limit && last ? sessionCursor(q.order, positionOf(last)) : null,
+      nextCursor: matches.length > q.offset + q.limit && last ? sessionCursor(q.order, positionOf(last)) : null,
     };
+  }
+
+  async countSessions(query: SessionCountQuery): Promise<number> {
+    this.assertOpen();
+    const q = resolveCountQuery(query, this.limits);
+    let count = 0;
+    for (const { row } of this.sessions.values()) {
+      if (row.tenant !== q.tenant) continue;
+      if (q.appName !== undefined && row.app_name !== q.appName) continue;
+      if (q.userId !== undefined && row.user_id !== q.userId) continue;
+      if (q.status !== undefined && row.status !== q.status) continue;
+      count++;
+    }
+    return count;
   }
 
   async updateSession(key: SessionKey, patch: SessionPatch, options?: WriteOptions): Promise<Session> {

@@ -15,6 +15,7 @@ import { silentLogger, type Logger } from '../../core/logger.js';
 import {
   eventCursor,
   fileCursor,
+  resolveCountQuery,
   resolveEventRange,
   resolveFileQuery,
   resolveReadOptions,
@@ -45,6 +46,7 @@ import type {
   SessionEvent,
   SessionKey,
   SessionPage,
+  SessionCountQuery,
   SessionPatch,
   SessionQuery,
   StoreStats,
@@ -68,7 +70,7 @@ import {
 } from '../../core/validate.js';
 import { translatePgError } from './errors.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION, pgNames, type PgNames } from './schema.js';
-import { pgListFilesSql, pgListSessionsSql, pgStatements, type PgStatements } from './statements.js';
+import { pgCountSessionsSql, pgListFilesSql, pgListSessionsSql, pgStatements, type PgStatements } from './statements.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:pass@host:5432/db`. Either this or `pool`. */
@@ -227,10 +229,10 @@ export class PostgresStore implements SessionStore {
   async createSession(input: NewSession): Promise<Session> {
     const p = prepareNewSession(input, this.limits);
     await this.ready();
-    const now = this.clock.now();
+    const createdAt = p.createdAt ?? this.clock.now();
     const r = await this.query(this.sql.createSession, [
-      p.tenant, p.appName, p.userId, p.id, p.metadata, p.model, p.status, now, p.expiresAt,
-      entriesJson(p.state?.app), entriesJson(p.state?.user), entriesJson(p.state?.session),
+      p.tenant, p.appName, p.userId, p.id, p.metadata, p.model, p.status, createdAt, p.expiresAt,
+      entriesJson(p.state?.app), entriesJson(p.state?.user), entriesJson(p.state?.session), p.updatedAt ?? createdAt,
     ]);
     if (r.rowCount === 0) throw new SessionExistsError({ appName: p.appName, userId: p.userId, sessionId: p.id });
     return this.mustRead({ tenant: p.tenant, appName: p.appName, userId: p.userId, sessionId: p.id });
@@ -269,7 +271,7 @@ export class PostgresStore implements SessionStore {
       if (scope === 'app') params.push(q.after.userId);
       if (scope === 'tenant') params.push(q.after.appName, q.after.userId);
     }
-    params.push(q.limit + 1);
+    params.push(q.limit + 1, q.offset);
     const key = JSON.stringify(shape);
     let sql = this.listSql.get(key);
     if (!sql) this.listSql.set(key, (sql = pgListSessionsSql(this.names, shape)));
@@ -283,6 +285,17 @@ export class PostgresStore implements SessionStore {
           ? sessionCursor(q.order, { updatedAt: last.updated_at, id: last.id, appName: last.app_name, userId: last.user_id })
           : null,
     };
+  }
+
+  async countSessions(query: SessionCountQuery): Promise<number> {
+    const q = resolveCountQuery(query, this.limits);
+    await this.ready();
+    const shape = { app: q.appName !== undefined, user: q.userId !== undefined, status: q.status !== undefined };
+    const key = 'count' + JSON.stringify(shape);
+    let sql = this.listSql.get(key);
+    if (!sql) this.listSql.set(key, (sql = pgCountSessionsSql(this.names, shape)));
+    const params = [q.tenant, q.appName, q.userId, q.status].filter((v) => v !== undefined);
+    return (await this.query(sql, params)).rows[0].count as number;
   }
 
   async updateSession(key: SessionKey, patch: SessionPatch, options?: WriteOptions): Promise<Session> {

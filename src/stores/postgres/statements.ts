@@ -36,7 +36,7 @@ export function pgStatements(n: PgNames) {
     createSession: `
       WITH s AS (
         INSERT INTO ${n.sessions} (tenant, app_name, user_id, id, metadata, model, status, created_at, updated_at, last_activity_at, expires_at)
-        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $8, $8, $9)
+        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $13, $13, $9)
         ON CONFLICT (tenant, app_name, user_id, id) DO NOTHING
         RETURNING pk
       ), a AS (
@@ -195,8 +195,18 @@ export function pgListSessionsSql(
   const dir = shape.order === 'asc' ? 'ASC' : 'DESC';
   return (
     `SELECT ${SESSION_COLUMNS}, ${stateColumns(n)} FROM ${n.sessions} s WHERE ${where.join(' AND ')} ` +
-    `ORDER BY ${orderColumns.map((c) => `${c} ${dir}`).join(', ')} LIMIT $${++p}`
+    `ORDER BY ${orderColumns.map((c) => `${c} ${dir}`).join(', ')} LIMIT $${++p} OFFSET $${++p}`
   );
+}
+
+/** The SQL counting the sessions of one listing shape. */
+export function pgCountSessionsSql(n: PgNames, shape: { app: boolean; user: boolean; status: boolean }): string {
+  const where = ['tenant = $1'];
+  let p = 1;
+  if (shape.app) where.push(`app_name = $${++p}`);
+  if (shape.user) where.push(`user_id = $${++p}`);
+  if (shape.status) where.push(`status = $${++p}`);
+  return `SELECT count(*)::integer AS count FROM ${n.sessions} WHERE ${where.join(' AND ')}`;
 }
 
 export function pgListFilesSql(n: PgNames, shape: { app: boolean; user: boolean; session: boolean; after: boolean }): string {

@@ -15,6 +15,7 @@ import { resolveLimits, type Limits } from '../../core/limits.js';
 import {
   eventCursor,
   fileCursor,
+  resolveCountQuery,
   resolveEventRange,
   resolveFileQuery,
   resolveReadOptions,
@@ -43,6 +44,7 @@ import type {
   Session,
   SessionKey,
   SessionPage,
+  SessionCountQuery,
   SessionPatch,
   SessionQuery,
   StoreStats,
@@ -66,7 +68,7 @@ import {
   type ResolvedKey,
 } from '../../core/validate.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './migrations.js';
-import { listFilesSql, listSessionsSql, prepareStatements, type Statements } from './statements.js';
+import { countSessionsSql, listFilesSql, listSessionsSql, prepareStatements, type Statements } from './statements.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or `':memory:'` for a private in-memory database. The parent directory is created. */
@@ -207,7 +209,7 @@ export class SqliteStore implements SessionStore {
       if (scope === 'app') params.push(q.after.userId);
       if (scope === 'tenant') params.push(q.after.appName, q.after.userId);
     }
-    params.push(q.limit + 1);
+    params.push(q.limit + 1, q.offset);
     const stmt = this.listStatement(JSON.stringify(shape), () => listSessionsSql(shape));
     return this.run(() =>
       this.db!.transaction(() => {
@@ -225,6 +227,15 @@ export class SqliteStore implements SessionStore {
         };
       })(),
     );
+  }
+
+  async countSessions(query: SessionCountQuery): Promise<number> {
+    await this.ready();
+    const q = resolveCountQuery(query, this.limits);
+    const shape = { app: q.appName !== undefined, user: q.userId !== undefined, status: q.status !== undefined };
+    const params = [q.tenant, q.appName, q.userId, q.status].filter((v) => v !== undefined);
+    const stmt = this.listStatement('count' + JSON.stringify(shape), () => countSessionsSql(shape));
+    return this.run(() => stmt.pluck().get(...params) as number);
   }
 
   async updateSession(key: SessionKey, patch: SessionPatch, options?: WriteOptions): Promise<Session> {
@@ -529,7 +540,9 @@ export class SqliteStore implements SessionStore {
     const writeTx = db.transaction(<T>(fn: () => T): T => fn());
     const readTx = db.transaction((st: Statements, k: ResolvedKey, read: ReturnType<typeof resolveReadOptions>) => this.readSession(st, k, read));
     const createTx = db.transaction((st: Statements, p: ReturnType<typeof prepareNewSession>, now: number) => {
-      const inserted = st.insertSession.get(p.tenant, p.appName, p.userId, p.id, p.metadata, p.model, p.status, now, now, now, p.expiresAt) as
+      const createdAt = p.createdAt ?? now;
+      const updatedAt = p.updatedAt ?? createdAt;
+      const inserted = st.insertSession.get(p.tenant, p.appName, p.userId, p.id, p.metadata, p.model, p.status, createdAt, updatedAt, updatedAt, p.expiresAt) as
         | { pk: number }
         | undefined;
       if (!inserted) throw new SessionExistsError({ appName: p.appName, userId: p.userId, sessionId: p.id });

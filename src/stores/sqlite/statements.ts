@@ -104,8 +104,17 @@ export function listSessionsSql(shape: { scope: 'tenant' | 'app' | 'user'; statu
   const dir = shape.order === 'asc' ? 'ASC' : 'DESC';
   return (
     `SELECT ${SESSION_COLUMNS} FROM sessions WHERE ${where.join(' AND ')} ` +
-    `ORDER BY ${orderColumns.map((c) => `${c} ${dir}`).join(', ')} LIMIT ?`
+    `ORDER BY ${orderColumns.map((c) => `${c} ${dir}`).join(', ')} LIMIT ? OFFSET ?`
   );
+}
+
+/** The SQL counting the sessions of one listing shape. */
+export function countSessionsSql(shape: { app: boolean; user: boolean; status: boolean }): string {
+  const where = ['tenant = ?'];
+  if (shape.app) where.push('app_name = ?');
+  if (shape.user) where.push('user_id = ?');
+  if (shape.status) where.push('status = ?');
+  return `SELECT count(*) FROM sessions WHERE ${where.join(' AND ')}`;
 }
 
 /** The SQL of one file-listing shape (newest first). */

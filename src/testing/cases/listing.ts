@@ -87,6 +87,28 @@ export const listingCases: ConformanceCase[] = [
   },
   {
     group,
+    name: 'offset skips sessions in listing order; countSessions counts what a listing would list',
+    async run(t) {
+      const k = t.key();
+      await sessionsAt(t, k.appName, 'u1', [5000, 1000, 3000, 2000, 4000]);
+      await sessionsAt(t, k.appName, 'u2', [6000]);
+      const ids = async (q: SessionQuery) => (await t.store.listSessions(q)).sessions.map((s) => s.id);
+      assert.deepEqual(await ids({ appName: k.appName, userId: 'u1', offset: 1, limit: 2 }), ['s03', 's02']);
+      assert.deepEqual(await ids({ appName: k.appName, userId: 'u1', offset: 3, limit: 50, order: 'desc' }), ['s03', 's01']);
+      assert.deepEqual(await ids({ appName: k.appName, userId: 'u1', offset: 9 }), []);
+      const page = await t.store.listSessions({ appName: k.appName, userId: 'u1', offset: 1, limit: 2 });
+      assert.ok(page.nextCursor, 'more sessions follow the page');
+      assert.deepEqual(await ids({ appName: k.appName, userId: 'u1', cursor: page.nextCursor, limit: 10 }), ['s04', 's00']);
+      await rejectsWith(t.store.listSessions({ appName: k.appName, offset: 1, cursor: page.nextCursor }), 'invalid', 'offset');
+      await rejectsWith(t.store.listSessions({ appName: k.appName, offset: -1 }), 'invalid', 'offset');
+      assert.equal(await t.store.countSessions({ appName: k.appName, userId: 'u1' }), 5);
+      assert.equal(await t.store.countSessions({ appName: k.appName }), 6);
+      assert.equal(await t.store.countSessions({ appName: k.appName, status: 'archived' }), 0);
+      assert.equal(await t.store.countSessions({ appName: 'nothing-here' }), 0);
+    },
+  },
+  {
+    group,
     name: 'status filters the listing',
     async run(t) {
       const k = t.key();

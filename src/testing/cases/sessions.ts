@@ -57,6 +57,20 @@ export const sessionCases: ConformanceCase[] = [
   },
   {
     group,
+    name: 'an import can keep the original creation and update times',
+    async run({ store, key }) {
+      const k = key();
+      const s = await store.createSession({ appName: k.appName, userId: k.userId, id: k.sessionId, createdAt: 1_600_000_000_000, updatedAt: 1_650_000_000_000.25 });
+      assert.equal(s.createdAt, 1_600_000_000_000);
+      assert.equal(s.updatedAt, 1_650_000_000_000.25);
+      assert.equal(s.lastActivityAt, 1_650_000_000_000.25);
+      const t = await store.createSession({ appName: k.appName, userId: k.userId, createdAt: 1_600_000_000_000 });
+      assert.equal(t.updatedAt, 1_600_000_000_000);
+      await rejectsWith(store.createSession({ appName: k.appName, userId: k.userId, createdAt: -1 }), 'invalid', 'createdAt');
+    },
+  },
+  {
+    group,
     name: 'an id is generated when none is given, unique per session',
     async run({ store, key }) {
       const k = key();

@@ -1,0 +1,222 @@
+import {
+  BaseSessionService,
+  trimTempDeltaState,
+  type AppendEventRequest,
+  type CreateSessionRequest,
+  type DeleteSessionRequest,
+  type Event,
+  type GetSessionRequest,
+  type ListSessionsRequest,
+  type ListSessionsResponse,
+  type Session as AdkSession,
+} from '@google/adk';
+import { ConflictError, SessionExistsError, ValidationError } from '../../core/errors.js';
+import type { SessionStore } from '../../core/store.js';
+import type { Session, SessionKey, SessionQuery } from '../../core/types.js';
+import { openStore, type OpenStoreOptions } from '../../stores/open-store.js';
+import { toAdkEvent, toStoreEvent } from './event-mapping.js';
+
+/**
+ * Thrown by `appendEvent` when the session object is stale: another writer
+ * appended to the session since this copy was read. Nothing was stored.
+ * Re-read the session with `getSession()` and run the step again.
+ */
+export class StaleSessionError extends ConflictError {
+  /** `heldVersion` is null for a session object this service did not hand out (judged by its update time). */
+  constructor(sessionId: string, heldVersion: number | null, storedVersion: number) {
+    super(
+      heldVersion ?? -1,
+      storedVersion,
+      `Session "${sessionId}" is stale: another writer changed it since this copy was read ` +
+        (heldVersion === null
+          ? `(its lastUpdateTime is older than the stored session's, at version ${storedVersion}). `
+          : `(this copy is at version ${heldVersion}, the stored session at ${storedVersion}). `) +
+        'Nothing was stored; re-read the session with getSession() and retry.',
+    );
+  }
+}
+
+export interface AdkSessionServiceOptions {
+  /** The tenant every session of this service lives in. Default `"default"`. */
+  tenant?: string;
+  /** Passed to `openStore` when the service is given a URL. */
+  open?: OpenStoreOptions;
+}
+
+/** Pages fetched when an ADK listing asks for more sessions than one store page holds. */
+const LIST_CHUNK = 500;
+
+/**
+ * A persistent session service for Google ADK (`@google/adk`), on any
+ * sessiondb store. Replace `InMemorySessionService` with it:
+ *
+ * @example
+ * const sessionService = new AdkSessionService('sqlite:./data/adk.db');
+ * const runner = new Runner({ appName: 'my_app', agent, sessionService });
+ */
+export class AdkSessionService extends BaseSessionService {
+  private readonly source: SessionStore | string;
+  private readonly options: AdkSessionServiceOptions;
+  private opened: Promise<SessionStore> | null = null;
+  /** The store version each session object was read or written at: how staleness is detected. */
+  private readonly versions = new WeakMap<AdkSession, number>();
+  /** Appends through one session object run one after another. */
+  private readonly queues = new WeakMap<AdkSession, Promise<unknown>>();
+
+  /** `storeOrUrl`: a `SessionStore` (which the service will not close) or a URL for `openStore`. */
+  constructor(storeOrUrl: SessionStore | string, options: AdkSessionServiceOptions = {}) {
+    super();
+    if (typeof storeOrUrl !== 'string' && (storeOrUrl === null || typeof storeOrUrl !== 'object')) {
+      throw new ValidationError('storeOrUrl', 'must be a SessionStore or a store URL such as "sqlite:./data/adk.db"');
+    }
+    this.source = storeOrUrl;
+    this.options = options;
+  }
+
+  /** The underlying store (opened and migrated on first use when the service was given a URL). */
+  store(): Promise<SessionStore> {
+    if (!this.opened) {
+      this.opened = typeof this.source === 'string' ? openStore(this.source, this.options.open) : Promise.resolve(this.source);
+      this.opened.catch(() => {
+        this.opened = null;
+      });
+    }
+    return this.opened;
+  }
+
+  /** Closes the store if this service opened it from a URL. */
+  async close(): Promise<void> {
+    if (typeof this.source === 'string' && this.opened) await (await this.opened).close();
+  }
+
+  override async createSession({ appName, userId, state, sessionId }: CreateSessionRequest): Promise<AdkSession> {
+    const store = await this.store();
+    const created = await store.createSession({
+      tenant: this.options.tenant,
+      appName,
+      userId,
+      id: sessionId || undefined,
+      state: state ?? undefined,
+    });
+    return this.toAdk(created);
+  }
+
+  override async getSession({ appName, userId, sessionId, config }: GetSessionRequest): Promise<AdkSession | undefined> {
+    const store = await this.store();
+    const session = await store.getSession(this.key(appName, userId, sessionId), {
+      lastEvents: config?.numRecentEvents,
+      afterTimestamp: config?.afterTimestamp,
+    });
+    return session ? this.toAdk(session) : undefined;
+  }
+
+  /** Get, or create when missing; safe when two callers race to create the same id. */
+  override async getOrCreateSession(request: CreateSessionRequest): Promise<AdkSession> {
+    if (request.sessionId) {
+      const found = await this.getSession({ appName: request.appName, userId: request.userId, sessionId: request.sessionId });
+      if (found) return found;
+    }
+    try {
+      return await this.createSession(request);
+    } catch (err) {
+      if (!(err instanceof SessionExistsError) || !request.sessionId) throw err;
+      const winner = await this.getSession({ appName: request.appName, userId: request.userId, sessionId: request.sessionId });
+      if (!winner) throw err;
+      return winner;
+    }
+  }
+
+  /**
+   * ADK's listing: sessions without events, with merged state, ordered by last
+   * update (ascending unless `order: 'desc'`), then id; `limit`, `offset` and
+   * 1-based `page` as ADK's own database service pages them.
+   */
+  override async listSessions({ appName, userId, limit, offset, page, order }: ListSessionsRequest): Promise<ListSessionsResponse> {
+    const store = await this.store();
+    const filter = { tenant: this.options.tenant, appName, userId: userId || undefined };
+    for (const [name, value] of [['limit', limit], ['offset', offset], ['page', page]] as const) {
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < (name === 'page' ? 1 : 0))) {
+        throw new ValidationError(name, `must be ${name === 'page' ? 'a positive' : 'a non-negative'} integer, got ${JSON.stringify(value)}`);
+      }
+    }
+    const totalItems = await store.countSessions(filter);
+    if (limit === undefined) {
+      const sessions = await this.collect(store, { ...filter, order: order ?? 'asc' }, offset ?? 0, Infinity);
+      return { sessions, page: 1, limit: totalItems, totalItems, totalPages: totalItems === 0 ? 0 : 1 };
+    }
+    const start = page !== undefined ? (page - 1) * limit : (offset ?? 0);
+    const currentPage = page ?? (limit === 0 ? 1 : Math.floor(start / limit) + 1);
+    const sessions = limit === 0 ? [] : await this.collect(store, { ...filter, order: order ?? 'asc' }, start, limit);
+    return { sessions, page: currentPage, limit, totalItems, totalPages: limit === 0 ? 0 : Math.ceil(totalItems / limit) };
+  }
+
+  override async deleteSession({ appName, userId, sessionId }: DeleteSessionRequest): Promise<void> {
+    const store = await this.store();
+    await store.deleteSession(this.key(appName, userId, sessionId));
+  }
+
+  /**
+   * Stores the event and its state delta atomically, then updates the session
+   * object as ADK does. Partial events are not stored; `temp:` keys never reach
+   * storage. A stale session object is refused with `StaleSessionError`.
+   */
+  override async appendEvent({ session, event }: AppendEventRequest): Promise<Event> {
+    if (event.partial) return event;
+    const previous = this.queues.get(session) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.appendNow(session, event));
+    this.queues.set(session, run);
+    return run;
+  }
+
+  private async appendNow(session: AdkSession, event: Event): Promise<Event> {
+    const store = await this.store();
+    const key = this.key(session.appName, session.userId, session.id);
+    trimTempDeltaState(event);
+    let held = this.versions.get(session);
+    if (held === undefined) {
+      // A session object this service did not hand out: judge it by its update time, as ADK does.
+      const stored = await store.getSession(key, { withEvents: false });
+      if (stored && stored.updatedAt > session.lastUpdateTime) throw new StaleSessionError(session.id, null, stored.version);
+      held = stored?.version;
+    }
+    let version: number;
+    try {
+      ({ version } = await store.appendEvents(key, [toStoreEvent(event)], held === undefined ? {} : { expectVersion: held }));
+    } catch (err) {
+      if (err instanceof ConflictError) throw new StaleSessionError(session.id, err.expectedVersion, err.actualVersion);
+      throw err;
+    }
+    await super.appendEvent({ session, event });
+    session.lastUpdateTime = event.timestamp;
+    this.versions.set(session, version);
+    return event;
+  }
+
+  private key(appName: string, userId: string, sessionId: string): SessionKey {
+    return { tenant: this.options.tenant, appName, userId, sessionId };
+  }
+
+  private toAdk(session: Session): AdkSession {
+    const out: AdkSession = {
+      id: session.id,
+      appName: session.appName,
+      userId: session.userId,
+      state: session.state,
+      events: (session.events ?? []).map(toAdkEvent),
+      lastUpdateTime: session.updatedAt,
+    };
+    this.versions.set(out, session.version);
+    return out;
+  }
+
+  /** `count` sessions from `offset` on, following cursors across store pages. */
+  private async collect(store: SessionStore, query: SessionQuery, offset: number, count: number): Promise<AdkSession[]> {
+    const out: AdkSession[] = [];
+    let page = await store.listSessions({ ...query, offset, limit: Math.min(LIST_CHUNK, count) });
+    for (;;) {
+      for (const s of page.sessions) if (out.length < count) out.push(this.toAdk(s));
+      if (out.length >= count || !page.nextCursor) return out;
+      page = await store.listSessions({ ...query, cursor: page.nextCursor, limit: Math.min(LIST_CHUNK, count - out.length) });
+    }
+  }
+}
