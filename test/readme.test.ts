@@ -19,19 +19,22 @@ function readmeExample(name: string): string {
   return block[1]!;
 }
 
+function runExample(name: string): void {
+  const code = readmeExample(name);
+  const expected = [...code.matchAll(/console\.log\(.*\);\s*\/\/ (.*)$/gm)].map((m) => m[1]!.trim());
+  expect(expected.length).toBeGreaterThan(0);
+  // Inside the repo so that `import 'sessiondb'` resolves to this package (self-reference to dist).
+  const dir = join(root, '.tmp');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `readme-${name}-${process.pid}.ts`);
+  writeFileSync(file, code);
+  const run = spawnSync(process.execPath, ['--import', pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href, file], { cwd: work, encoding: 'utf8' });
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  expect(run.stdout.trim().split('\n')).toEqual(expected);
+}
+
 describe('README', () => {
-  it('the library example runs against the built package and prints what its comments say', () => {
-    const code = readmeExample('library');
-    const expected = [...code.matchAll(/console\.log\(.*\);\s*\/\/ (.*)$/gm)].map((m) => m[1]!.trim());
-    expect(expected.length).toBeGreaterThan(0);
-    // Inside the repo so that `import 'sessiondb'` resolves to this package (self-reference to dist).
-    const dir = join(root, '.tmp');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `readme-library-${process.pid}.ts`);
-    writeFileSync(file, code);
-    const run = spawnSync(process.execPath, ['--import', pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href, file], { cwd: work, encoding: 'utf8' });
-    expect(run.stderr).toBe('');
-    expect(run.status).toBe(0);
-    expect(run.stdout.trim().split('\n')).toEqual(expected);
-  }, 30_000);
+  it('the library example runs against the built package and prints what its comments say', () => runExample('library'), 30_000);
+  it('the Google ADK example runs against the built package and prints what its comments say', () => runExample('adk'), 60_000);
 });

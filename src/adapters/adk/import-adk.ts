@@ -62,6 +62,7 @@ export async function importAdkDatabase(fromUrl: string, store: SessionStore, op
     for await (const row of source.sessions()) {
       const key = { tenant: options.tenant, appName: row.app_name, userId: row.user_id, sessionId: row.id };
       const sessionState = parseJson(row.state) as JsonObject;
+      let known = 0; // events of this session already in the store
       try {
         await store.createSession({
           tenant: options.tenant,
@@ -77,11 +78,14 @@ export async function importAdkDatabase(fromUrl: string, store: SessionStore, op
       } catch (err) {
         if (!(err instanceof SessionExistsError)) throw err;
         result.resumedSessions++;
+        known = (await store.getSession(key, { withEvents: false }))?.eventCount ?? 0;
       }
       let copied = 0;
       for await (const events of source.events(row, batch)) {
         const r = await store.appendEvents(key, events.map((data) => toStoreEvent(adkEventFromStored(data))));
-        copied += r.events.length;
+        // Events copied by an earlier run come back with their old seqs: count only the new ones.
+        for (const e of r.events) if (e.seq > known) copied++;
+        known = Math.max(known, ...r.events.map((e) => e.seq));
       }
       result.events += copied;
       options.onSession?.({ appName: row.app_name, userId: row.user_id, sessionId: row.id, events: copied });
