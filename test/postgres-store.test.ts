@@ -156,3 +156,28 @@ describe.skipIf(unavailable !== null)('PostgreSQL query plans on realistic data:
     }
   }
 });
+
+describe.skipIf(unavailable !== null)('PostgreSQL reads by position stay bounded before the planner has statistics', () => {
+  it('the last 20 of 2,000 events read 20 rows from the events table, not the whole history', async () => {
+    const s = schema('nostats');
+    const store = new PostgresStore({ connectionString: PG_URL, schema: s });
+    await store.migrate();
+    await adminQuery(`ALTER TABLE "${s}".events SET (autovacuum_enabled = false)`);
+    const key = { appName: 'a', userId: 'u', sessionId: 's' };
+    await store.createSession({ appName: 'a', userId: 'u', id: 's' });
+    for (let i = 0; i < 4; i++) await store.appendEvents(key, Array.from({ length: 500 }, () => ({ author: 'u', content: 'x' })));
+    const sql = pgStatements(pgNames(s, ''));
+    for (const [text, params] of [
+      [sql.sessionLastEvents, ['default', 'a', 'u', 's', 20]],
+      [sql.eventsAfterSeq, ['default', 'a', 'u', 's', 1000, 20]],
+      [sql.eventsBeforeSeq, ['default', 'a', 'u', 's', Number.MAX_SAFE_INTEGER, 20]],
+    ] as const) {
+      const plan = (await adminQuery(`EXPLAIN ANALYZE ${text}`, [...params])).rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']);
+      const eventScans = plan.filter((line) => /Scan.* on events\b/.test(line));
+      expect(eventScans.length).toBeGreaterThan(0);
+      for (const line of eventScans) expect(Number(/actual time=\S+ rows=(\d+)/.exec(line)?.[1])).toBeLessThanOrEqual(21);
+    }
+    expect((await store.getSession(key, { lastEvents: 20 }))?.events?.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 1981 + i));
+    await store.close();
+  });
+});

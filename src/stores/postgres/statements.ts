@@ -15,7 +15,12 @@ function stateColumns(n: PgNames): string {
     (SELECT jsonb_object_agg(key, value) FROM ${n.sessionState} x WHERE x.session_pk = s.pk) AS session_state`;
 }
 
-/** Events of the session row `s` as one JSON array, oldest first; `where`/`limit` select them. */
+/**
+ * Events of the session row `s` as one JSON array, oldest first; `where`/`limit` select them.
+ * Seqs are gapless (1..event_count), so reads by position add an explicit seq range: the
+ * primary key then bounds the scan to the rows returned even before the planner has
+ * statistics (a new table otherwise gets a scan-and-sort of the whole history).
+ */
 function eventsColumn(n: PgNames, where: string, newestFirstLimit: string | null): string {
   const inner = newestFirstLimit
     ? `SELECT ${EVENT_COLUMNS} FROM ${n.events} WHERE session_pk = s.pk ${where} ORDER BY seq DESC LIMIT ${newestFirstLimit}`
@@ -55,15 +60,18 @@ export function pgStatements(n: PgNames) {
 
     sessionOnly: sessionWith(''),
     sessionAllEvents: sessionWith(`, ${eventsColumn(n, '', null)}`),
-    sessionLastEvents: sessionWith(`, ${eventsColumn(n, '', '$5')}`),
+    sessionLastEvents: sessionWith(`, ${eventsColumn(n, 'AND seq > s.event_count - $5::integer', '$5')}`),
     sessionEventsSince: sessionWith(`, ${eventsColumn(n, 'AND timestamp >= $5', null)}`),
     sessionLastEventsSince: sessionWith(`, ${eventsColumn(n, 'AND timestamp >= $5', '$6')}`),
 
     eventsAfterSeq: `SELECT s.pk, (SELECT coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.seq), '[]') FROM (
-        SELECT ${EVENT_COLUMNS} FROM ${n.events} WHERE session_pk = s.pk AND seq > $5::bigint ORDER BY seq LIMIT $6) e) AS events
+        SELECT ${EVENT_COLUMNS} FROM ${n.events}
+         WHERE session_pk = s.pk AND seq > $5::bigint AND seq <= $5::bigint + $6::integer ORDER BY seq LIMIT $6) e) AS events
       FROM ${n.sessions} s WHERE ${KEY}`,
     eventsBeforeSeq: `SELECT s.pk, (SELECT coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.seq DESC), '[]') FROM (
-        SELECT ${EVENT_COLUMNS} FROM ${n.events} WHERE session_pk = s.pk AND seq < $5::bigint ORDER BY seq DESC LIMIT $6) e) AS events
+        SELECT ${EVENT_COLUMNS} FROM ${n.events}
+         WHERE session_pk = s.pk AND seq < least($5::bigint, s.event_count + 1)
+           AND seq >= least($5::bigint, s.event_count + 1) - $6::integer ORDER BY seq DESC LIMIT $6) e) AS events
       FROM ${n.sessions} s WHERE ${KEY}`,
 
     append: `SELECT ${n.appendFn}($1, $2, $3, $4, $5, $6::jsonb, $7) AS result`,

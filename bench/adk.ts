@@ -1,0 +1,92 @@
+/**
+ * AdkSessionService against ADK's own DatabaseSessionService, on the same kind
+ * of SQLite file and on the same local PostgreSQL, in one run:
+ *  - appendEvent, one ADK event (~300 bytes of text and a state delta) per awaited call;
+ *  - getSession with numRecentEvents 20 on a session of 1,000 events.
+ * ADK is slow, so it runs fewer appends; rates are per second either way.
+ *
+ *   npm run bench:adk [-- --quick]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEvent, DatabaseSessionService, type BaseSessionService } from '@google/adk';
+import pg from 'pg';
+import { AdkSessionService } from '../src/adapters/adk/index.js';
+
+const PG_URL = process.env['SESSIONDB_BENCH_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const quick = process.argv.includes('--quick');
+const TEXT = 'The quick brown fox jumps over the lazy dog. '.repeat(7).slice(0, 300);
+const event = (i: number) =>
+  createEvent({ author: 'assistant', invocationId: 'inv-1', content: { role: 'model', parts: [{ text: TEXT }] }, actions: { stateDelta: { turn: i } } });
+
+async function appendRate(svc: BaseSessionService, count: number): Promise<number> {
+  const session = await svc.createSession({ appName: 'bench', userId: 'u' });
+  await svc.appendEvent({ session, event: event(-1) }); // warm-up
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) await svc.appendEvent({ session, event: event(i) });
+  return count / ((performance.now() - t0) / 1000);
+}
+
+async function lastTwentyRate(svc: BaseSessionService, fill: number, reads: number): Promise<number> {
+  const session = await svc.createSession({ appName: 'bench', userId: 'reader' });
+  for (let i = 0; i < fill; i++) await svc.appendEvent({ session, event: event(i) });
+  const key = { appName: 'bench', userId: 'reader', sessionId: session.id, config: { numRecentEvents: 20 } };
+  await svc.getSession(key);
+  const t0 = performance.now();
+  for (let i = 0; i < reads; i++) {
+    const s = await svc.getSession(key);
+    if (s?.events.length !== 20) throw new Error('expected 20 events');
+  }
+  return reads / ((performance.now() - t0) / 1000);
+}
+
+async function closeAdk(svc: DatabaseSessionService) {
+  await (svc as unknown as { orm?: { close(): Promise<void> } }).orm?.close();
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'sessiondb-bench-adk-'));
+const database = `sdb_bench_adk_${process.pid}`;
+const admin = new pg.Client({ connectionString: PG_URL });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${database}`);
+const adkPgUrl = new URL(PG_URL);
+adkPgUrl.pathname = `/${database}`;
+const oursSchema = `sdb_bench_adk_${process.pid}`;
+
+const rows: string[] = [];
+try {
+  const plan = [
+    {
+      name: 'SQLite file',
+      adk: () => new DatabaseSessionService(`sqlite://${join(dir, 'adk.db')}`),
+      ours: () => new AdkSessionService(`sqlite:${join(dir, 'sessiondb.db')}`),
+    },
+    {
+      name: 'PostgreSQL',
+      adk: () => new DatabaseSessionService(adkPgUrl.toString()),
+      ours: () => new AdkSessionService(`${PG_URL}?schema=${oursSchema}`),
+    },
+  ];
+  for (const p of plan) {
+    const adk = p.adk();
+    const ours = p.ours();
+    const adkAppends = await appendRate(adk, quick ? 100 : 300);
+    const ourAppends = await appendRate(ours, quick ? 1000 : 3000);
+    const adkReads = await lastTwentyRate(adk, 1000, quick ? 50 : 200);
+    const ourReads = await lastTwentyRate(ours, 1000, quick ? 500 : 2000);
+    rows.push(`| ${p.name} | appendEvent/s | ${Math.round(adkAppends)} | ${Math.round(ourAppends)} | ${(ourAppends / adkAppends).toFixed(0)}× |`);
+    rows.push(`| ${p.name} | getSession(last 20 of 1,000)/s | ${Math.round(adkReads)} | ${Math.round(ourReads)} | ${(ourReads / adkReads).toFixed(0)}× |`);
+    await closeAdk(adk);
+    await ours.close();
+  }
+  console.log('Google ADK DatabaseSessionService vs sessiondb AdkSessionService (one awaited call at a time)');
+  console.log('| database | operation | ADK | sessiondb | ratio |');
+  console.log('|---|---|---|---|---|');
+  for (const r of rows) console.log(r);
+} finally {
+  await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await admin.query(`DROP SCHEMA IF EXISTS ${oursSchema} CASCADE`);
+  await admin.end();
+  rmSync(dir, { recursive: true, force: true });
+}
