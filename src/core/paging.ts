@@ -164,3 +164,50 @@ export function compareFilePosition(row: { uploaded_at: number; id: string }, p:
 export function fileCursor(row: { uploaded_at: number; id: string }): string {
   return encodeCursor('files', [row.uploaded_at, row.id]);
 }
+
+/** Which index a session listing walks and which filters it applies: the key of its SQL. */
+export interface SessionListShape {
+  scope: 'tenant' | 'app' | 'user';
+  status: boolean;
+  after: boolean;
+  order: 'asc' | 'desc';
+}
+
+/**
+ * The shape of a session listing and its SQL parameters in order: filters,
+ * then the cursor position (only the order columns the scope does not fix),
+ * then limit + 1 (to learn whether a next page exists) and the offset.
+ */
+export function sessionListing(q: ResolvedSessionQuery): { shape: SessionListShape; params: (string | number)[] } {
+  const scope = q.userId !== undefined ? 'user' : q.appName !== undefined ? 'app' : 'tenant';
+  const params: (string | number)[] = [q.tenant];
+  if (scope !== 'tenant') params.push(q.appName!);
+  if (scope === 'user') params.push(q.userId!);
+  if (q.status !== undefined) params.push(q.status);
+  if (q.after) {
+    params.push(q.after.updatedAt, q.after.id);
+    if (scope === 'app') params.push(q.after.userId);
+    if (scope === 'tenant') params.push(q.after.appName, q.after.userId);
+  }
+  params.push(q.limit + 1, q.offset);
+  return { shape: { scope, status: q.status !== undefined, after: q.after !== null, order: q.order }, params };
+}
+
+export interface FileListShape {
+  app: boolean;
+  user: boolean;
+  session: boolean;
+  after: boolean;
+}
+
+/** The shape of a file listing and its SQL parameters in order (filters, cursor, limit + 1). */
+export function fileListing(q: ResolvedFileQuery): { shape: FileListShape; params: (string | number)[] } {
+  const shape = { app: q.appName !== undefined, user: q.userId !== undefined, session: q.sessionId !== undefined, after: q.after !== null };
+  const params: (string | number)[] = [q.tenant];
+  if (shape.app) params.push(q.appName!);
+  if (shape.user) params.push(q.userId!);
+  if (shape.session) params.push(q.sessionId!);
+  if (q.after) params.push(q.after.uploadedAt, q.after.id);
+  params.push(q.limit + 1);
+  return { shape, params };
+}

@@ -200,6 +200,8 @@ export function checkSweepMode(mode: unknown): ExpireMode {
   return mode;
 }
 
-export function checkFileId(id: unknown, limits: Limits): string {
-  return checkName('id', id, limits);
+/** Validates the key of a file record, filling in the tenant. */
+export function resolveFileKey(key: { tenant?: string; id: string }, limits: Limits): { tenant: string; id: string } {
+  if (key === null || typeof key !== 'object') throw new ValidationError('key', 'must be an object with an id');
+  return { tenant: resolveTenant(key.tenant, limits), id: checkName('id', key.id, limits) };
 }

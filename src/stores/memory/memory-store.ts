@@ -3,7 +3,6 @@ import { compareUtf8 } from '../../core/cursor.js';
 import {
   ConflictError,
   SessionDbError,
-  ValidationError,
   SessionExistsError,
   SessionNotFoundError,
 } from '../../core/errors.js';
@@ -52,12 +51,12 @@ import type {
 } from '../../core/types.js';
 import {
   checkActivity,
-  checkFileId,
   checkSweepMode,
   checkTime,
   checkVersion,
   prepareEvents,
   resolveAppKey,
+  resolveFileKey,
   resolveKey,
   resolveTenant,
   resolveUserKey,
@@ -427,8 +426,8 @@ export class MemoryStore implements SessionStore {
   }
 
   private fileKeyOf(key: FileKey): string {
-    if (key === null || typeof key !== 'object') throw new ValidationError('key', 'must be an object with an id');
-    return join(resolveTenant(key.tenant, this.limits), checkFileId(key.id, this.limits));
+    const { tenant, id } = resolveFileKey(key, this.limits);
+    return join(tenant, id);
   }
 
   private sessionForWrite(k: ResolvedKey, options: WriteOptions | undefined): MemorySession {

@@ -15,12 +15,14 @@ import { silentLogger, type Logger } from '../../core/logger.js';
 import {
   eventCursor,
   fileCursor,
+  fileListing,
   resolveCountQuery,
   resolveEventRange,
   resolveFileQuery,
   resolveReadOptions,
   resolveSessionQuery,
   sessionCursor,
+  sessionListing,
 } from '../../core/paging.js';
 import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta } from '../../core/prepare.js';
 import { uuidv7 } from '../../core/ids.js';
@@ -57,12 +59,12 @@ import type {
 } from '../../core/types.js';
 import {
   checkActivity,
-  checkFileId,
   checkSweepMode,
   checkTime,
   checkVersion,
   prepareEvents,
   resolveAppKey,
+  resolveFileKey,
   resolveKey,
   resolveTenant,
   resolveUserKey,
@@ -260,18 +262,7 @@ export class PostgresStore implements SessionStore {
   async listSessions(query: SessionQuery): Promise<SessionPage> {
     const q = resolveSessionQuery(query, this.limits);
     await this.ready();
-    const scope = q.userId !== undefined ? 'user' : q.appName !== undefined ? 'app' : 'tenant';
-    const shape = { scope, status: q.status !== undefined, after: q.after !== null, order: q.order } as const;
-    const params: unknown[] = [q.tenant];
-    if (scope !== 'tenant') params.push(q.appName);
-    if (scope === 'user') params.push(q.userId);
-    if (q.status !== undefined) params.push(q.status);
-    if (q.after) {
-      params.push(q.after.updatedAt, q.after.id);
-      if (scope === 'app') params.push(q.after.userId);
-      if (scope === 'tenant') params.push(q.after.appName, q.after.userId);
-    }
-    params.push(q.limit + 1, q.offset);
+    const { shape, params } = sessionListing(q);
     const key = JSON.stringify(shape);
     let sql = this.listSql.get(key);
     if (!sql) this.listSql.set(key, (sql = pgListSessionsSql(this.names, shape)));
@@ -456,7 +447,7 @@ export class PostgresStore implements SessionStore {
   }
 
   async getFile(key: FileKey): Promise<FileRecord | null> {
-    const [tenant, id] = this.fileKey(key);
+    const { tenant, id } = resolveFileKey(key, this.limits);
     await this.ready();
     const row = (await this.query(this.sql.getFile, [tenant, id])).rows[0] as FileValues | undefined;
     return row ? fileFromValues(row) : null;
@@ -465,13 +456,7 @@ export class PostgresStore implements SessionStore {
   async listFiles(query: FileQuery = {}): Promise<FilePage> {
     const q = resolveFileQuery(query, this.limits);
     await this.ready();
-    const shape = { app: q.appName !== undefined, user: q.userId !== undefined, session: q.sessionId !== undefined, after: q.after !== null };
-    const params: unknown[] = [q.tenant];
-    if (shape.app) params.push(q.appName);
-    if (shape.user) params.push(q.userId);
-    if (shape.session) params.push(q.sessionId);
-    if (q.after) params.push(q.after.uploadedAt, q.after.id);
-    params.push(q.limit + 1);
+    const { shape, params } = fileListing(q);
     const key = 'files' + JSON.stringify(shape);
     let sql = this.listSql.get(key);
     if (!sql) this.listSql.set(key, (sql = pgListFilesSql(this.names, shape)));
@@ -481,7 +466,7 @@ export class PostgresStore implements SessionStore {
   }
 
   async deleteFile(key: FileKey): Promise<boolean> {
-    const [tenant, id] = this.fileKey(key);
+    const { tenant, id } = resolveFileKey(key, this.limits);
     await this.ready();
     return ((await this.query(this.sql.deleteFile, [tenant, id])).rowCount ?? 0) > 0;
   }
@@ -588,10 +573,6 @@ export class PostgresStore implements SessionStore {
     return s;
   }
 
-  private fileKey(key: FileKey): [string, string] {
-    if (key === null || typeof key !== 'object') throw new ValidationError('key', 'must be an object with an id');
-    return [resolveTenant(key.tenant, this.limits), checkFileId(key.id, this.limits)];
-  }
 }
 
 async function loadPg(): Promise<typeof import('pg').default> {

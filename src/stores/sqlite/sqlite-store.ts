@@ -15,12 +15,14 @@ import { resolveLimits, type Limits } from '../../core/limits.js';
 import {
   eventCursor,
   fileCursor,
+  fileListing,
   resolveCountQuery,
   resolveEventRange,
   resolveFileQuery,
   resolveReadOptions,
   resolveSessionQuery,
   sessionCursor,
+  sessionListing,
 } from '../../core/paging.js';
 import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, stampEvents } from '../../core/prepare.js';
 import { eventFromRow, fileFromRow, sessionFromRow, type EventRow, type FileRow, type SessionRow } from '../../core/rows.js';
@@ -55,12 +57,12 @@ import type {
 } from '../../core/types.js';
 import {
   checkActivity,
-  checkFileId,
   checkSweepMode,
   checkTime,
   checkVersion,
   prepareEvents,
   resolveAppKey,
+  resolveFileKey,
   resolveKey,
   resolveTenant,
   resolveUserKey,
@@ -198,18 +200,7 @@ export class SqliteStore implements SessionStore {
   async listSessions(query: SessionQuery): Promise<SessionPage> {
     const st = await this.ready();
     const q = resolveSessionQuery(query, this.limits);
-    const scope = q.userId !== undefined ? 'user' : q.appName !== undefined ? 'app' : 'tenant';
-    const shape = { scope, status: q.status !== undefined, after: q.after !== null, order: q.order } as const;
-    const params: (string | number)[] = [q.tenant];
-    if (scope !== 'tenant') params.push(q.appName!);
-    if (scope === 'user') params.push(q.userId!);
-    if (q.status !== undefined) params.push(q.status);
-    if (q.after) {
-      params.push(q.after.updatedAt, q.after.id);
-      if (scope === 'app') params.push(q.after.userId);
-      if (scope === 'tenant') params.push(q.after.appName, q.after.userId);
-    }
-    params.push(q.limit + 1, q.offset);
+    const { shape, params } = sessionListing(q);
     const stmt = this.listStatement(JSON.stringify(shape), () => listSessionsSql(shape));
     return this.run(() =>
       this.db!.transaction(() => {
@@ -373,7 +364,7 @@ export class SqliteStore implements SessionStore {
 
   async getFile(key: FileKey): Promise<FileRecord | null> {
     const st = await this.ready();
-    const [tenant, id] = this.fileKey(key);
+    const { tenant, id } = resolveFileKey(key, this.limits);
     return this.run(() => {
       const row = st.fileById.get(tenant, id) as FileRow | undefined;
       return row ? fileFromRow(row) : null;
@@ -383,13 +374,7 @@ export class SqliteStore implements SessionStore {
   async listFiles(query: FileQuery = {}): Promise<FilePage> {
     await this.ready();
     const q = resolveFileQuery(query, this.limits);
-    const shape = { app: q.appName !== undefined, user: q.userId !== undefined, session: q.sessionId !== undefined, after: q.after !== null };
-    const params: (string | number)[] = [q.tenant];
-    if (shape.app) params.push(q.appName!);
-    if (shape.user) params.push(q.userId!);
-    if (shape.session) params.push(q.sessionId!);
-    if (q.after) params.push(q.after.uploadedAt, q.after.id);
-    params.push(q.limit + 1);
+    const { shape, params } = fileListing(q);
     const stmt = this.listStatement('files' + JSON.stringify(shape), () => listFilesSql(shape));
     return this.run(() => {
       const rows = stmt.all(...params) as FileRow[];
@@ -400,7 +385,7 @@ export class SqliteStore implements SessionStore {
 
   async deleteFile(key: FileKey): Promise<boolean> {
     const st = await this.ready();
-    const [tenant, id] = this.fileKey(key);
+    const { tenant, id } = resolveFileKey(key, this.limits);
     return this.run(() => st.deleteFile.run(tenant, id).changes > 0);
   }
 
@@ -653,11 +638,6 @@ export class SqliteStore implements SessionStore {
     let stmt = this.listCache.get(key);
     if (!stmt) this.listCache.set(key, (stmt = this.db!.prepare(sql())));
     return stmt;
-  }
-
-  private fileKey(key: FileKey): [string, string] {
-    if (key === null || typeof key !== 'object') throw new ValidationError('key', 'must be an object with an id');
-    return [resolveTenant(key.tenant, this.limits), checkFileId(key.id, this.limits)];
   }
 
   /** Runs database work, turning lock timeouts and I/O faults into `unavailable`. */

@@ -9,7 +9,7 @@ export const eventCases: ConformanceCase[] = [
   {
     group,
     name: 'append assigns seq 1, 2, 3…, ids and timestamps, and bumps the version once per call',
-    async run({ store, key, session }) {
+    async run({ store, session }) {
       const k = await session();
       const before = Date.now();
       const r1 = await store.appendEvents(k, [{ author: 'user', content: 'a' }]);
@@ -30,7 +30,7 @@ export const eventCases: ConformanceCase[] = [
   {
     group,
     name: 'every event field round-trips',
-    async run({ store, key, session }) {
+    async run({ store, session }) {
       const k = await session();
       const event = {
         id: 'evt-1',
@@ -55,7 +55,7 @@ export const eventCases: ConformanceCase[] = [
   {
     group,
     name: 'session updatedAt equals the timestamp of the last appended event',
-    async run({ store, key, session }) {
+    async run({ store, session }) {
       const k = await session();
       await store.appendEvents(k, [{ author: 'user', timestamp: 1_800_000_000_000 }, { author: 'model', timestamp: 1_800_000_000_500 }]);
       const s = await store.getSession(k);
@@ -66,7 +66,7 @@ export const eventCases: ConformanceCase[] = [
   {
     group,
     name: 'an event id appended twice is stored once; a pure replay succeeds without a version check',
-    async run({ store, key, session }) {
+    async run({ store, session }) {
       const k = await session();
       const first = await store.appendEvents(k, [{ id: 'x', author: 'user', content: 'original' }], { expectVersion: 1 });
       const replay = await store.appendEvents(k, [{ id: 'x', author: 'user', content: 'changed' }], { expectVersion: 1 });
@@ -105,7 +105,7 @@ export const eventCases: ConformanceCase[] = [
   {
     group,
     name: 'two writers racing with the same version: exactly one wins each round',
-    async run({ store, key, session }) {
+    async run({ store, session }) {
       const k = await session();
       let version = 1;
       for (let round = 0; round < 20; round++) {
@@ -134,7 +134,7 @@ export const eventCases: ConformanceCase[] = [
   {
     group,
     name: 'partial events are never stored',
-    async run({ store, key, session }) {
+    async run({ store, session }) {
       const k = await session();
       const r = await store.appendEvents(k, [
         { author: 'model', content: 'stream…', partial: true, stateDelta: { leaked: true } },
@@ -152,7 +152,7 @@ export const eventCases: ConformanceCase[] = [
   {
     group,
     name: 'one bad event fails the whole append and stores nothing',
-    async run({ store, key, session }) {
+    async run({ store, session }) {
       const k = await session();
       await rejectsWith(
         store.appendEvents(k, [
@@ -204,7 +204,7 @@ export const eventCases: ConformanceCase[] = [
   {
     group,
     name: 'NUL characters are refused everywhere (no backend can be trusted with them); a literal "\\u0000" is fine',
-    async run({ store, key, session }) {
+    async run({ store, session }) {
       const k = await session();
       await rejectsWith(store.appendEvents(k, [{ author: 'u', content: 'a\u0000b' }]), 'invalid', 'events[0].content');
       await rejectsWith(store.appendEvents(k, [{ author: 'u', content: { parts: ['\u0000'] } }]), 'invalid', 'events[0].content');
@@ -222,7 +222,7 @@ export const eventCases: ConformanceCase[] = [
   {
     group,
     name: '1 MiB of content round-trips; one byte more is "too_large" and stores nothing',
-    async run({ store, key, session }) {
+    async run({ store, session }) {
       const k = await session();
       const limit = store.limits.maxEventContentBytes;
       assert.equal(limit, MiB, 'this case assumes the default 1 MiB content limit');
@@ -239,7 +239,7 @@ export const eventCases: ConformanceCase[] = [
   {
     group,
     name: 'getSession: lastEvents and afterTimestamp (inclusive) select the newest matching events, oldest first',
-    async run({ store, key, session }) {
+    async run({ store, session }) {
       const k = await session();
       await store.appendEvents(k, Array.from({ length: 10 }, (_, i) => ({ author: 'u', timestamp: 1000 + i * 10, content: i })));
       const contents = async (o: Parameters<typeof store.getSession>[1]) => (await store.getSession(k, o))?.events?.map((e) => e.content);
@@ -259,7 +259,7 @@ export const eventCases: ConformanceCase[] = [
   {
     group,
     name: 'lastEvents with afterTimestamp follows seq order even when timestamps do not',
-    async run({ store, key, session }) {
+    async run({ store, session }) {
       const k = await session();
       await store.appendEvents(k, [100, 500, 200, 600, 300].map((timestamp) => ({ author: 'u', timestamp, content: timestamp })));
       const contents = async (o: Parameters<typeof store.getSession>[1]) => (await store.getSession(k, o))?.events?.map((e) => e.content);
@@ -272,7 +272,7 @@ export const eventCases: ConformanceCase[] = [
   {
     group,
     name: 'readEvents pages by seq in both directions and the cursors visit every event once',
-    async run({ store, key, session }) {
+    async run({ store, session }) {
       const k = await session();
       await store.appendEvents(k, Array.from({ length: 23 }, (_, i) => ({ author: 'u', content: i })));
       for (const order of ['asc', 'desc'] as const) {

@@ -84,7 +84,7 @@ export const stateCases: ConformanceCase[] = [
   {
     group,
     name: 'every scope of a delta is applied with its event, in one step',
-    async run({ store, key, session }) {
+    async run({ store, session }) {
       const k = await session();
       const r = await store.appendEvents(k, [
         { author: 'u', stateDelta: { s: 1, 'user:u': 1, 'app:a': 1 } },
@@ -135,7 +135,7 @@ export const stateCases: ConformanceCase[] = [
   {
     group,
     name: 'state keys are validated: empty and over-long keys are refused',
-    async run({ store, key, session }) {
+    async run({ store, session }) {
       const k = await session();
       await rejectsWith(store.appendEvents(k, [{ author: 'u', stateDelta: { '': 1 } }]), 'invalid', 'stateDelta');
       await rejectsWith(

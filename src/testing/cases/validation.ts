@@ -32,7 +32,7 @@ export const validationCases: ConformanceCase[] = [
   {
     group,
     name: 'errors say what was wrong and carry the field and limit',
-    async run({ store, key, session }) {
+    async run({ store, session }) {
       const k = await session();
       const err = await rejectsWith(store.appendEvents(k, [{ author: 'a'.repeat(store.limits.maxNameLength + 1) }]), 'too_large');
       assert.equal(err.details?.['field'], 'events[0].author');
