@@ -152,6 +152,8 @@ DECLARE
   v_user jsonb := '{}';
   v_session jsonb := '{}';
   v_event jsonb;
+  v_id text;
+  v_found jsonb;
 BEGIN
   IF NOT p_check_ids THEN
     v_last := (p_events -> (v_n - 1) ->> 'ts')::double precision;
@@ -179,14 +181,19 @@ BEGIN
     IF NOT FOUND THEN
       RAISE EXCEPTION 'session not found' USING ERRCODE = 'SDB01';
     END IF;
-    SELECT coalesce(jsonb_object_agg(e.id, jsonb_build_object(
-             'id', e.id, 'seq', e.seq, 'timestamp', e.timestamp, 'author', e.author, 'role', e.role,
-             'invocation_id', e.invocation_id, 'content', e.content, 'state_delta', e.state_delta,
-             'metadata', e.metadata)), '{}')
-      INTO v_existing
-      FROM ${n.events} e
-     WHERE e.session_pk = v_pk
-       AND e.id = ANY (ARRAY(SELECT x ->> 'id' FROM jsonb_array_elements(p_events) x));
+    -- One equality probe of UNIQUE (session_pk, id) per id: a plan no statistics can spoil.
+    FOR v_id IN SELECT x ->> 'id' FROM jsonb_array_elements(p_events) x LOOP
+      SELECT jsonb_build_object(
+               'id', e.id, 'seq', e.seq, 'timestamp', e.timestamp, 'author', e.author, 'role', e.role,
+               'invocation_id', e.invocation_id, 'content', e.content, 'state_delta', e.state_delta,
+               'metadata', e.metadata)
+        INTO v_found
+        FROM ${n.events} e
+       WHERE e.session_pk = v_pk AND e.id = v_id;
+      IF FOUND THEN
+        v_existing := v_existing || jsonb_build_object(v_id, v_found);
+      END IF;
+    END LOOP;
     IF v_existing <> '{}' THEN
       SELECT coalesce(jsonb_agg(x ORDER BY t.ord), '[]') INTO v_fresh
         FROM jsonb_array_elements(p_events) WITH ORDINALITY AS t(x, ord)
