@@ -28,10 +28,16 @@ async function appendRate(svc: BaseSessionService, count: number, warmUp: number
   return count / ((performance.now() - t0) / 1000);
 }
 
+const readers = new Map<BaseSessionService, string>();
+
+/** Reads the newest 20 of a 1,000-event session; `fill` > 0 creates and fills that session first. */
 async function lastTwentyRate(svc: BaseSessionService, fill: number, reads: number): Promise<number> {
-  const session = await svc.createSession({ appName: 'bench', userId: 'reader' });
-  for (let i = 0; i < fill; i++) await svc.appendEvent({ session, event: event(i) });
-  const key = { appName: 'bench', userId: 'reader', sessionId: session.id, config: { numRecentEvents: 20 } };
+  if (fill > 0) {
+    const session = await svc.createSession({ appName: 'bench', userId: 'reader' });
+    for (let i = 0; i < fill; i++) await svc.appendEvent({ session, event: event(i) });
+    readers.set(svc, session.id);
+  }
+  const key = { appName: 'bench', userId: 'reader', sessionId: readers.get(svc)!, config: { numRecentEvents: 20 } };
   await svc.getSession(key);
   const t0 = performance.now();
   for (let i = 0; i < reads; i++) {
@@ -68,15 +74,25 @@ try {
       ours: () => new AdkSessionService(`${PG_URL}?schema=${oursSchema}`),
     },
   ];
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const rounds = quick ? 1 : 3;
   for (const p of plan) {
     const adk = p.adk();
     const ours = p.ours();
-    const adkAppends = await appendRate(adk, quick ? 100 : 300, 50);
-    const ourAppends = await appendRate(ours, quick ? 1000 : 3000, 500);
-    const adkReads = await lastTwentyRate(adk, 1000, quick ? 50 : 200);
-    const ourReads = await lastTwentyRate(ours, 1000, quick ? 500 : 2000);
-    rows.push(`| ${p.name} | appendEvent/s | ${Math.round(adkAppends)} | ${Math.round(ourAppends)} | ${(ourAppends / adkAppends).toFixed(0)}× |`);
-    rows.push(`| ${p.name} | getSession(last 20 of 1,000)/s | ${Math.round(adkReads)} | ${Math.round(ourReads)} | ${(ourReads / adkReads).toFixed(0)}× |`);
+    const appends: { adk: number[]; ours: number[] } = { adk: [], ours: [] };
+    const reads: { adk: number[]; ours: number[] } = { adk: [], ours: [] };
+    // Rounds alternate the two systems so that machine noise hits both alike; medians are reported.
+    for (let r = 0; r < rounds; r++) {
+      appends.adk.push(await appendRate(adk, quick ? 100 : 300, 50));
+      appends.ours.push(await appendRate(ours, quick ? 1000 : 3000, 500));
+    }
+    for (let r = 0; r < rounds; r++) {
+      reads.adk.push(await lastTwentyRate(adk, r === 0 ? 1000 : 0, quick ? 50 : 200));
+      reads.ours.push(await lastTwentyRate(ours, r === 0 ? 1000 : 0, quick ? 500 : 2000));
+    }
+    const [a1, o1, a2, o2] = [median(appends.adk), median(appends.ours), median(reads.adk), median(reads.ours)];
+    rows.push(`| ${p.name} | appendEvent/s | ${Math.round(a1)} | ${Math.round(o1)} | ${(o1 / a1).toFixed(0)}× |`);
+    rows.push(`| ${p.name} | getSession(last 20 of 1,000)/s | ${Math.round(a2)} | ${Math.round(o2)} | ${(o2 / a2).toFixed(0)}× |`);
     await closeAdk(adk);
     await ours.close();
   }

@@ -12,7 +12,7 @@ import {
 } from '@google/adk';
 import { ConflictError, SessionExistsError, ValidationError } from '../../core/errors.js';
 import type { SessionStore } from '../../core/store.js';
-import type { Session, SessionKey, SessionQuery } from '../../core/types.js';
+import type { AppendResult, Session, SessionKey, SessionQuery } from '../../core/types.js';
 import { openStore, type OpenStoreOptions } from '../../stores/open-store.js';
 import { toAdkEvent, toStoreEvent } from './event-mapping.js';
 
@@ -179,16 +179,25 @@ export class AdkSessionService extends BaseSessionService {
       if (stored && stored.updatedAt > session.lastUpdateTime) throw new StaleSessionError(session.id, null, stored.version);
       held = stored?.version;
     }
-    let version: number;
+    let result: AppendResult;
     try {
-      ({ version } = await store.appendEvents(key, [toStoreEvent(event)], held === undefined ? {} : { expectVersion: held }));
+      result = await store.appendEvents(key, [toStoreEvent(event)], held === undefined ? {} : { expectVersion: held });
     } catch (err) {
       if (err instanceof ConflictError) throw new StaleSessionError(session.id, err.expectedVersion, err.actualVersion);
       throw err;
     }
-    await super.appendEvent({ session, event });
+    if (result.version === held) {
+      // A replay of an event already stored: the store kept the original and applied nothing.
+      if (!session.events.some((e) => e.id === event.id)) session.events.push(toAdkEvent(result.events[0]!));
+      return event;
+    }
+    // ADK's own in-memory update (state delta rules, write-order stamps) on a view whose event
+    // list is empty, so that it does not scan the whole history for the id on every append:
+    // the store has just told us the event is new.
+    await super.appendEvent({ session: { ...session, events: [] }, event });
+    session.events.push(event);
     session.lastUpdateTime = event.timestamp;
-    this.versions.set(session, version);
+    this.versions.set(session, result.version);
     return event;
   }
 
