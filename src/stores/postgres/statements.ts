@@ -25,7 +25,7 @@ function eventsColumn(n: PgNames, where: string, newestFirstLimit: string | null
   const inner = newestFirstLimit
     ? `SELECT ${EVENT_COLUMNS} FROM ${n.events} WHERE session_pk = s.pk ${where} ORDER BY seq DESC LIMIT ${newestFirstLimit}`
     : `SELECT ${EVENT_COLUMNS} FROM ${n.events} WHERE session_pk = s.pk ${where}`;
-  return `(SELECT coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.seq), '[]') FROM (${inner}) e) AS events`;
+  return `(SELECT coalesce(json_agg(e ORDER BY e.seq), '[]') FROM (${inner}) e) AS events`;
 }
 
 const KEY = 's.tenant = $1 AND s.app_name = $2 AND s.user_id = $3 AND s.id = $4';
@@ -64,7 +64,7 @@ export function pgStatements(n: PgNames) {
     sessionEventsSince: sessionWith(`, ${eventsColumn(n, 'AND timestamp >= $5', null)}`),
     sessionLastEventsSince: sessionWith(`, ${eventsColumn(n, 'AND timestamp >= $5', '$6')}`),
 
-    eventsAfterSeq: `SELECT s.pk, (SELECT coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.seq), '[]') FROM (
+    eventsAfterSeq: `SELECT s.pk, (SELECT coalesce(json_agg(e ORDER BY e.seq), '[]') FROM (
         SELECT ${EVENT_COLUMNS} FROM ${n.events}
          WHERE session_pk = s.pk AND seq > $5::bigint AND seq <= $5::bigint + $6::integer ORDER BY seq LIMIT $6) e) AS events
       FROM ${n.sessions} s WHERE ${KEY}`,
