@@ -103,6 +103,7 @@ try {
     results.store1!.push(await rate(1, storeWriter));
     results.floor8!.push(await rate(WRITERS, floorWriter));
     results.store8!.push(await rate(WRITERS, storeWriter));
+    if (process.env["BENCH_VERBOSE"]) console.error(`round ${r}`, JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(v.at(-1)!.rate)]))));
   }
   const m = (k: string) => ({
     rate: median(results[k]!.map((x) => x.rate)),

@@ -81,6 +81,18 @@ describe.skipIf(unavailable !== null)(`PostgresStore specifics${unavailable ? ` 
     await Promise.all([store.close(), fresh.close()]);
   });
 
+  it('the append function is planned for its actual arguments on every call (a cached generic plan drifted onto a listing index and slowed appends as dead rows grew)', async () => {
+    const s = schema('plancache');
+    const store = new PostgresStore({ connectionString: PG_URL, schema: s });
+    await store.migrate();
+    const r = await adminQuery(
+      `SELECT proconfig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = 'sessiondb_append'`,
+      [s],
+    );
+    expect(r.rows[0].proconfig).toContain('plan_cache_mode=force_custom_plan');
+    await store.close();
+  });
+
   it('an injected pool is used and not closed by the store', async () => {
     const pg = (await import('pg')).default;
     const pool = new pg.Pool({ connectionString: PG_URL, max: 2 });

@@ -137,7 +137,7 @@ CREATE TABLE ${n.sessionState} (
 CREATE FUNCTION ${n.appendFn}(
   p_tenant text, p_app text, p_user text, p_session text,
   p_expect integer, p_events jsonb, p_check_ids boolean
-) RETURNS jsonb LANGUAGE plpgsql AS $fn$
+) RETURNS jsonb LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $fn$
 DECLARE
   v_n integer := jsonb_array_length(p_events);
   v_pk bigint;
