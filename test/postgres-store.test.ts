@@ -81,15 +81,19 @@ describe.skipIf(unavailable !== null)(`PostgresStore specifics${unavailable ? ` 
     await Promise.all([store.close(), fresh.close()]);
   });
 
-  it('the append function is planned for its actual arguments on every call (a cached generic plan drifted onto a listing index and slowed appends as dead rows grew)', async () => {
+  it('the append function plans its key lookups for their arguments on every call (cached generic plans drifted onto a listing index)', async () => {
     const s = schema('plancache');
     const store = new PostgresStore({ connectionString: PG_URL, schema: s });
     await store.migrate();
     const r = await adminQuery(
-      `SELECT proconfig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = 'sessiondb_append'`,
+      `SELECT prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = 'sessiondb_append'`,
       [s],
     );
-    expect(r.rows[0].proconfig).toContain('plan_cache_mode=force_custom_plan');
+    const source = r.rows[0].prosrc as string;
+    // Every statement that finds a session or an event by key is dynamic (planned per call).
+    expect(source.match(/WHERE tenant = \$1 AND app_name = \$2 AND user_id = \$3 AND id = \$4/g)).toHaveLength(2);
+    expect(source).toContain('WHERE e.session_pk = $1 AND e.id = $2');
+    expect(source).not.toMatch(/WHERE tenant = p_tenant/);
     await store.close();
   });
 
