@@ -92,7 +92,9 @@ describe.skipIf(unavailable !== null)(`PostgresStore specifics${unavailable ? ` 
     const source = r.rows[0].prosrc as string;
     // Every statement that finds a session or an event by key is dynamic (planned per call).
     expect(source.match(/WHERE tenant = \$1 AND app_name = \$2 AND user_id = \$3 AND id = \$4/g)).toHaveLength(2);
+    expect(source).not.toMatch(/WHERE tenant = p_tenant AND app_name = p_app/);
     expect(source).toContain('WHERE e.session_pk = $1 AND e.id = $2');
+    expect(source).toContain('ON CONFLICT (session_pk, id) DO NOTHING');
     expect(source).not.toMatch(/WHERE tenant = p_tenant/);
     await store.close();
   });

@@ -325,9 +325,9 @@ export class PostgresStore implements SessionStore {
       return { events: [], version: s.version };
     }
     const now = this.clock.now();
-    let checkIds = false;
+    let callerIds = false;
     const stamped = prepared.map((e) => {
-      if (e.id !== undefined) checkIds = true;
+      if (e.id !== undefined) callerIds = true;
       return { ...e, id: e.id ?? uuidv7(now), timestamp: e.timestamp ?? now };
     });
     // Built as text: content, metadata and deltas are JSON text already.
@@ -346,10 +346,21 @@ export class PostgresStore implements SessionStore {
         )
         .join(',') +
       ']';
-    let result: { version: number; firstSeq: number; existing: Record<string, EventValues> };
+    const call = async (mode: 'new' | 'optimistic' | 'lookup') =>
+      (await this.query(this.sql.append, [k.tenant, k.appName, k.userId, k.sessionId, expect, payload, mode])).rows[0].result as {
+        version: number;
+        firstSeq: number;
+        existing: Record<string, EventValues>;
+      };
+    let result: Awaited<ReturnType<typeof call>>;
     try {
-      const r = await this.query(this.sql.append, [k.tenant, k.appName, k.userId, k.sessionId, expect, payload, checkIds]);
-      result = r.rows[0].result;
+      try {
+        result = await call(callerIds ? 'optimistic' : 'new');
+      } catch (err) {
+        // An id was stored already (a retry): ask again, looking the ids up this time.
+        if ((err as { code?: string }).code !== 'SDB03') throw err;
+        result = await call('lookup');
+      }
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'SDB01') throw new SessionNotFoundError(k);
@@ -562,7 +573,7 @@ export class PostgresStore implements SessionStore {
       return await work();
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if (code === 'SDB01' || code === 'SDB02' || code === '23503') throw err; // handled by the caller
+      if (code === 'SDB01' || code === 'SDB02' || code === 'SDB03' || code === '23503') throw err; // handled by the caller
       throw translatePgError(err, where);
     }
   }
