@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore, SessionDbError } from '../src/index.js';
-import { PG_MIGRATIONS, PostgresStore } from '../src/stores/postgres/index.js';
+import { PG_MIGRATIONS, PG_SCHEMA_VERSION, PostgresStore } from '../src/stores/postgres/index.js';
 import { pgListSessionsSql, pgStatements } from '../src/stores/postgres/statements.js';
 import { pgNames } from '../src/stores/postgres/schema.js';
 import { runTs } from './helpers.js';
@@ -43,7 +43,7 @@ describe.skipIf(unavailable !== null)(`PostgresStore specifics${unavailable ? ` 
     const s = schema('race');
     const url = `${PG_URL}?schema=${s}`;
     const outputs = await Promise.all(Array.from({ length: 4 }, () => runTs(join(import.meta.dirname, 'fixtures', 'migrate-worker.ts'), [url])));
-    for (const out of outputs) expect(JSON.parse(out)).toMatchObject({ current: 2, latest: 2, pending: [] });
+    for (const out of outputs) expect(JSON.parse(out)).toMatchObject({ current: PG_SCHEMA_VERSION, latest: PG_SCHEMA_VERSION, pending: [] });
     const versions = await adminQuery(`SELECT version FROM "${s}".sessiondb_migrations ORDER BY version`);
     expect(versions.rows.map((r) => r.version)).toEqual(PG_MIGRATIONS.map((m) => m.version));
   }, 60_000);
@@ -52,7 +52,7 @@ describe.skipIf(unavailable !== null)(`PostgresStore specifics${unavailable ? ` 
     const s = schema('upgrade');
     const old = new PostgresStore({ connectionString: PG_URL, schema: s });
     await old.migrate({ toVersion: 1 });
-    expect((await old.migrationStatus()).pending.map((m) => m.version)).toEqual([2]);
+    expect((await old.migrationStatus()).pending.map((m) => m.version)).toEqual([2, 3]);
     await expect(old.getSession({ appName: 'a', userId: 'u', sessionId: 's' })).rejects.toThrow(/version 1.*migrate\(\)/);
     await old.close();
     // Written under schema v1 (no files table yet), as an older sessiondb would have.

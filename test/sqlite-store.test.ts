@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openStore, SessionDbError, SqliteStore } from '../src/index.js';
-import { SQLITE_MIGRATIONS } from '../src/stores/sqlite/index.js';
+import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from '../src/stores/sqlite/index.js';
 import { listFilesSql, listSessionsSql, SQL } from '../src/stores/sqlite/statements.js';
 import { runTs, tempDir } from './helpers.js';
 
@@ -38,7 +38,7 @@ describe('SqliteStore specifics', () => {
     const path = freshPath();
     const old = new SqliteStore({ path });
     await old.migrate({ toVersion: 1 });
-    expect((await old.migrationStatus()).pending.map((m) => m.version)).toEqual([2]);
+    expect((await old.migrationStatus()).pending.map((m) => m.version)).toEqual([2, 3]);
     // A store that is not migrated says what to do instead of failing on a missing table.
     await expect(old.getSession({ appName: 'a', userId: 'u', sessionId: 's' })).rejects.toThrow(/schema version 1.*migrate\(\)/);
     await old.close();
@@ -53,7 +53,7 @@ describe('SqliteStore specifics', () => {
 
     const store = new SqliteStore({ path });
     await store.migrate();
-    expect(await store.migrationStatus()).toMatchObject({ current: 2, latest: 2, pending: [] });
+    expect(await store.migrationStatus()).toMatchObject({ current: SQLITE_SCHEMA_VERSION, latest: SQLITE_SCHEMA_VERSION, pending: [] });
     const s = await store.getSession({ appName: 'a', userId: 'u', sessionId: 's' });
     expect(s?.events?.map((e) => e.content)).toEqual(['hello']);
     await store.putFile({ name: 'f', appName: 'a', userId: 'u', sessionId: 's' }); // the v2 table works
@@ -82,7 +82,7 @@ describe('SqliteStore specifics', () => {
     const outputs = await Promise.all(
       Array.from({ length: 4 }, () => runTs(join(import.meta.dirname, 'fixtures', 'migrate-worker.ts'), [`sqlite:${path}`])),
     );
-    for (const out of outputs) expect(JSON.parse(out)).toMatchObject({ current: 2, latest: 2, pending: [] });
+    for (const out of outputs) expect(JSON.parse(out)).toMatchObject({ current: SQLITE_SCHEMA_VERSION, latest: SQLITE_SCHEMA_VERSION, pending: [] });
     const raw = new Database(path);
     expect(raw.prepare('SELECT version FROM sessiondb_migrations ORDER BY version').pluck().all()).toEqual(SQLITE_MIGRATIONS.map((m) => m.version));
     raw.close();

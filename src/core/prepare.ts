@@ -2,15 +2,16 @@ import { ValidationError } from './errors.js';
 import { uuidv7 } from './ids.js';
 import { requirePlainObject } from './json.js';
 import type { Limits } from './limits.js';
-import type { EventRow, FileRow } from './rows.js';
+import type { EventRow, FileRow, SessionRow } from './rows.js';
 import { splitDelta, type ScopedDelta, type StateEntry } from './state.js';
-import type { NewFileRecord, NewSession, SessionPatch, SessionStatus } from './types.js';
+import type { NewFileRecord, NewSession, SessionPatch, SessionSnapshot, SessionStatus } from './types.js';
 import {
   checkExpiry,
   checkName,
   checkStatus,
   checkTime,
   jsonObjectText,
+  prepareEvents,
   resolveTenant,
   type PreparedEvent,
 } from './validate.js';
@@ -53,15 +54,16 @@ export interface PreparedPatch {
   model: string | null | undefined;
   status: SessionStatus | undefined;
   expiresAt: number | null | undefined;
+  lastActivityAt: number | undefined;
   delta: ScopedDelta | null;
 }
 
 export function preparePatch(patch: SessionPatch, limits: Limits): PreparedPatch {
   requirePlainObject('patch', patch);
-  const known = new Set(['metadata', 'model', 'status', 'expiresAt', 'stateDelta']);
+  const known = new Set(['metadata', 'model', 'status', 'expiresAt', 'lastActivityAt', 'stateDelta']);
   for (const field of Object.keys(patch)) {
     if (!known.has(field)) {
-      throw new ValidationError(`patch.${field}`, 'is not a field that can be updated', 'Updatable: metadata, model, status, expiresAt, stateDelta.');
+      throw new ValidationError(`patch.${field}`, 'is not a field that can be updated', 'Updatable: metadata, model, status, expiresAt, lastActivityAt, stateDelta.');
     }
   }
   return {
@@ -69,6 +71,7 @@ export function preparePatch(patch: SessionPatch, limits: Limits): PreparedPatch
     model: patch.model === undefined ? undefined : patch.model === null ? null : checkName('patch.model', patch.model, limits),
     status: patch.status === undefined ? undefined : checkStatus('patch.status', patch.status),
     expiresAt: checkExpiry('patch.expiresAt', patch.expiresAt),
+    lastActivityAt: patch.lastActivityAt === undefined ? undefined : checkTime('patch.lastActivityAt', patch.lastActivityAt),
     delta: patch.stateDelta === undefined || patch.stateDelta === null ? null : splitDelta('patch.stateDelta', patch.stateDelta, limits),
   };
 }
@@ -134,5 +137,82 @@ export function prepareFile(input: NewFileRecord, limits: Limits, now: number): 
     app_name: given ? checkName('file.appName', input.appName, limits) : null,
     user_id: given ? checkName('file.userId', input.userId, limits) : null,
     session_id: given ? checkName('file.sessionId', input.sessionId, limits) : null,
+  };
+}
+
+/** A validated snapshot: the session row, its own state entries and its event rows. */
+export interface PreparedSnapshot {
+  row: SessionRow;
+  state: StateEntry[];
+  events: EventRow[];
+}
+
+/** Validates a `SessionSnapshot` as strictly as the writes that would have produced it. */
+export function prepareSnapshot(snapshot: SessionSnapshot, limits: Limits): PreparedSnapshot {
+  requirePlainObject('snapshot', snapshot);
+  const s = requirePlainObject('snapshot.session', snapshot.session) as unknown as SessionSnapshot['session'];
+  const count = (field: string, value: unknown): number => {
+    if (!Number.isSafeInteger(value) || (value as number) < 0) throw new ValidationError(`snapshot.session.${field}`, `must be a non-negative integer, got ${JSON.stringify(value)}`);
+    return value as number;
+  };
+  const base = prepareNewSession(
+    { tenant: s.tenant, appName: s.appName, userId: s.userId, id: s.id, metadata: s.metadata, model: s.model, status: s.status, expiresAt: s.expiresAt },
+    limits,
+  );
+  if (typeof s.id !== 'string') throw new ValidationError('snapshot.session.id', 'is required');
+  const stateDelta = splitDelta('snapshot.state', snapshot.state ?? {}, limits);
+  if (stateDelta && (stateDelta.app.length || stateDelta.user.length)) {
+    throw new ValidationError('snapshot.state', 'holds app: or user: keys', 'Only the session\'s own keys go here; shared state is imported with updateAppState/updateUserState.');
+  }
+  if (!Array.isArray(snapshot.events)) throw new ValidationError('snapshot.events', 'must be an array');
+  const prepared = snapshot.events.length ? prepareEvents(snapshot.events, { ...limits, maxEventsPerAppend: Number.MAX_SAFE_INTEGER }) : [];
+  if (prepared.length !== snapshot.events.length) throw new ValidationError('snapshot.events', 'holds partial events, which are never stored');
+  const events: EventRow[] = prepared.map((e, i) => {
+    const given = snapshot.events[i]!;
+    if (given.seq !== i + 1) throw new ValidationError(`snapshot.events[${i}].seq`, `must be ${i + 1} (seqs run 1, 2, 3… without gaps), got ${JSON.stringify(given.seq)}`);
+    if (e.id === undefined) throw new ValidationError(`snapshot.events[${i}].id`, 'is required in a snapshot');
+    if (e.timestamp === undefined) throw new ValidationError(`snapshot.events[${i}].timestamp`, 'is required in a snapshot');
+    return {
+      id: e.id,
+      seq: i + 1,
+      timestamp: e.timestamp,
+      author: e.author,
+      role: e.role,
+      invocation_id: e.invocationId,
+      content: e.content,
+      state_delta: e.delta?.json ?? null,
+      metadata: e.metadata,
+    };
+  });
+  const eventCount = count('eventCount', s.eventCount);
+  if (eventCount !== events.length) {
+    throw new ValidationError('snapshot.session.eventCount', `is ${eventCount} but the snapshot holds ${events.length} events`);
+  }
+  const version = count('version', s.version);
+  if (version < 1) throw new ValidationError('snapshot.session.version', 'must be at least 1');
+  const requestMsTotal = s.requestMsTotal;
+  if (typeof requestMsTotal !== 'number' || !Number.isFinite(requestMsTotal) || requestMsTotal < 0) {
+    throw new ValidationError('snapshot.session.requestMsTotal', `must be a non-negative number, got ${JSON.stringify(requestMsTotal)}`);
+  }
+  return {
+    row: {
+      tenant: base.tenant,
+      app_name: base.appName,
+      user_id: base.userId,
+      id: base.id,
+      metadata: base.metadata,
+      model: base.model,
+      status: base.status,
+      created_at: checkTime('snapshot.session.createdAt', s.createdAt),
+      updated_at: checkTime('snapshot.session.updatedAt', s.updatedAt),
+      last_activity_at: checkTime('snapshot.session.lastActivityAt', s.lastActivityAt),
+      expires_at: base.expiresAt,
+      event_count: eventCount,
+      request_count: count('requestCount', s.requestCount),
+      request_ms_total: requestMsTotal,
+      version,
+    },
+    state: stateDelta?.session ?? [],
+    events,
   };
 }

@@ -13,6 +13,7 @@ import type {
   NewFileRecord,
   NewSession,
   ReadOptions,
+  SessionSnapshot,
   Session,
   SessionKey,
   SessionPage,
@@ -75,6 +76,12 @@ export interface SessionStore {
   updateSession(key: SessionKey, patch: SessionPatch, options?: WriteOptions): Promise<Session>;
   /** True if it existed. Its events, session state and file records go with it. */
   deleteSession(key: SessionKey): Promise<boolean>;
+  /**
+   * Writes a whole session exactly as given (counters, version and times
+   * included), atomically. Throws `SessionExistsError` if it exists, unless
+   * `replace` (then the old one, its events and session state, is replaced).
+   */
+  importSession(snapshot: SessionSnapshot, options?: { replace?: boolean }): Promise<Session>;
 
   /**
    * Appends events atomically with their state deltas. Events whose id is

@@ -23,6 +23,17 @@ export interface SessionKey {
   sessionId: string;
 }
 
+/**
+ * A whole session as stored, for exact copies (import, restore, copy between
+ * stores): every field, the session's own state (no `app:`/`user:` keys: those
+ * are shared and travel separately), and its events with seqs 1..n.
+ */
+export interface SessionSnapshot {
+  session: Omit<Session, 'state' | 'events'>;
+  state: JsonObject;
+  events: SessionEvent[];
+}
+
 /** Names the app-scoped state of one app. */
 export interface AppKey {
   tenant?: string;
@@ -130,6 +141,8 @@ export interface SessionPatch {
   model?: string | null;
   status?: SessionStatus;
   expiresAt?: number | null;
+  /** Marks activity now (e.g. when a session is restored), so that an idle sweep does not expire it. */
+  lastActivityAt?: number;
   /** Applied with the same scope rules as an event's state delta. */
   stateDelta?: JsonObject;
 }
@@ -254,6 +267,8 @@ export type ExpireMode = 'mark' | 'delete';
 export interface SweepOptions {
   /** Sessions and files with `expiresAt <= now` are expired. Default: the store clock. */
   now?: number;
+  /** Also expire active sessions idle since this time or earlier (`lastActivityAt <= idleBefore`). */
+  idleBefore?: number;
   mode?: ExpireMode;
 }
 

@@ -10,6 +10,7 @@ import {
   type ActivityInput,
   type AppKey,
   type ExpireMode,
+  type SweepOptions,
   type EventRole,
   type NewEvent,
   type SessionKey,
@@ -204,4 +205,30 @@ export function checkSweepMode(mode: unknown): ExpireMode {
 export function resolveFileKey(key: { tenant?: string; id: string }, limits: Limits): { tenant: string; id: string } {
   if (key === null || typeof key !== 'object') throw new ValidationError('key', 'must be an object with an id');
   return { tenant: resolveTenant(key.tenant, limits), id: checkName('id', key.id, limits) };
+}
+
+/** A validated sweep: when "now" is, the idle cut-off (or null), and what to do. */
+export function resolveSweep(options: SweepOptions | undefined, clock: Clock): { now: number; idleBefore: number | null; mode: ExpireMode } {
+  const o = options ?? {};
+  return {
+    now: o.now === undefined ? clock.now() : checkTime('now', o.now),
+    idleBefore: o.idleBefore === undefined ? null : checkTime('idleBefore', o.idleBefore),
+    mode: checkSweepMode(o.mode),
+  };
+}
+
+/**
+ * Whether a sweep acts on a session: past its `expiresAt`, or active and idle
+ * since `idleBefore`. A delete sweep also removes sessions marked expired
+ * earlier once they are idle past the cut-off.
+ */
+export function isDue(
+  row: { expires_at: number | null; status: string; last_activity_at: number },
+  now: number,
+  idleBefore: number | null,
+  mode: ExpireMode,
+): boolean {
+  if (row.expires_at !== null && row.expires_at <= now) return true;
+  if (idleBefore === null || row.last_activity_at > idleBefore) return false;
+  return row.status === 'active' || (mode === 'delete' && row.status === 'expired');
 }

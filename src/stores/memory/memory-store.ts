@@ -19,7 +19,7 @@ import {
   sessionCursor,
   type SessionPosition,
 } from '../../core/paging.js';
-import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, stampEvents } from '../../core/prepare.js';
+import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, stampEvents } from '../../core/prepare.js';
 import { eventFromRow, fileFromRow, sessionFromRow, type EventRow, type FileRow, type SessionRow } from '../../core/rows.js';
 import { entriesToState, type ScopedDelta, type StateEntry } from '../../core/state.js';
 import type { FileKey, MigrationStatus, SessionStore } from '../../core/store.js';
@@ -43,6 +43,7 @@ import type {
   SessionCountQuery,
   SessionPatch,
   SessionQuery,
+  SessionSnapshot,
   StoreStats,
   SweepOptions,
   SweepResult,
@@ -51,8 +52,8 @@ import type {
 } from '../../core/types.js';
 import {
   checkActivity,
-  checkSweepMode,
-  checkTime,
+  isDue,
+  resolveSweep,
   checkVersion,
   prepareEvents,
   resolveAppKey,
@@ -208,9 +209,23 @@ export class MemoryStore implements SessionStore {
     if (p.model !== undefined) row.model = p.model;
     if (p.status !== undefined) row.status = p.status;
     if (p.expiresAt !== undefined) row.expires_at = p.expiresAt;
+    if (p.lastActivityAt !== undefined) row.last_activity_at = p.lastActivityAt;
     this.applyDelta(session, p.delta);
     row.updated_at = this.clock.now();
     row.version += 1;
+    return this.toSession(session, null);
+  }
+
+  async importSession(snapshot: SessionSnapshot, options: { replace?: boolean } = {}): Promise<Session> {
+    this.assertOpen();
+    const p = prepareSnapshot(snapshot, this.limits);
+    const key = join(p.row.tenant, p.row.app_name, p.row.user_id, p.row.id);
+    if (this.sessions.has(key)) {
+      if (!options.replace) throw new SessionExistsError({ appName: p.row.app_name, userId: p.row.user_id, sessionId: p.row.id });
+      this.sessions.delete(key); // files stay: they are not part of the snapshot
+    }
+    const session: MemorySession = { row: { ...p.row }, state: new Map(p.state), events: p.events, eventIndex: new Map(p.events.map((e) => [e.id, e])) };
+    this.sessions.set(key, session);
     return this.toSession(session, null);
   }
 
@@ -365,11 +380,10 @@ export class MemoryStore implements SessionStore {
 
   async sweepExpired(options: SweepOptions = {}): Promise<SweepResult> {
     this.assertOpen();
-    const now = options.now === undefined ? this.clock.now() : checkTime('now', options.now);
-    const mode = checkSweepMode(options.mode);
+    const { now, idleBefore, mode } = resolveSweep(options, this.clock);
     let sessions = 0;
     for (const { row } of [...this.sessions.values()]) {
-      if (row.expires_at === null || row.expires_at > now) continue;
+      if (!isDue(row, now, idleBefore, mode)) continue;
       if (mode === 'delete') {
         await this.deleteSession({ tenant: row.tenant, appName: row.app_name, userId: row.user_id, sessionId: row.id });
         sessions++;

@@ -24,7 +24,7 @@ import {
   sessionCursor,
   sessionListing,
 } from '../../core/paging.js';
-import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta } from '../../core/prepare.js';
+import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot } from '../../core/prepare.js';
 import { uuidv7 } from '../../core/ids.js';
 import { redactSecrets } from '../../core/redact.js';
 import { eventFromValues, fileFromRow, fileFromValues, sessionFromValues, type EventValues, type FileValues, type SessionValues } from '../../core/rows.js';
@@ -51,6 +51,7 @@ import type {
   SessionCountQuery,
   SessionPatch,
   SessionQuery,
+  SessionSnapshot,
   StoreStats,
   SweepOptions,
   SweepResult,
@@ -59,8 +60,7 @@ import type {
 } from '../../core/types.js';
 import {
   checkActivity,
-  checkSweepMode,
-  checkTime,
+  resolveSweep,
   checkVersion,
   prepareEvents,
   resolveAppKey,
@@ -298,12 +298,42 @@ export class PostgresStore implements SessionStore {
       k.tenant, k.appName, k.userId, k.sessionId, expect,
       p.metadata ?? null, p.model !== undefined, p.model ?? null, p.status ?? null,
       p.expiresAt !== undefined, p.expiresAt ?? null, this.clock.now(),
-      entriesJson(p.delta?.app), entriesJson(p.delta?.user), entriesJson(p.delta?.session),
+      entriesJson(p.delta?.app), entriesJson(p.delta?.user), entriesJson(p.delta?.session), p.lastActivityAt ?? null,
     ]);
     const row = r.rows[0] as { version: number | null; updated: string | null };
     if (row.version === null) throw new SessionNotFoundError(k);
     if (row.updated === null) throw new ConflictError(expect!, row.version);
     return this.mustRead(k);
+  }
+
+  async importSession(snapshot: SessionSnapshot, options: { replace?: boolean } = {}): Promise<Session> {
+    const { row: r, state, events } = prepareSnapshot(snapshot, this.limits);
+    await this.ready();
+    const eventsJson =
+      '[' +
+      events
+        .map(
+          (e) =>
+            `{"seq":${e.seq},"id":${JSON.stringify(e.id)},"ts":${e.timestamp},"author":${JSON.stringify(e.author)},"role":${JSON.stringify(e.role)},` +
+            `"inv":${JSON.stringify(e.invocation_id)},"content":${e.content ?? 'null'},"delta":${e.state_delta ?? 'null'},"meta":${e.metadata ?? 'null'}}`,
+        )
+        .join(',') +
+      ']';
+    const params = [
+      r.tenant, r.app_name, r.user_id, r.id, r.metadata, r.model, r.status, r.created_at, r.updated_at, r.last_activity_at,
+      r.expires_at, r.event_count, r.request_count, r.request_ms_total, r.version, entriesJson(state), eventsJson,
+    ];
+    const key = { tenant: r.tenant, appName: r.app_name, userId: r.user_id, sessionId: r.id };
+    await this.transaction(async (client) => {
+      if (options.replace) await client.query(this.sql.deleteSession, [key.tenant, key.appName, key.userId, key.sessionId]);
+      try {
+        await client.query(this.sql.importSession, params);
+      } catch (err) {
+        if ((err as { code?: string }).code === '23505') throw new SessionExistsError(key);
+        throw err;
+      }
+    });
+    return this.mustRead(key);
   }
 
   async deleteSession(key: SessionKey): Promise<boolean> {
@@ -485,17 +515,24 @@ export class PostgresStore implements SessionStore {
   // ---- expiry and totals
 
   async sweepExpired(options: SweepOptions = {}): Promise<SweepResult> {
-    const now = options.now === undefined ? this.clock.now() : checkTime('now', options.now);
-    const mode = checkSweepMode(options.mode);
+    const { now, idleBefore, mode } = resolveSweep(options, this.clock);
     await this.ready();
     let sessions = 0;
     if (mode === 'mark') {
       sessions = (await this.query(this.sql.markExpired, [now])).rowCount ?? 0;
+      if (idleBefore !== null) sessions += (await this.query(this.sql.markIdle, [now, idleBefore])).rowCount ?? 0;
     } else {
-      for (;;) {
-        const deleted = (await this.query(this.sql.deleteExpiredBatch, [now, SWEEP_BATCH])).rowCount ?? 0;
-        sessions += deleted;
-        if (deleted < SWEEP_BATCH) break;
+      // In batches, so that no statement holds many row locks for long.
+      const batches: [string, unknown[]][] = [[this.sql.deleteExpiredBatch, [now, SWEEP_BATCH]]];
+      if (idleBefore !== null) {
+        for (const status of ['active', 'expired']) batches.push([this.sql.deleteIdleBatch, [status, idleBefore, SWEEP_BATCH]]);
+      }
+      for (const [sql, params] of batches) {
+        for (;;) {
+          const deleted = (await this.query(sql, params)).rowCount ?? 0;
+          sessions += deleted;
+          if (deleted < SWEEP_BATCH) break;
+        }
       }
     }
     const files = (await this.query(this.sql.deleteExpiredFiles, [now])).rowCount ?? 0;
@@ -576,6 +613,23 @@ export class PostgresStore implements SessionStore {
       if (code === 'SDB01' || code === 'SDB02' || code === 'SDB03' || code === '23503') throw err; // handled by the caller
       throw translatePgError(err, where);
     }
+  }
+
+  /** Runs `work` in a transaction on one pooled connection (for the few multi-statement writes). */
+  private async transaction(work: (client: PoolClient) => Promise<void>): Promise<void> {
+    await this.guard(async () => {
+      const client = await (await this.getPool()).connect();
+      try {
+        await client.query('BEGIN');
+        await work(client);
+        await client.query('COMMIT');
+        client.release();
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        client.release(err instanceof SessionDbError ? undefined : (err as Error));
+        throw err;
+      }
+    });
   }
 
   private async mustRead(k: ResolvedKey): Promise<Session> {

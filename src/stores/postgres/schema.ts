@@ -290,6 +290,13 @@ CREATE INDEX "${n.prefix}files_session" ON ${n.files} (session_pk) WHERE session
 CREATE INDEX "${n.prefix}files_expiry"  ON ${n.files} (expires_at) WHERE expires_at IS NOT NULL;
 `,
   },
+  {
+    version: 3,
+    description: 'index for idle-expiry sweeps',
+    sql: (n) => `
+CREATE INDEX "${n.prefix}sessions_activity" ON ${n.sessions} (status, last_activity_at);
+`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

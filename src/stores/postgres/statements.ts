@@ -85,6 +85,7 @@ export function pgStatements(n: PgNames) {
                model = CASE WHEN $7 THEN $8 ELSE s.model END,
                status = coalesce($9, s.status),
                expires_at = CASE WHEN $10 THEN $11::double precision ELSE s.expires_at END,
+               last_activity_at = coalesce($16::double precision, s.last_activity_at),
                updated_at = $12, version = s.version + 1
           FROM t
          WHERE s.pk = t.pk AND ($5::integer IS NULL OR t.version = $5::integer)
@@ -152,6 +153,23 @@ export function pgStatements(n: PgNames) {
     deleteFile: `DELETE FROM ${n.files} WHERE tenant = $1 AND id = $2 RETURNING 1`,
 
     markExpired: `UPDATE ${n.sessions} SET status = 'expired', updated_at = $1, version = version + 1 WHERE expires_at <= $1 AND status <> 'expired'`,
+    markIdle: `UPDATE ${n.sessions} SET status = 'expired', updated_at = $1, version = version + 1 WHERE status = 'active' AND last_activity_at <= $2`,
+    deleteIdleBatch: `DELETE FROM ${n.sessions} WHERE pk IN (SELECT pk FROM ${n.sessions} WHERE status = $1 AND last_activity_at <= $2 LIMIT $3)`,
+    importSession: `
+      WITH s AS (
+        INSERT INTO ${n.sessions} (tenant, app_name, user_id, id, metadata, model, status, created_at, updated_at, last_activity_at,
+          expires_at, event_count, request_count, request_ms_total, version)
+        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+        RETURNING pk
+      ), x AS (
+        INSERT INTO ${n.sessionState} (session_pk, key, value) SELECT s.pk, key, value FROM s, jsonb_each($16::jsonb)
+      ), e AS (
+        INSERT INTO ${n.events} (session_pk, seq, id, timestamp, author, role, invocation_id, content, state_delta, metadata)
+        SELECT s.pk, x.seq, x.id, x.ts, x.author, x.role, x.inv, x.content, x.delta, x.meta
+          FROM s, jsonb_to_recordset($17::jsonb) AS x(seq integer, id text, ts double precision, author text, role text, inv text,
+                                                       content jsonb, delta jsonb, meta jsonb)
+      )
+      SELECT pk FROM s`,
     deleteExpiredBatch: `DELETE FROM ${n.sessions} WHERE pk IN (SELECT pk FROM ${n.sessions} WHERE expires_at <= $1 LIMIT $2)`,
     deleteExpiredFiles: `DELETE FROM ${n.files} WHERE expires_at <= $1`,
 

@@ -111,6 +111,13 @@ CREATE INDEX files_session ON files (session_pk) WHERE session_pk IS NOT NULL;
 CREATE INDEX files_expiry  ON files (expires_at) WHERE expires_at IS NOT NULL;
 `,
   },
+  {
+    version: 3,
+    description: 'index for idle-expiry sweeps',
+    sql: `
+CREATE INDEX sessions_activity ON sessions (status, last_activity_at);
+`,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1]!.version;

@@ -24,7 +24,7 @@ import {
   sessionCursor,
   sessionListing,
 } from '../../core/paging.js';
-import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, stampEvents } from '../../core/prepare.js';
+import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, stampEvents } from '../../core/prepare.js';
 import { eventFromRow, fileFromRow, sessionFromRow, type EventRow, type FileRow, type SessionRow } from '../../core/rows.js';
 import { setOwn } from '../../core/json.js';
 import { entriesToState, type ScopedDelta } from '../../core/state.js';
@@ -49,6 +49,7 @@ import type {
   SessionCountQuery,
   SessionPatch,
   SessionQuery,
+  SessionSnapshot,
   StoreStats,
   SweepOptions,
   SweepResult,
@@ -57,8 +58,7 @@ import type {
 } from '../../core/types.js';
 import {
   checkActivity,
-  checkSweepMode,
-  checkTime,
+  resolveSweep,
   checkVersion,
   prepareEvents,
   resolveAppKey,
@@ -245,11 +245,35 @@ export class SqliteStore implements SessionStore {
           p.status ?? null,
           p.expiresAt !== undefined ? 1 : 0,
           p.expiresAt ?? null,
+          p.lastActivityAt ?? null,
           now,
           target.pk,
         );
         this.applyDelta(st, k, target.pk, p.delta);
         return this.sessionAt(st, target.pk);
+      }),
+    );
+  }
+
+  async importSession(snapshot: SessionSnapshot, options: { replace?: boolean } = {}): Promise<Session> {
+    const st = await this.ready();
+    const { row: r, state, events } = prepareSnapshot(snapshot, this.limits);
+    return this.run(() =>
+      this.tx.write(() => {
+        const existing = st.sessionForWrite.get(r.tenant, r.app_name, r.user_id, r.id) as WriteTarget | undefined;
+        if (existing) {
+          if (!options.replace) throw new SessionExistsError({ appName: r.app_name, userId: r.user_id, sessionId: r.id });
+          st.deleteSessionByPk.run(existing.pk);
+        }
+        const { pk } = st.importSession.get(
+          r.tenant, r.app_name, r.user_id, r.id, r.metadata, r.model, r.status, r.created_at, r.updated_at, r.last_activity_at,
+          r.expires_at, r.event_count, r.request_count, r.request_ms_total, r.version,
+        ) as { pk: number };
+        for (const [name, json] of state) st.upsertSessionState.run(pk, name, json);
+        for (const e of events) {
+          st.insertEvent.run(pk, e.seq, e.id, e.timestamp, e.author, e.role, e.invocation_id, e.content, e.state_delta, e.metadata);
+        }
+        return this.sessionAt(st, pk);
       }),
     );
   }
@@ -393,21 +417,27 @@ export class SqliteStore implements SessionStore {
 
   async sweepExpired(options: SweepOptions = {}): Promise<SweepResult> {
     const st = await this.ready();
-    const now = options.now === undefined ? this.clock.now() : checkTime('now', options.now);
-    const mode = checkSweepMode(options.mode);
+    const { now, idleBefore, mode } = resolveSweep(options, this.clock);
     return this.run(() => {
       let sessions = 0;
       if (mode === 'mark') {
-        sessions = this.tx.write(() => st.markExpired.run(now, now).changes);
+        sessions = this.tx.write(() => st.markExpired.run(now, now).changes + (idleBefore === null ? 0 : st.markIdle.run(now, idleBefore).changes));
       } else {
-        for (;;) {
-          const deleted = this.tx.write(() => {
-            const pks = st.expiredSessionPks.pluck().all(now, SWEEP_BATCH) as number[];
-            for (const pk of pks) st.deleteSessionByPk.run(pk);
-            return pks.length;
-          });
-          sessions += deleted;
-          if (deleted < SWEEP_BATCH) break;
+        // In batches, so that no sweep holds the write lock for long.
+        const batches: (() => number[])[] = [() => st.expiredSessionPks.pluck().all(now, SWEEP_BATCH) as number[]];
+        if (idleBefore !== null) {
+          for (const status of ['active', 'expired']) batches.push(() => st.idleSessionPks.pluck().all(status, idleBefore, SWEEP_BATCH) as number[]);
+        }
+        for (const select of batches) {
+          for (;;) {
+            const deleted = this.tx.write(() => {
+              const pks = select();
+              for (const pk of pks) st.deleteSessionByPk.run(pk);
+              return pks.length;
+            });
+            sessions += deleted;
+            if (deleted < SWEEP_BATCH) break;
+          }
         }
       }
       const files = this.tx.write(() => st.deleteExpiredFiles.run(now).changes);

@@ -24,8 +24,12 @@ export const SQL = {
   afterAppend: `UPDATE sessions SET event_count = ?, updated_at = ?, last_activity_at = ?, version = version + 1 WHERE pk = ?`,
   patchSession: `UPDATE sessions SET metadata = coalesce(?, metadata), model = CASE WHEN ? THEN ? ELSE model END,
        status = coalesce(?, status), expires_at = CASE WHEN ? THEN ? ELSE expires_at END,
-       updated_at = ?, version = version + 1
+       last_activity_at = coalesce(?, last_activity_at), updated_at = ?, version = version + 1
      WHERE pk = ?`,
+  importSession: `INSERT INTO sessions (tenant, app_name, user_id, id, metadata, model, status, created_at, updated_at, last_activity_at,
+       expires_at, event_count, request_count, request_ms_total, version)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     RETURNING pk`,
   activity: `UPDATE sessions SET request_count = request_count + 1, request_ms_total = request_ms_total + ?,
        last_activity_at = max(last_activity_at, ?), version = version + 1
      WHERE pk = ?`,
@@ -67,6 +71,9 @@ export const SQL = {
 
   // expiry
   expiredSessionPks: `SELECT pk FROM sessions WHERE expires_at <= ? LIMIT ?`,
+  idleSessionPks: `SELECT pk FROM sessions WHERE status = ? AND last_activity_at <= ? LIMIT ?`,
+  markIdle: `UPDATE sessions SET status = 'expired', updated_at = ?, version = version + 1
+     WHERE status = 'active' AND last_activity_at <= ?`,
   deleteSessionByPk: `DELETE FROM sessions WHERE pk = ?`,
   markExpired: `UPDATE sessions SET status = 'expired', updated_at = ?, version = version + 1
      WHERE expires_at <= ? AND status <> 'expired'`,

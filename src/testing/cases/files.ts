@@ -114,6 +114,29 @@ export const fileCases: ConformanceCase[] = [
   },
   {
     group,
+    name: 'sweepExpired with idleBefore expires active sessions idle since then; delete also removes those marked before',
+    async run({ store, session }) {
+      const idle = await session();
+      const busy = await session();
+      const archived = await session();
+      await store.updateSession(idle, { lastActivityAt: 1000 });
+      await store.updateSession(busy, { lastActivityAt: 9000 });
+      await store.updateSession(archived, { lastActivityAt: 1000, status: 'archived' });
+      const marked = await store.sweepExpired({ now: 10_000, idleBefore: 5000, mode: 'mark' });
+      assert.ok(marked.sessions >= 1);
+      assert.equal((await store.getSession(idle))?.status, 'expired');
+      assert.equal((await store.getSession(busy))?.status, 'active');
+      assert.equal((await store.getSession(archived))?.status, 'archived', 'archived sessions do not expire by idleness');
+      const deleted = await store.sweepExpired({ now: 10_000, idleBefore: 5000, mode: 'delete' });
+      assert.ok(deleted.sessions >= 1);
+      assert.equal(await store.getSession(idle), null);
+      assert.ok(await store.getSession(busy));
+      assert.ok(await store.getSession(archived));
+      await rejectsWith(store.sweepExpired({ idleBefore: -1 }), 'invalid', 'idleBefore');
+    },
+  },
+  {
+    group,
     name: 'stats counts sessions by status, events, state keys and files',
     async run({ store, key, session }) {
       const tenant = `stats-${Date.now()}-${Math.random().toString(36).slice(2)}`;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { SessionSnapshot } from '../../core/types.js';
 import { rejectsWith, type ConformanceCase } from '../harness.js';
 
 const group = 'sessions';
@@ -188,6 +189,48 @@ export const sessionCases: ConformanceCase[] = [
       assert.deepEqual(again?.events, []);
       const r = await store.appendEvents(k, [{ author: 'user', content: 'fresh' }]);
       assert.equal(r.events[0]?.seq, 1);
+    },
+  },
+  {
+    group,
+    name: 'importSession writes a whole session exactly, and refuses an existing one unless replacing',
+    async run({ store, key }) {
+      const k = key();
+      const snapshot: SessionSnapshot = {
+        session: {
+          tenant: 'default', appName: k.appName, userId: k.userId, id: k.sessionId,
+          metadata: { title: 'Imported' }, model: 'm', status: 'archived',
+          createdAt: 1000, updatedAt: 3000.5, lastActivityAt: 2500, expiresAt: 9_000_000_000_000,
+          eventCount: 2, requestCount: 7, requestMsTotal: 123.25, version: 42,
+        },
+        state: { s: { n: 1 }, nil: null },
+        events: [
+          { id: 'a', seq: 1, timestamp: 1500, author: 'user', role: 'user', content: 'hi', stateDelta: { s: { n: 0 } } },
+          { id: 'b', seq: 2, timestamp: 3000.5, author: 'bot', content: { parts: [{ text: 'yo' }] }, metadata: { m: 1 } },
+        ],
+      };
+      const imported = await store.importSession(snapshot);
+      const { events: _e, state, ...fields } = (await store.getSession(k))!;
+      assert.deepEqual(fields, snapshot.session);
+      assert.deepEqual(state, { s: { n: 1 }, nil: null });
+      assert.deepEqual((await store.getSession(k))?.events, snapshot.events);
+      assert.equal(imported.version, 42);
+      // Appends continue after the imported history.
+      const r = await store.appendEvents(k, [{ author: 'user', content: 'next' }], { expectVersion: 42 });
+      assert.equal(r.events[0]?.seq, 3);
+      assert.equal(r.version, 43);
+      await rejectsWith(store.importSession(snapshot), 'exists');
+      const replaced = await store.importSession({ ...snapshot, events: [], session: { ...snapshot.session, eventCount: 0, version: 1 } }, { replace: true });
+      assert.equal(replaced.eventCount, 0);
+      assert.deepEqual((await store.getSession(k))?.events, []);
+      await rejectsWith(
+        store.importSession({ ...snapshot, session: { ...snapshot.session, id: 'gap' }, events: [{ ...snapshot.events[0]!, seq: 2 }] }),
+        'invalid',
+        'seq',
+      );
+      await rejectsWith(store.importSession({ ...snapshot, session: { ...snapshot.session, id: 'count' }, events: [] }), 'invalid', 'eventCount');
+      await rejectsWith(store.importSession({ ...snapshot, session: { ...snapshot.session, id: 'shared' }, state: { 'app:x': 1 } }), 'invalid', 'snapshot.state');
+      assert.equal(await store.getSession({ ...k, sessionId: 'gap' }), null);
     },
   },
   {
