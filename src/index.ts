@@ -16,3 +16,14 @@ export { SqliteStore, type SqliteStoreOptions } from './stores/sqlite/sqlite-sto
 export { PostgresStore, type PostgresStoreOptions } from './stores/postgres/postgres-store.js';
 export type { Logger } from './core/logger.js';
 export { silentLogger } from './core/logger.js';
+export { SessionManager, nodeScheduler, type ManagerStatistics, type Scheduler, type SessionManagerOptions, type StartupInfo } from './manager/index.js';
+export {
+  EXPORT_FORMATS,
+  exportSession,
+  importSessionExport,
+  renderMarkdown,
+  renderText,
+  toSessionExport,
+  type ExportFormat,
+  type SessionExport,
+} from './transfer/session-export.js';

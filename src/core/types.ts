@@ -259,6 +259,8 @@ export interface ActivityInput {
   durationMs?: number;
   /** When it happened (epoch ms); default now. */
   at?: number;
+  /** How many requests this records at once (buffered writers sum them). Default 1. */
+  count?: number;
 }
 
 /** What an expiry sweep does with expired sessions. Expired file records are always deleted. */

@@ -186,13 +186,15 @@ export function prepareEvents(events: unknown, limits: Limits): PreparedEvent[] 
 }
 
 /** Validates `recordActivity` input, filling `at` from the clock. */
-export function checkActivity(activity: ActivityInput | undefined, clock: Clock): { durationMs: number; at: number } {
+export function checkActivity(activity: ActivityInput | undefined, clock: Clock): { durationMs: number; count: number; at: number } {
   const a = activity ?? {};
   const durationMs = a.durationMs ?? 0;
   if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) {
     throw new ValidationError('durationMs', `must be a non-negative number of milliseconds, got ${JSON.stringify(a.durationMs)}`);
   }
-  return { durationMs, at: a.at === undefined ? clock.now() : checkTime('at', a.at) };
+  const count = a.count ?? 1;
+  if (!Number.isSafeInteger(count) || count < 0) throw new ValidationError('count', `must be a non-negative integer, got ${JSON.stringify(a.count)}`);
+  return { durationMs, count, at: a.at === undefined ? clock.now() : checkTime('at', a.at) };
 }
 
 export function checkSweepMode(mode: unknown): ExpireMode {

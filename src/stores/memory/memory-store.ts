@@ -299,10 +299,10 @@ export class MemoryStore implements SessionStore {
   async recordActivity(key: SessionKey, activity: ActivityInput = {}): Promise<Session> {
     this.assertOpen();
     const k = resolveKey(key, this.limits);
-    const { durationMs, at } = checkActivity(activity, this.clock);
+    const { durationMs, count, at } = checkActivity(activity, this.clock);
     const session = this.sessions.get(this.keyOf(k));
     if (!session) throw new SessionNotFoundError(k);
-    session.row.request_count += 1;
+    session.row.request_count += count;
     session.row.request_ms_total += durationMs;
     session.row.last_activity_at = Math.max(session.row.last_activity_at, at);
     session.row.version += 1;

@@ -430,9 +430,9 @@ export class PostgresStore implements SessionStore {
 
   async recordActivity(key: SessionKey, activity?: ActivityInput): Promise<Session> {
     const k = resolveKey(key, this.limits);
-    const { durationMs, at } = checkActivity(activity, this.clock);
+    const { durationMs, count, at } = checkActivity(activity, this.clock);
     await this.ready();
-    const r = await this.query(this.sql.recordActivity, [k.tenant, k.appName, k.userId, k.sessionId, durationMs, at]);
+    const r = await this.query(this.sql.recordActivity, [k.tenant, k.appName, k.userId, k.sessionId, durationMs, at, count]);
     if (r.rowCount === 0) throw new SessionNotFoundError(k);
     return this.mustRead(k);
   }

@@ -107,7 +107,7 @@ export function pgStatements(n: PgNames) {
 
     recordActivity: `
       UPDATE ${n.sessions} s
-         SET request_count = request_count + 1, request_ms_total = request_ms_total + $5,
+         SET request_count = request_count + $7, request_ms_total = request_ms_total + $5,
              last_activity_at = greatest(last_activity_at, $6), version = version + 1
        WHERE ${KEY}
       RETURNING pk`,

@@ -317,11 +317,11 @@ export class SqliteStore implements SessionStore {
   async recordActivity(key: SessionKey, activity?: ActivityInput): Promise<Session> {
     const st = await this.ready();
     const k = resolveKey(key, this.limits);
-    const { durationMs, at } = checkActivity(activity, this.clock);
+    const { durationMs, count, at } = checkActivity(activity, this.clock);
     return this.run(() =>
       this.tx.write(() => {
         const target = this.target(st, k, undefined);
-        st.activity.run(durationMs, at, target.pk);
+        st.activity.run(count, durationMs, at, target.pk);
         return this.sessionAt(st, target.pk);
       }),
     );

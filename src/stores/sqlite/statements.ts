@@ -30,7 +30,7 @@ export const SQL = {
        expires_at, event_count, request_count, request_ms_total, version)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      RETURNING pk`,
-  activity: `UPDATE sessions SET request_count = request_count + 1, request_ms_total = request_ms_total + ?,
+  activity: `UPDATE sessions SET request_count = request_count + ?, request_ms_total = request_ms_total + ?,
        last_activity_at = max(last_activity_at, ?), version = version + 1
      WHERE pk = ?`,
   deleteSession: `DELETE FROM sessions WHERE tenant = ? AND app_name = ? AND user_id = ? AND id = ?`,

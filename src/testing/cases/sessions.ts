@@ -244,6 +244,10 @@ export const sessionCases: ConformanceCase[] = [
       assert.equal(s.requestMsTotal, 150.5);
       assert.equal(s.lastActivityAt, 9_000_000_000_000);
       assert.equal(s.version, 3);
+      const batch = await store.recordActivity(k, { durationMs: 10, count: 5 });
+      assert.equal(batch.requestCount, 7);
+      assert.equal(batch.requestMsTotal, 160.5);
+      await rejectsWith(store.recordActivity(k, { count: 1.5 }), 'invalid', 'count');
       await rejectsWith(store.recordActivity(k, { durationMs: -1 }), 'invalid', 'durationMs');
       await rejectsWith(store.recordActivity(key(), {}), 'not_found');
     },
