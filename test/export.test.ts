@@ -1,0 +1,77 @@
+// The export formats, pinned by golden files (regenerate with UPDATE_GOLDEN=1 after a deliberate change).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { exportSession, importSessionExport, MemoryStore, SqliteStore, type Clock } from '../src/index.js';
+
+const golden = join(import.meta.dirname, 'golden');
+const clock: Clock = { now: () => Date.UTC(2026, 10, 21, 9, 30, 0) };
+const key = { appName: 'support', userId: 'ada', sessionId: 'conv-1' };
+
+function pin(name: string, actual: string): void {
+  const path = join(golden, name);
+  if (process.env['UPDATE_GOLDEN'] || !existsSync(path)) writeFileSync(path, actual);
+  expect(actual).toBe(readFileSync(path, 'utf8'));
+}
+
+async function conversation() {
+  const store = new MemoryStore({ clock });
+  await store.createSession({
+    ...{ appName: key.appName, userId: key.userId, id: key.sessionId },
+    model: 'gemini-2.5-flash',
+    metadata: { title: 'Refund for order 1042', tags: ['billing'] },
+    state: { 'app:currency': 'EUR', 'user:tier': 'gold', step: 'start' },
+  });
+  const t = Date.UTC(2026, 10, 21, 9, 31, 0);
+  await store.appendEvents(key, [
+    { id: 'e1', timestamp: t, author: 'user', role: 'user', content: 'Hi, I want a refund for order 1042.\nIt arrived broken.' },
+    {
+      id: 'e2', timestamp: t + 4_000, author: 'support_agent', role: 'assistant', invocationId: 'inv-1',
+      content: { role: 'model', parts: [{ text: 'Let me look that up.' }, { functionCall: { name: 'find_order', args: { id: 1042 } } }] },
+    },
+    {
+      id: 'e3', timestamp: t + 4_500, author: 'support_agent', role: 'tool',
+      content: { role: 'user', parts: [{ functionResponse: { name: 'find_order', response: { status: 'delivered', total: 59.9 } } }] },
+      stateDelta: { step: 'found', 'temp:scratch': 1 },
+    },
+    { id: 'e4', timestamp: t + 9_000, author: 'support_agent', role: 'assistant', content: 'Refund of €59.90 issued. 🎉', metadata: { usage: { tokens: 31 } } },
+    { id: 'e5', timestamp: t + 9_001, author: 'system', stateDelta: { step: 'done' } },
+  ]);
+  await store.recordActivity(key, { durationMs: 812.5, at: t + 9_500 });
+  return store;
+}
+
+describe('export formats', () => {
+  it('markdown: title, model, created time and message count, then a section per message', async () => {
+    pin('session.md', (await exportSession(await conversation(), key, 'markdown'))!);
+  });
+
+  it('text: the plain transcript with timestamps', async () => {
+    pin('session.txt', (await exportSession(await conversation(), key, 'text'))!);
+  });
+
+  it('json: every field, loss-free', async () => {
+    pin('session.json', (await exportSession(await conversation(), key, 'json'))!);
+  });
+
+  it('json re-imports into another store exactly (and exports the same again)', async () => {
+    const source = await conversation();
+    const json = (await exportSession(source, key, 'json'))!;
+    const target = new SqliteStore({ path: ':memory:' });
+    await target.migrate();
+    await importSessionExport(target, json);
+    expect(await target.getSession(key)).toEqual(await source.getSession(key));
+    expect(await exportSession(target, key, 'json')).toBe(json);
+    await expect(importSessionExport(target, json)).rejects.toMatchObject({ code: 'exists' });
+    await importSessionExport(target, json, { replace: true });
+    await expect(importSessionExport(target, '{"format":"other"}')).rejects.toMatchObject({ code: 'invalid' });
+    await expect(importSessionExport(target, 'not json')).rejects.toMatchObject({ code: 'invalid' });
+    await target.close();
+  });
+
+  it('a missing session exports as null; an unknown format is refused', async () => {
+    const store = await conversation();
+    expect(await exportSession(store, { ...key, sessionId: 'nope' }, 'json')).toBeNull();
+    await expect(exportSession(store, key, 'pdf' as never)).rejects.toMatchObject({ code: 'invalid' });
+  });
+});
