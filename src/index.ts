@@ -27,3 +27,4 @@ export {
   type ExportFormat,
   type SessionExport,
 } from './transfer/session-export.js';
+export { JsonFileStore, type JsonFileStoreOptions } from './stores/file/file-store.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
-import { MemoryStore, SqliteStore } from '../src/index.js';
+import { JsonFileStore, MemoryStore, SqliteStore } from '../src/index.js';
 import { runConformanceSuite } from '../src/testing/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sessiondb-conformance-'));
@@ -33,6 +33,15 @@ runConformanceSuite(runner, {
   name: 'SqliteStore (:memory:)',
   async create() {
     const store = new SqliteStore({ path: ':memory:' });
+    await store.migrate();
+    return store;
+  },
+});
+
+runConformanceSuite(runner, {
+  name: 'JsonFileStore',
+  async create() {
+    const store = new JsonFileStore({ dir: join(root, `files-${++n}`) });
     await store.migrate();
     return store;
   },

@@ -211,3 +211,13 @@ export function fileListing(q: ResolvedFileQuery): { shape: FileListShape; param
   params.push(q.limit + 1);
   return { shape, params };
 }
+
+/** The listing position of a session row. */
+export function positionOf(row: { updated_at: number; id: string; app_name: string; user_id: string }): SessionPosition {
+  return { updatedAt: row.updated_at, id: row.id, appName: row.app_name, userId: row.user_id };
+}
+
+/** The total order of session listings, ascending: updatedAt, then id, app name, user id (bytewise). */
+export function comparePosition(a: SessionPosition, b: SessionPosition): number {
+  return a.updatedAt - b.updatedAt || compareUtf8(a.id, b.id) || compareUtf8(a.appName, b.appName) || compareUtf8(a.userId, b.userId);
+}

@@ -17,6 +17,7 @@ export interface OpenStoreOptions {
 export type StoreLocation =
   | { kind: 'memory' }
   | { kind: 'sqlite'; path: string; synchronous?: 'normal' | 'full'; busyTimeoutMs?: number }
+  | { kind: 'file'; dir: string }
   | ({ kind: 'postgres'; connectionString: string } & PostgresUrlOptions);
 
 /** sessiondb's own query parameters on a postgres:// URL (removed before the URL reaches pg). */
@@ -34,7 +35,7 @@ export interface PostgresUrlOptions {
 const PG_INTEGER_PARAMS = ['min', 'max', 'connectTimeoutMs', 'statementTimeoutMs', 'idleTimeoutMs'] as const;
 const PG_TEXT_PARAMS = { schema: 'schema', tablePrefix: 'tablePrefix', migrationUrl: 'migrationConnectionString' } as const;
 
-const SUPPORTED = 'memory:, sqlite:./path/to/file.db, sqlite::memory:, postgres://user:password@host:5432/db';
+const SUPPORTED = 'memory:, sqlite:./path/to/file.db, sqlite::memory:, file:./path/to/dir, postgres://user:password@host:5432/db';
 
 /**
  * Parses a store URL:
@@ -57,6 +58,13 @@ export function parseStoreUrl(url: string): StoreLocation {
     return { kind: 'sqlite', path: decodeURIComponent(path), ...sqliteParams(query) };
   }
   if (/^postgres(ql)?:\/\//i.test(base)) return parsePostgresUrl(text);
+  if (/^file:/i.test(base)) {
+    if (query) throw new ValidationError('url', 'file: URLs take no parameters');
+    let dir = base.replace(/^file:/i, '');
+    if (dir.startsWith('//')) dir = dir.slice(2);
+    if (dir === '') throw new ValidationError('url', 'names no directory', 'Example: file:./data/sessions.');
+    return { kind: 'file', dir: decodeURIComponent(dir) };
+  }
   if (!/^[a-z][a-z0-9+.-]*:/i.test(base) || /^[a-z]:[\\/]/i.test(base)) {
     if (/\.(db|sqlite3?)$/i.test(base)) return { kind: 'sqlite', path: base, ...sqliteParams(query) };
   }
@@ -132,6 +140,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   if (location.kind === 'memory') {
     const { MemoryStore } = await import('./memory/memory-store.js');
     store = new MemoryStore(common);
+  } else if (location.kind === 'file') {
+    const { JsonFileStore } = await import('./file/file-store.js');
+    store = new JsonFileStore({ ...common, dir: location.dir });
   } else if (location.kind === 'postgres') {
     const { PostgresStore } = await import('./postgres/postgres-store.js');
     const { kind: _kind, ...postgres } = location;

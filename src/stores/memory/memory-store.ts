@@ -1,5 +1,4 @@
 import { systemClock, type Clock } from '../../core/clock.js';
-import { compareUtf8 } from '../../core/cursor.js';
 import {
   ConflictError,
   SessionDbError,
@@ -17,7 +16,8 @@ import {
   resolveReadOptions,
   resolveSessionQuery,
   sessionCursor,
-  type SessionPosition,
+  positionOf,
+  comparePosition,
 } from '../../core/paging.js';
 import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, stampEvents } from '../../core/prepare.js';
 import { eventFromRow, fileFromRow, sessionFromRow, type EventRow, type FileRow, type SessionRow } from '../../core/rows.js';
@@ -486,10 +486,3 @@ function setAll(map: Map<string, string>, entries: readonly StateEntry[]): void 
   for (const [key, json] of entries) map.set(key, json);
 }
 
-function positionOf(row: SessionRow): SessionPosition {
-  return { updatedAt: row.updated_at, id: row.id, appName: row.app_name, userId: row.user_id };
-}
-
-function comparePosition(a: SessionPosition, b: SessionPosition): number {
-  return a.updatedAt - b.updatedAt || compareUtf8(a.id, b.id) || compareUtf8(a.appName, b.appName) || compareUtf8(a.userId, b.userId);
-}

@@ -1,0 +1,1 @@
+export { JsonFileStore, type JsonFileStoreOptions } from './file-store.js';
