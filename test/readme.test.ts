@@ -36,5 +36,6 @@ function runExample(name: string): void {
 
 describe('README', () => {
   it('the library example runs against the built package and prints what its comments say', () => runExample('library'), 30_000);
+  it('the SessionManager example runs against the built package and prints what its comments say', () => runExample('manager'), 60_000);
   it('the Google ADK example runs against the built package and prints what its comments say', () => runExample('adk'), 60_000);
 });
