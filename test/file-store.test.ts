@@ -3,8 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JsonFileStore, openStore, SessionDbError } from '../src/index.js';
-import { spawnAppendWorker } from '../src/testing/index.js';
-import { tempDir } from './helpers.js';
+import { appendThenKill, tempDir } from './helpers.js';
 
 const root = tempDir('filestore');
 let n = 0;
@@ -115,23 +114,7 @@ describe('JsonFileStore crash safety', () => {
     await setup.close();
     const acked: number[] = [];
     for (let run = 0; run < 3; run++) {
-      acked.push(
-        ...(await new Promise<number[]>((resolve, reject) => {
-          const child = spawnAppendWorker(`file:${dir}`, key, 1_000_000, `crash${run}`, { acks: true });
-          const mine: number[] = [];
-          let buffer = '';
-          let stderr = '';
-          child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-          child.stdout!.on('data', (d: Buffer) => {
-            buffer += d.toString();
-            const lines = buffer.split('\n');
-            buffer = lines.pop()!;
-            for (const line of lines) if (line.trim()) mine.push(Number(line));
-            if (mine.length >= 40 + run * 17) child.kill('SIGKILL');
-          });
-          child.on('close', (_code, signal) => (signal === 'SIGKILL' ? resolve(mine) : reject(new Error(stderr))));
-        })),
-      );
+      acked.push(...(await appendThenKill(`file:${dir}`, key, 40 + run * 17, `crash${run}`)));
     }
     for (const f of walk(dir).filter((f) => f.endsWith('.json') || f.endsWith('.bak'))) {
       expect(() => JSON.parse(readFileSync(f, 'utf8')), f).not.toThrow();

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
+import { spawnAppendWorker } from '../src/testing/index.js';
 
 /** A temporary directory removed after the file's tests. */
 export function tempDir(prefix: string): string {
@@ -21,5 +22,33 @@ export function runTs(file: string, args: string[]): Promise<string> {
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${file} exited ${code}: ${err}`))));
+  });
+}
+
+/** Starts an appender (events `<label>-<i>`), kills it with SIGKILL once `killAfter` appends were acknowledged, returns the acknowledged seqs. */
+export function appendThenKill(
+  url: string,
+  key: { appName: string; userId: string; sessionId: string },
+  killAfter: number,
+  label: string,
+): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawnAppendWorker(url, key, 1_000_000, label, { acks: true });
+    const acked: number[] = [];
+    let buffer = '';
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop()!; // an incomplete line is not an acknowledgement
+      for (const line of lines) if (line.trim()) acked.push(Number(line));
+      if (acked.length >= killAfter) child.kill('SIGKILL');
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (signal === 'SIGKILL') resolve(acked);
+      else reject(new Error(`appender ended without being killed (code ${code}): ${stderr}`));
+    });
   });
 }

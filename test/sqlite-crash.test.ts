@@ -2,33 +2,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/index.js';
-import { spawnAppendWorker } from '../src/testing/index.js';
-import { tempDir } from './helpers.js';
+import { appendThenKill, tempDir } from './helpers.js';
 
 const dir = tempDir('crash');
-
-/** Starts an appender, kills it with SIGKILL once `killAfter` appends were acknowledged, returns the acknowledged seqs. */
-function appendThenKill(url: string, key: { appName: string; userId: string; sessionId: string }, killAfter: number): Promise<number[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawnAppendWorker(url, key, 1_000_000, 'crash', { acks: true });
-    const acked: number[] = [];
-    let buffer = '';
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop()!; // an incomplete line is not an acknowledgement
-      for (const line of lines) if (line.trim()) acked.push(Number(line));
-      if (acked.length >= killAfter) child.kill('SIGKILL');
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (signal === 'SIGKILL') resolve(acked);
-      else reject(new Error(`appender ended without being killed (code ${code}): ${stderr}`));
-    });
-  });
-}
 
 describe('SQLite crash safety', () => {
   for (const synchronous of ['normal', 'full'] as const) {
@@ -42,7 +18,7 @@ describe('SQLite crash safety', () => {
       await setup.close();
 
       const acked: number[] = [];
-      for (let run = 0; run < 3; run++) acked.push(...(await appendThenKill(url, key, 200 + run * 137)));
+      for (let run = 0; run < 3; run++) acked.push(...(await appendThenKill(url, key, 200 + run * 137, `crash${run}`)));
 
       const raw = new Database(path);
       expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
@@ -57,7 +33,11 @@ describe('SQLite crash safety', () => {
       expect(events.map((e) => e.seq)).toEqual(Array.from({ length: events.length }, (_, i) => i + 1));
       expect(session!.eventCount).toBe(events.length);
       expect(session!.version).toBe(1 + events.length);
-      expect(session!.state['last-crash']).toBe(events.length - 1);
+      // Each appender's state key matches its last stored event: deltas went in with their events.
+      for (let run = 0; run < 3; run++) {
+        const last = [...events].reverse().find((e) => e.id.startsWith(`crash${run}-`))!;
+        expect(session!.state[`last-crash${run}`]).toBe(Number(last.id.split('-')[1]));
+      }
       // Every acknowledged seq is stored.
       const stored = new Set(events.map((e) => e.seq));
       for (const seq of acked) expect(stored.has(seq)).toBe(true);
