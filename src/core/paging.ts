@@ -1,7 +1,7 @@
 import { compareUtf8, decodeCursor, encodeCursor } from './cursor.js';
 import { ValidationError } from './errors.js';
 import type { Limits } from './limits.js';
-import type { EventRange, FileQuery, SessionCountQuery, SessionQuery } from './types.js';
+import type { EventRange, FileQuery, ScanQuery, SessionCountQuery, SessionQuery } from './types.js';
 import { checkName, checkOrder, checkPageLimit, checkStatus, resolveTenant } from './validate.js';
 
 export const DEFAULT_EVENT_PAGE = 100;
@@ -220,4 +220,35 @@ export function positionOf(row: { updated_at: number; id: string; app_name: stri
 /** The total order of session listings, ascending: updatedAt, then id, app name, user id (bytewise). */
 export function comparePosition(a: SessionPosition, b: SessionPosition): number {
   return a.updatedAt - b.updatedAt || compareUtf8(a.id, b.id) || compareUtf8(a.appName, b.appName) || compareUtf8(a.userId, b.userId);
+}
+
+export const DEFAULT_SCAN_PAGE = 500;
+
+/** A validated scan: its limit and the position (a tuple of names) to continue after. */
+export function resolveScan(kind: string, width: number, query: ScanQuery | undefined, limits: Limits): { limit: number; after: string[] | null } {
+  const q = query ?? {};
+  const after =
+    q.cursor === undefined || q.cursor === null ? null : (decodeCursor(`scan-${kind}`, q.cursor, Array.from({ length: width }, () => 'string' as const)) as string[]);
+  return { limit: checkPageLimit(q.limit, DEFAULT_SCAN_PAGE, limits), after };
+}
+
+export function scanCursor(kind: string, position: string[]): string {
+  return encodeCursor(`scan-${kind}`, position);
+}
+
+/** Bytewise order of name tuples. */
+export function compareTuples(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const c = compareUtf8(a[i] ?? '', b[i] ?? '');
+    if (c) return c;
+  }
+  return 0;
+}
+
+/** Sorts, skips past `after` and pages an in-memory list (the memory and file stores). */
+export function pageInMemory<T>(items: T[], keyOf: (item: T) => string[], kind: string, scan: { limit: number; after: string[] | null }): { page: T[]; nextCursor: string | null } {
+  const sorted = items.map((item) => ({ item, key: keyOf(item) })).sort((a, b) => compareTuples(a.key, b.key));
+  const rest = scan.after ? sorted.filter((x) => compareTuples(x.key, scan.after!) > 0) : sorted;
+  const page = rest.slice(0, scan.limit);
+  return { page: page.map((x) => x.item), nextCursor: rest.length > scan.limit ? scanCursor(kind, page[page.length - 1]!.key) : null };
 }

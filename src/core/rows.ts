@@ -1,5 +1,5 @@
 import { parseStored } from './json.js';
-import type { EventRole, FileRecord, JsonObject, Session, SessionEvent, SessionStatus } from './types.js';
+import type { EventRole, FileRecord, JsonObject, Session, SessionEvent, SessionStatus, SharedState } from './types.js';
 
 /**
  * The stored shape of a session, as SQL stores keep it in a row (JSON as text,
@@ -131,4 +131,10 @@ export function fileFromValues(row: FileValues): FileRecord {
     userId: row.user_id,
     sessionId: row.session_id,
   };
+}
+
+/** A shared-state owner from its key parts: [tenant, app] or [tenant, app, user]. */
+export function sharedItem(parts: readonly string[], state: JsonObject): SharedState {
+  const [tenant, appName, userId] = parts as [string, string, string | undefined];
+  return userId === undefined ? { tenant, appName, state } : { tenant, appName, userId, state };
 }

@@ -14,6 +14,9 @@ import type {
   NewSession,
   ReadOptions,
   SessionSnapshot,
+  ScanQuery,
+  SessionKeyPage,
+  SharedStatePage,
   Session,
   SessionKey,
   SessionPage,
@@ -110,6 +113,13 @@ export interface SessionStore {
   /** Newest upload first. */
   listFiles(query?: FileQuery): Promise<FilePage>;
   deleteFile(key: FileKey): Promise<boolean>;
+
+  /** Every session key of every tenant (for dumps and copies), ordered by tenant, app, user, id. */
+  scanSessionKeys(query?: ScanQuery): Promise<SessionKeyPage>;
+  /** Every app (or user) that has shared state, with that state, in key order. */
+  scanSharedState(scope: 'app' | 'user', query?: ScanQuery): Promise<SharedStatePage>;
+  /** Every file record of every tenant, ordered by tenant, then id. */
+  scanFiles(query?: ScanQuery): Promise<FilePage>;
 
   /** Expires sessions and deletes file records whose `expiresAt` has passed. */
   sweepExpired(options?: SweepOptions): Promise<SweepResult>;

@@ -253,6 +253,30 @@ export interface FileQuery {
   cursor?: string | null;
 }
 
+/** Paging of the whole-store scans (dumps, copies, verification). */
+export interface ScanQuery {
+  cursor?: string | null;
+  /** Default 500, at most `limits.maxPageSize`. */
+  limit?: number;
+}
+
+/** Session keys of every tenant, ordered by tenant, app, user, id (bytewise). */
+export interface SessionKeyPage extends Page {
+  keys: Required<SessionKey>[];
+}
+
+/** The state of one app (`userId` absent) or one user of one app. */
+export interface SharedState {
+  tenant: string;
+  appName: string;
+  userId?: string;
+  state: JsonObject;
+}
+
+export interface SharedStatePage extends Page {
+  items: SharedState[];
+}
+
 /** Counters of `recordActivity`. */
 export interface ActivityInput {
   /** How long the request took; added to `requestMsTotal`. */

@@ -16,6 +16,7 @@ import { eventCases } from './cases/events.js';
 import { fileCases } from './cases/files.js';
 import { lifecycleCases } from './cases/lifecycle.js';
 import { listingCases } from './cases/listing.js';
+import { scanCases } from './cases/scans.js';
 import { sessionCases } from './cases/sessions.js';
 import { stateCases } from './cases/state.js';
 import { validationCases } from './cases/validation.js';
@@ -33,6 +34,7 @@ export const conformanceCases: readonly ConformanceCase[] = [
   ...listingCases,
   ...validationCases,
   ...fileCases,
+  ...scanCases,
   ...lifecycleCases,
 ];
 

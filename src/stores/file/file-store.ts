@@ -22,11 +22,13 @@ import {
   resolveFileQuery,
   resolveReadOptions,
   resolveSessionQuery,
+  pageInMemory,
   positionOf,
+  resolveScan,
   sessionCursor,
 } from '../../core/paging.js';
 import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, stampEvents } from '../../core/prepare.js';
-import { eventFromRow, fileFromRow, sessionFromRow, type EventRow, type FileRow, type SessionRow } from '../../core/rows.js';
+import { eventFromRow, fileFromRow, sessionFromRow, sharedItem, type EventRow, type FileRow, type SessionRow } from '../../core/rows.js';
 import type { ScopedDelta, StateEntry } from '../../core/state.js';
 import type { FileKey, MigrationStatus, SessionStore } from '../../core/store.js';
 import type {
@@ -51,6 +53,9 @@ import type {
   SessionPatch,
   SessionQuery,
   SessionSnapshot,
+  ScanQuery,
+  SessionKeyPage,
+  SharedStatePage,
   StoreStats,
   SweepOptions,
   SweepResult,
@@ -416,6 +421,41 @@ export class JsonFileStore implements SessionStore {
       if (!(await readJson(path))) return false;
       await this.commit([{ remove: path }]);
       return true;
+    });
+  }
+
+  // ---- whole-store scans
+
+  async scanSessionKeys(query?: ScanQuery): Promise<SessionKeyPage> {
+    const scan = resolveScan('sessions', 4, query, this.limits);
+    return this.read(async () => {
+      const { page, nextCursor } = pageInMemory([...(await this.rows()).values()], (r) => [r.tenant, r.app_name, r.user_id, r.id], 'sessions', scan);
+      return { keys: page.map((r) => ({ tenant: r.tenant, appName: r.app_name, userId: r.user_id, sessionId: r.id })), nextCursor };
+    });
+  }
+
+  async scanSharedState(scope: 'app' | 'user', query?: ScanQuery): Promise<SharedStatePage> {
+    const scan = resolveScan(scope, scope === 'app' ? 2 : 3, query, this.limits);
+    return this.read(async () => {
+      const root = join(this.dir, scope === 'app' ? 'app' : 'users');
+      const docs: { parts: string[]; state: JsonObject }[] = [];
+      for (const name of await listDir(root)) {
+        if (!name.endsWith('.json')) continue;
+        const doc = await readJson<{ tenant: string; appName: string; userId?: string; state: JsonObject }>(join(root, name));
+        if (doc && Object.keys(doc.state).length) {
+          docs.push({ parts: doc.userId === undefined ? [doc.tenant, doc.appName] : [doc.tenant, doc.appName, doc.userId], state: doc.state });
+        }
+      }
+      const { page, nextCursor } = pageInMemory(docs, (d) => d.parts, scope, scan);
+      return { items: page.map((d) => sharedItem(d.parts, d.state)), nextCursor };
+    });
+  }
+
+  async scanFiles(query?: ScanQuery): Promise<FilePage> {
+    const scan = resolveScan('files', 2, query, this.limits);
+    return this.read(async () => {
+      const { page, nextCursor } = pageInMemory(await this.allFiles(), (f) => [f.tenant, f.id], 'files', scan);
+      return { files: page, nextCursor };
     });
   }
 

@@ -17,10 +17,12 @@ import {
   resolveSessionQuery,
   sessionCursor,
   positionOf,
+  pageInMemory,
+  resolveScan,
   comparePosition,
 } from '../../core/paging.js';
 import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, stampEvents } from '../../core/prepare.js';
-import { eventFromRow, fileFromRow, sessionFromRow, type EventRow, type FileRow, type SessionRow } from '../../core/rows.js';
+import { eventFromRow, fileFromRow, sessionFromRow, sharedItem, type EventRow, type FileRow, type SessionRow } from '../../core/rows.js';
 import { entriesToState, type ScopedDelta, type StateEntry } from '../../core/state.js';
 import type { FileKey, MigrationStatus, SessionStore } from '../../core/store.js';
 import type {
@@ -44,6 +46,9 @@ import type {
   SessionPatch,
   SessionQuery,
   SessionSnapshot,
+  ScanQuery,
+  SessionKeyPage,
+  SharedStatePage,
   StoreStats,
   SweepOptions,
   SweepResult,
@@ -376,6 +381,31 @@ export class MemoryStore implements SessionStore {
   async deleteFile(key: FileKey): Promise<boolean> {
     this.assertOpen();
     return this.files.delete(this.fileKeyOf(key));
+  }
+
+  async scanSessionKeys(query?: ScanQuery): Promise<SessionKeyPage> {
+    this.assertOpen();
+    const scan = resolveScan('sessions', 4, query, this.limits);
+    const rows = [...this.sessions.values()].map((s) => s.row);
+    const { page, nextCursor } = pageInMemory(rows, (r) => [r.tenant, r.app_name, r.user_id, r.id], 'sessions', scan);
+    return { keys: page.map((r) => ({ tenant: r.tenant, appName: r.app_name, userId: r.user_id, sessionId: r.id })), nextCursor };
+  }
+
+  async scanSharedState(scope: 'app' | 'user', query?: ScanQuery): Promise<SharedStatePage> {
+    this.assertOpen();
+    const width = scope === 'app' ? 2 : 3;
+    const scan = resolveScan(scope, width, query, this.limits);
+    const maps = scope === 'app' ? this.appState : this.userState;
+    const owners = [...maps].filter(([, map]) => map.size > 0).map(([key, map]) => ({ parts: key.split('\u0000'), map }));
+    const { page, nextCursor } = pageInMemory(owners, (o) => o.parts, scope, scan);
+    return { items: page.map((o) => sharedItem(o.parts, entriesToState(o.map))), nextCursor };
+  }
+
+  async scanFiles(query?: ScanQuery): Promise<FilePage> {
+    this.assertOpen();
+    const scan = resolveScan('files', 2, query, this.limits);
+    const { page, nextCursor } = pageInMemory([...this.files.values()], (f) => [f.tenant, f.id], 'files', scan);
+    return { files: page.map(fileFromRow), nextCursor };
   }
 
   async sweepExpired(options: SweepOptions = {}): Promise<SweepResult> {

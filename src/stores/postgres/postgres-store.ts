@@ -23,11 +23,13 @@ import {
   resolveSessionQuery,
   sessionCursor,
   sessionListing,
+  resolveScan,
+  scanCursor,
 } from '../../core/paging.js';
 import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot } from '../../core/prepare.js';
 import { uuidv7 } from '../../core/ids.js';
 import { redactSecrets } from '../../core/redact.js';
-import { eventFromValues, fileFromRow, fileFromValues, sessionFromValues, type EventValues, type FileValues, type SessionValues } from '../../core/rows.js';
+import { eventFromValues, fileFromRow, fileFromValues, sessionFromValues, sharedItem, type EventValues, type FileValues, type SessionRow, type SessionValues } from '../../core/rows.js';
 import type { StateEntry } from '../../core/state.js';
 import type { FileKey, MigrationStatus, SessionStore } from '../../core/store.js';
 import type {
@@ -52,6 +54,9 @@ import type {
   SessionPatch,
   SessionQuery,
   SessionSnapshot,
+  ScanQuery,
+  SessionKeyPage,
+  SharedStatePage,
   StoreStats,
   SweepOptions,
   SweepResult,
@@ -510,6 +515,49 @@ export class PostgresStore implements SessionStore {
     const { tenant, id } = resolveFileKey(key, this.limits);
     await this.ready();
     return ((await this.query(this.sql.deleteFile, [tenant, id])).rowCount ?? 0) > 0;
+  }
+
+  // ---- whole-store scans
+
+  async scanSessionKeys(query?: ScanQuery): Promise<SessionKeyPage> {
+    const { limit, after } = resolveScan('sessions', 4, query, this.limits);
+    await this.ready();
+    const rows = (await this.query(this.sql.scanSessions, [...(after ?? ['', '', '', '']), limit + 1])).rows as SessionRow[];
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      keys: page.map((r) => ({ tenant: r.tenant, appName: r.app_name, userId: r.user_id, sessionId: r.id })),
+      nextCursor: rows.length > limit && last ? scanCursor('sessions', [last.tenant, last.app_name, last.user_id, last.id]) : null,
+    };
+  }
+
+  async scanSharedState(scope: 'app' | 'user', query?: ScanQuery): Promise<SharedStatePage> {
+    const width = scope === 'app' ? 2 : 3;
+    const { limit, after } = resolveScan(scope, width, query, this.limits);
+    await this.ready();
+    const sql = scope === 'app' ? this.sql.scanAppState : this.sql.scanUserState;
+    const rows = (await this.query(sql, [...(after ?? new Array(width).fill('')), limit + 1])).rows as {
+      tenant: string;
+      app_name: string;
+      user_id?: string;
+      state: JsonObject;
+    }[];
+    const page = rows.slice(0, limit);
+    const parts = (r: (typeof rows)[number]) => (scope === 'app' ? [r.tenant, r.app_name] : [r.tenant, r.app_name, r.user_id!]);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((r) => sharedItem(parts(r), copyState(r.state))),
+      nextCursor: rows.length > limit && last ? scanCursor(scope, parts(last)) : null,
+    };
+  }
+
+  async scanFiles(query?: ScanQuery): Promise<FilePage> {
+    const { limit, after } = resolveScan('files', 2, query, this.limits);
+    await this.ready();
+    const rows = (await this.query(this.sql.scanFiles, [...(after ?? ['', '']), limit + 1])).rows as FileValues[];
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { files: page.map(fileFromValues), nextCursor: rows.length > limit && last ? scanCursor('files', [last.tenant, last.id]) : null };
   }
 
   // ---- expiry and totals

@@ -173,6 +173,18 @@ export function pgStatements(n: PgNames) {
     deleteExpiredBatch: `DELETE FROM ${n.sessions} WHERE pk IN (SELECT pk FROM ${n.sessions} WHERE expires_at <= $1 LIMIT $2)`,
     deleteExpiredFiles: `DELETE FROM ${n.files} WHERE expires_at <= $1`,
 
+    scanSessions: `SELECT tenant, app_name, user_id, id FROM ${n.sessions} WHERE (tenant, app_name, user_id, id) > ($1, $2, $3, $4)
+      ORDER BY tenant, app_name, user_id, id LIMIT $5`,
+    scanAppState: `SELECT tenant, app_name, jsonb_object_agg(key, value) AS state FROM ${n.appState}
+      WHERE (tenant, app_name) IN (SELECT DISTINCT tenant, app_name FROM ${n.appState} WHERE (tenant, app_name) > ($1, $2)
+                                   ORDER BY tenant, app_name LIMIT $3)
+      GROUP BY tenant, app_name ORDER BY tenant, app_name`,
+    scanUserState: `SELECT tenant, app_name, user_id, jsonb_object_agg(key, value) AS state FROM ${n.userState}
+      WHERE (tenant, app_name, user_id) IN (SELECT DISTINCT tenant, app_name, user_id FROM ${n.userState}
+                                            WHERE (tenant, app_name, user_id) > ($1, $2, $3) ORDER BY tenant, app_name, user_id LIMIT $4)
+      GROUP BY tenant, app_name, user_id ORDER BY tenant, app_name, user_id`,
+    scanFiles: `SELECT ${FILE_COLUMNS} FROM ${n.files} WHERE (tenant, id) > ($1, $2) ORDER BY tenant, id LIMIT $3`,
+
     stats: `
       SELECT count(*)::integer AS sessions,
              count(*) FILTER (WHERE status = 'active')::integer AS active,

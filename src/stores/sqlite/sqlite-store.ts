@@ -23,9 +23,11 @@ import {
   resolveSessionQuery,
   sessionCursor,
   sessionListing,
+  resolveScan,
+  scanCursor,
 } from '../../core/paging.js';
 import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, stampEvents } from '../../core/prepare.js';
-import { eventFromRow, fileFromRow, sessionFromRow, type EventRow, type FileRow, type SessionRow } from '../../core/rows.js';
+import { eventFromRow, fileFromRow, sessionFromRow, sharedItem, type EventRow, type FileRow, type SessionRow } from '../../core/rows.js';
 import { setOwn } from '../../core/json.js';
 import { entriesToState, type ScopedDelta } from '../../core/state.js';
 import type { FileKey, MigrationStatus, SessionStore } from '../../core/store.js';
@@ -50,6 +52,9 @@ import type {
   SessionPatch,
   SessionQuery,
   SessionSnapshot,
+  ScanQuery,
+  SessionKeyPage,
+  SharedStatePage,
   StoreStats,
   SweepOptions,
   SweepResult,
@@ -411,6 +416,49 @@ export class SqliteStore implements SessionStore {
     const st = await this.ready();
     const { tenant, id } = resolveFileKey(key, this.limits);
     return this.run(() => st.deleteFile.run(tenant, id).changes > 0);
+  }
+
+  // ---- whole-store scans
+
+  async scanSessionKeys(query?: ScanQuery): Promise<SessionKeyPage> {
+    const st = await this.ready();
+    const { limit, after } = resolveScan('sessions', 4, query, this.limits);
+    return this.run(() => {
+      const rows = st.scanSessions.raw().all(...(after ?? ['', '', '', '']), limit + 1) as [string, string, string, string][];
+      const page = rows.slice(0, limit);
+      return {
+        keys: page.map(([tenant, appName, userId, sessionId]) => ({ tenant, appName, userId, sessionId })),
+        nextCursor: rows.length > limit ? scanCursor('sessions', page[page.length - 1]!) : null,
+      };
+    });
+  }
+
+  async scanSharedState(scope: 'app' | 'user', query?: ScanQuery): Promise<SharedStatePage> {
+    const st = await this.ready();
+    const width = scope === 'app' ? 2 : 3;
+    const { limit, after } = resolveScan(scope, width, query, this.limits);
+    return this.run(() =>
+      this.db!.transaction((): SharedStatePage => {
+        const owners = (scope === 'app' ? st.scanAppOwners : st.scanUserOwners).raw().all(...(after ?? new Array(width).fill('')), limit + 1) as string[][];
+        const page = owners.slice(0, limit);
+        const items = page.map((parts) => {
+          const entries = (scope === 'app' ? st.appState : st.userState).raw().all(...parts) as [string, string][];
+          return sharedItem(parts, entriesToState(entries));
+        });
+        return { items, nextCursor: owners.length > limit ? scanCursor(scope, page[page.length - 1]!) : null };
+      })(),
+    );
+  }
+
+  async scanFiles(query?: ScanQuery): Promise<FilePage> {
+    const st = await this.ready();
+    const { limit, after } = resolveScan('files', 2, query, this.limits);
+    return this.run(() => {
+      const rows = st.scanFiles.all(...(after ?? ['', '']), limit + 1) as FileRow[];
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return { files: page.map(fileFromRow), nextCursor: rows.length > limit && last ? scanCursor('files', [last.tenant, last.id]) : null };
+    });
   }
 
   // ---- expiry and totals

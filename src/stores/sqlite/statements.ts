@@ -78,6 +78,14 @@ export const SQL = {
   markExpired: `UPDATE sessions SET status = 'expired', updated_at = ?, version = version + 1
      WHERE expires_at <= ? AND status <> 'expired'`,
   deleteExpiredFiles: `DELETE FROM files WHERE expires_at <= ?`,
+
+  // whole-store scans, keyset by primary keys
+  scanSessions: `SELECT tenant, app_name, user_id, id FROM sessions WHERE (tenant, app_name, user_id, id) > (?, ?, ?, ?)
+     ORDER BY tenant, app_name, user_id, id LIMIT ?`,
+  scanAppOwners: `SELECT DISTINCT tenant, app_name FROM app_state WHERE (tenant, app_name) > (?, ?) ORDER BY tenant, app_name LIMIT ?`,
+  scanUserOwners: `SELECT DISTINCT tenant, app_name, user_id FROM user_state WHERE (tenant, app_name, user_id) > (?, ?, ?)
+     ORDER BY tenant, app_name, user_id LIMIT ?`,
+  scanFiles: `SELECT ${FILE_COLUMNS} FROM files WHERE (tenant, id) > (?, ?) ORDER BY tenant, id LIMIT ?`,
 } as const;
 
 export type Statements = { readonly [K in keyof typeof SQL]: Statement<unknown[]> };
