@@ -28,3 +28,8 @@ export {
   type SessionExport,
 } from './transfer/session-export.js';
 export { JsonFileStore, type JsonFileStoreOptions } from './stores/file/file-store.js';
+export { loadConfig, createFromConfig, openStoreFromConfig, storeUrlFromConfig, CONFIG_FILES, type LoadConfigOptions, type LoadedConfig } from './config/load.js';
+export { configSchema, type Config, type ConfigInput } from './config/schema.js';
+export { copyStore, verifyCopy, type CopyOptions, type CopySummary, type CopyProgress, type VerifyReport } from './transfer/copy.js';
+export { dumpStore, loadStore, backupStore, DUMP_FORMAT, DUMP_VERSION, type DumpCounts } from './transfer/dump.js';
+export { readSnapshot, checksum, canonicalJson } from './transfer/snapshot.js';

@@ -125,4 +125,6 @@ export interface SessionStore {
   sweepExpired(options?: SweepOptions): Promise<SweepResult>;
   /** Totals, over one tenant if given, else over the whole store. */
   stats(options?: { tenant?: string }): Promise<StoreStats>;
+  /** Reclaims space, where the backend has a way to (SQLite, PostgreSQL). */
+  vacuum?(): Promise<void>;
 }

@@ -603,6 +603,13 @@ export class PostgresStore implements SessionStore {
     };
   }
 
+  /** VACUUM ANALYZE of the store's tables (reclaims dead rows, refreshes planner statistics). */
+  async vacuum(): Promise<void> {
+    await this.ready();
+    const n = this.names;
+    for (const table of [n.sessions, n.events, n.appState, n.userState, n.sessionState, n.files]) await this.query(`VACUUM (ANALYZE) ${table}`, []);
+  }
+
   // ---- internals
 
   /** Checks once that the schema is current (one round trip), so that a missing migration says so. */

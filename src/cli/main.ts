@@ -1,0 +1,381 @@
+#!/usr/bin/env node
+/**
+ * The `sessiondb` command. Exit codes: 0 success, 1 failure, 2 bad usage.
+ * Every command takes `--db URL` and `--config PATH`; without them the store
+ * comes from the environment or a config file (see the README, "Configuration").
+ */
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { Command, CommanderError, Option } from '@commander-js/extra-typings';
+import { loadConfig, openStoreFromConfig, storeUrlFromConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { SessionDbError } from '../core/errors.js';
+import { redactSecrets } from '../core/redact.js';
+import type { SessionStore } from '../core/store.js';
+import { SESSION_STATUSES, type SessionStatus } from '../core/types.js';
+import { openStore } from '../stores/open-store.js';
+import { copyStore, verifyCopy } from '../transfer/copy.js';
+import { backupStore, dumpStore, loadStore } from '../transfer/dump.js';
+import { exportSession, EXPORT_FORMATS, type ExportFormat } from '../transfer/session-export.js';
+import { progress } from './progress.js';
+
+/** A usage error found after parsing (a bad combination of options): exit code 2. */
+class UsageError extends Error {}
+
+const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+
+interface Common {
+  db?: string;
+  config?: string;
+}
+
+async function config(opts: Common): Promise<Config> {
+  return (await loadConfig({ configPath: opts.config, flags: opts.db ? { url: opts.db } : {} })).config;
+}
+
+/** Opens the configured store, runs `work`, closes it. */
+async function withStore<T>(opts: Common, work: (store: SessionStore, config: Config) => Promise<T>, migrate = true): Promise<T> {
+  const cfg = await config(opts);
+  const store = await openStoreFromConfig(cfg, { migrate });
+  try {
+    return await work(store, cfg);
+  } finally {
+    await store.close();
+  }
+}
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer, got "${value}"`);
+    return n;
+  };
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('sessiondb')
+    .description('Keep LLM chat and agent sessions: inspect, export, prune, copy, back up and restore a sessiondb store.')
+    .version((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  const common = (cmd: Command) =>
+    cmd
+      .option('--db <url>', 'store URL (sqlite:FILE, postgres://…, file:DIR, memory:); default from config or SESSIONDB_URL')
+      .option('--config <path>', 'config file (default: sessiondb.config.{yaml,yml,toml,json} in the working directory)');
+
+  common(program.command('migrate'))
+    .description('create or upgrade the schema (safe to run again; run it over a direct connection, not a pooler)')
+    .option('--status', 'only show the schema version and pending migrations')
+    .addHelpText('after', '\nExamples:\n  sessiondb migrate --db sqlite:./data/sessions.db\n  sessiondb migrate --status --db postgres://app@db:5432/app')
+    .action(async (opts) => {
+      await withStore(
+        opts,
+        async (store) => {
+          if (!opts.status) await store.migrate();
+          const s = await store.migrationStatus();
+          out(
+            `${store.kind}: schema version ${s.current} of ${s.latest}` +
+              (s.pending.length ? `; pending: ${s.pending.map((m) => `${m.version} (${m.description})`).join(', ')}` : '; up to date'),
+          );
+          if (opts.status && s.pending.length) process.exitCode = 1;
+        },
+        false,
+      );
+    });
+
+  common(program.command('stats'))
+    .description('totals: sessions by status, events, state keys, file records, storage bytes')
+    .option('--tenant <tenant>', 'only this tenant')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sessiondb stats --json')
+    .action(async (opts) => {
+      await withStore(opts, async (store) => {
+        const s = await store.stats(opts.tenant ? { tenant: opts.tenant } : {});
+        if (opts.json) return out(JSON.stringify({ store: store.kind, ...s }));
+        out(
+          table([
+            ['store', store.kind],
+            ['sessions', `${s.sessions} (${s.activeSessions} active, ${s.archivedSessions} archived, ${s.expiredSessions} expired)`],
+            ['events', String(s.events)],
+            ['state keys', String(s.stateKeys)],
+            ['file records', String(s.files)],
+            ['bytes', String(s.bytes)],
+          ]),
+        );
+      });
+    });
+
+  common(program.command('ls'))
+    .description('list sessions, most recently updated last (add --desc for newest first)')
+    .option('--tenant <tenant>', 'tenant (default "default")')
+    .option('--app <app>', 'only this app')
+    .option('--user <user>', 'only this user (needs --app)')
+    .addOption(new Option('--status <status>', 'only this status').choices(SESSION_STATUSES))
+    .option('--desc', 'newest first')
+    .option('--limit <n>', 'sessions per page (default 50)', positiveInt('--limit'))
+    .option('--cursor <cursor>', 'the cursor printed after the previous page')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  sessiondb ls --app shop --user u1\n  sessiondb ls --status archived --desc --limit 20')
+    .action(async (opts) => {
+      if (opts.user && !opts.app) throw new UsageError('--user needs --app (a user id is only unique within an app)');
+      await withStore(opts, async (store) => {
+        const page = await store.listSessions({
+          tenant: opts.tenant,
+          appName: opts.app,
+          userId: opts.user,
+          status: opts.status as SessionStatus | undefined,
+          order: opts.desc ? 'desc' : 'asc',
+          limit: opts.limit,
+          cursor: opts.cursor,
+        });
+        if (opts.json) return out(JSON.stringify(page));
+        if (!page.sessions.length) return out('no sessions');
+        out(
+          table([
+            ['UPDATED', 'APP', 'USER', 'SESSION', 'STATUS', 'EVENTS'],
+            ...page.sessions.map((s) => [new Date(s.updatedAt).toISOString(), s.appName, s.userId, s.id, s.status, String(s.eventCount)]),
+          ]),
+        );
+        if (page.nextCursor) out(`\nmore: --cursor ${page.nextCursor}`);
+      });
+    });
+
+  common(program.command('show'))
+    .description('print the transcript of one session')
+    .argument('<app>')
+    .argument('<user>')
+    .argument('<session>')
+    .option('--tenant <tenant>', 'tenant (default "default")')
+    .addHelpText('after', '\nExample:\n  sessiondb show shop u1 s1')
+    .action(async (app, user, session, opts) => {
+      await withStore(opts, async (store) => {
+        const text = await exportSession(store, { tenant: opts.tenant, appName: app, userId: user, sessionId: session }, 'text');
+        if (text === null) throw new SessionDbError('not_found', `No session ${app}/${user}/${session}.`);
+        out(text);
+      });
+    });
+
+  common(program.command('export'))
+    .description('export one session as JSON (complete), Markdown or text')
+    .argument('<app>')
+    .argument('<user>')
+    .argument('<session>')
+    .addOption(new Option('--format <format>', 'output format').choices(EXPORT_FORMATS).default('json'))
+    .option('--out <file>', 'write to this file (default: standard output)')
+    .option('--tenant <tenant>', 'tenant (default "default")')
+    .addHelpText('after', '\nExample:\n  sessiondb export shop u1 s1 --format markdown --out s1.md')
+    .action(async (app, user, session, opts) => {
+      await withStore(opts, async (store) => {
+        const text = await exportSession(store, { tenant: opts.tenant, appName: app, userId: user, sessionId: session }, opts.format as ExportFormat);
+        if (text === null) throw new SessionDbError('not_found', `No session ${app}/${user}/${session}.`);
+        if (opts.out) {
+          await writeFile(opts.out, text);
+          process.stderr.write(`wrote ${opts.out} (${Buffer.byteLength(text)} bytes)\n`);
+        } else out(text);
+      });
+    });
+
+  common(program.command('prune'))
+    .description('expire idle sessions (and those past their expiry time) and delete expired file records')
+    .option('--older-than-hours <hours>', 'idle time (default: the configured expiryHours)', (v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new UsageError(`--older-than-hours must be a non-negative number, got "${v}"`);
+      return n;
+    })
+    .addOption(new Option('--mode <mode>', 'mark them expired, or delete them (default: the configured onExpire)').choices(['mark', 'delete'] as const))
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sessiondb prune --older-than-hours 720 --mode delete')
+    .action(async (opts) => {
+      await withStore(opts, async (store, cfg) => {
+        const hours = opts.olderThanHours ?? cfg.manager.expiryHours;
+        const now = Date.now();
+        const mode = opts.mode ?? cfg.manager.onExpire;
+        const r = await store.sweepExpired({ now, idleBefore: hours === null ? undefined : now - hours * 3_600_000, mode });
+        out(opts.json ? JSON.stringify({ mode, ...r }) : `${mode === 'delete' ? 'deleted' : 'marked expired'}: ${r.sessions} sessions; deleted ${r.files} expired file records`);
+      });
+    });
+
+  common(program.command('vacuum'))
+    .description('reclaim space (SQLite: VACUUM and WAL truncation; PostgreSQL: VACUUM ANALYZE of the tables)')
+    .addHelpText('after', '\nExample:\n  sessiondb vacuum --db sqlite:./data/sessions.db')
+    .action(async (opts) => {
+      await withStore(opts, async (store) => {
+        if (!store.vacuum) return out(`${store.kind}: nothing to vacuum`);
+        await store.vacuum();
+        out(`${store.kind}: vacuumed`);
+      });
+    });
+
+  common(program.command('dump'))
+    .description('write everything to a JSON Lines file (versioned; streams, any size)')
+    .requiredOption('--out <file>', 'the dump file to write')
+    .option('--json', 'print the summary as JSON')
+    .addHelpText('after', '\nExample:\n  sessiondb dump --out sessions.jsonl')
+    .action(async (opts) => {
+      await withStore(opts, async (store) => {
+        const total = (await store.stats()).sessions;
+        const bar = progress('dump', total, { json: !!opts.json });
+        const counts = await dumpStore(store, opts.out, { onProgress: (c) => bar.update(c.sessions, { events: c.events }) });
+        bar.stop();
+        out(opts.json ? JSON.stringify({ file: opts.out, ...counts }) : `dumped ${counts.sessions} sessions, ${counts.events} events, ${counts.appStates + counts.userStates} shared states, ${counts.files} file records to ${opts.out}`);
+      });
+    });
+
+  common(program.command('load'))
+    .description('load a dump (sessions that exist are skipped, or replaced with --replace)')
+    .requiredOption('--in <file>', 'the dump file to read')
+    .option('--replace', 'replace sessions that already exist')
+    .option('--json', 'print the summary as JSON')
+    .addHelpText('after', '\nExample:\n  sessiondb load --in sessions.jsonl --db postgres://app@db:5432/app')
+    .action(async (opts) => {
+      await withStore(opts, async (store) => {
+        const counts = await loadStore(store, opts.in, { replace: !!opts.replace });
+        out(opts.json ? JSON.stringify(counts) : `loaded ${counts.sessions} sessions (${counts.skippedSessions} already there), ${counts.events} events, ${counts.appStates + counts.userStates} shared states, ${counts.files} file records`);
+      });
+    });
+
+  common(program.command('backup'))
+    .description('a timestamped dump in a directory (and, for SQLite, an online copy of the database file)')
+    .requiredOption('--dir <dir>', 'where to write the backup')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sessiondb backup --dir ./backups')
+    .action(async (opts) => {
+      await withStore(opts, async (store) => {
+        const r = await backupStore(store, opts.dir);
+        out(opts.json ? JSON.stringify(r) : `backup: ${r.dump}${r.database ? ` and ${r.database}` : ''} (${r.counts.sessions} sessions, ${r.counts.events} events)`);
+      });
+    });
+
+  common(program.command('restore'))
+    .description('restore from a backup: a .jsonl dump, or a SQLite .db copy')
+    .argument('<file>')
+    .option('--replace', 'replace sessions that already exist')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  sessiondb restore ./backups/sessiondb-20261121-093000Z.jsonl\n  sessiondb restore ./backups/sessiondb-20261121-093000Z.db --db postgres://app@db/app')
+    .action(async (file, opts) => {
+      await withStore(opts, async (store) => {
+        if (/\.(db|sqlite3?)$/i.test(file)) {
+          const source = await openStore(`sqlite:${file}`, { migrate: false });
+          try {
+            const r = await copyStore(source, store);
+            out(opts.json ? JSON.stringify(r) : `restored ${r.sessions} sessions (${r.skippedSessions} already there), ${r.events} events from ${file}`);
+          } finally {
+            await source.close();
+          }
+        } else {
+          const r = await loadStore(store, file, { replace: !!opts.replace });
+          out(opts.json ? JSON.stringify(r) : `restored ${r.sessions} sessions (${r.skippedSessions} already there), ${r.events} events from ${file}`);
+        }
+      });
+    });
+
+  program
+    .command('copy')
+    .description('copy every session, event, state and file record from one store to another; safe to run again after an interruption')
+    .requiredOption('--from <url>', 'source store URL')
+    .requiredOption('--to <url>', 'destination store URL (migrated first)')
+    .option('--verify', 'then compare counts and per-session checksums; exit 1 naming any session that differs')
+    .option('--batch <n>', 'sessions per page read (default 500)', positiveInt('--batch'))
+    .option('--concurrency <n>', 'sessions copied at once (default 8)', positiveInt('--concurrency'))
+    .option('--json', 'print the summary as JSON (no progress output)')
+    .addHelpText('after', '\nExample:\n  sessiondb copy --from sqlite:./data/sessions.db --to postgres://app@db:5432/app --verify')
+    .action(async (opts) => {
+      const from = await openStore(opts.from, { migrate: false });
+      try {
+        const to = await openStore(opts.to);
+        try {
+          const total = (await from.stats()).sessions;
+          const bar = progress('copy', total, { json: !!opts.json });
+          const summary = await copyStore(from, to, {
+            batchSize: opts.batch,
+            concurrency: opts.concurrency,
+            onProgress: (p) => bar.update(p.sessions, { events: p.events }),
+          });
+          bar.stop();
+          const result: Record<string, unknown> = { ...summary };
+          if (opts.verify) result['verify'] = await verifyCopy(from, to, { batchSize: opts.batch, concurrency: opts.concurrency });
+          if (opts.json) out(JSON.stringify(result));
+          else {
+            out(
+              `copied ${summary.sessions} sessions (${summary.skippedSessions} already there), ${summary.events} events, ` +
+                `${summary.stateRows} state rows, ${summary.files} file records in ${summary.seconds.toFixed(1)} s`,
+            );
+            const v = result['verify'] as Awaited<ReturnType<typeof verifyCopy>> | undefined;
+            if (v) {
+              out(v.ok ? `verified: ${v.sessions.source} sessions and ${v.events.source} events match` : `verify FAILED:\n  ${v.differences.slice(0, 50).join('\n  ')}${v.differences.length > 50 ? `\n  … and ${v.differences.length - 50} more` : ''}`);
+            }
+          }
+          if (opts.verify && !(result['verify'] as { ok: boolean }).ok) process.exitCode = 1;
+        } finally {
+          await to.close();
+        }
+      } finally {
+        await from.close();
+      }
+    });
+
+  common(program.command('import-adk'))
+    .description("copy a Google ADK DatabaseSessionService database (SQLite or PostgreSQL) into this store; safe to run again")
+    .requiredOption('--from <url>', "ADK's database URL, e.g. sqlite://./adk.db or postgres://…")
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sessiondb import-adk --from sqlite://./adk_sessions.db --db sqlite:./data/sessions.db')
+    .action(async (opts) => {
+      let importAdkDatabase: typeof import('../adapters/adk/import-adk.js').importAdkDatabase;
+      try {
+        ({ importAdkDatabase } = await import('../adapters/adk/import-adk.js'));
+      } catch (err) {
+        throw new SessionDbError('missing_dependency', `import-adk needs the "@google/adk" package: npm install @google/adk (${(err as Error).message})`);
+      }
+      await withStore(opts, async (store) => {
+        const r = await importAdkDatabase(opts.from, store);
+        out(opts.json ? JSON.stringify(r) : `imported ${r.sessions} sessions (${r.resumedSessions} resumed), ${r.events} events, ${r.appStates} app states, ${r.userStates} user states`);
+      });
+    });
+
+  program
+    .command('config')
+    .description('print the configuration in effect (passwords redacted) and where it came from')
+    .option('--config <path>', 'config file')
+    .option('--db <url>', 'store URL')
+    .action(async (opts) => {
+      const loaded = await loadConfig({ configPath: opts.config, flags: opts.db ? { url: opts.db } : {} });
+      out(redactSecrets(JSON.stringify({ ...loaded.config, url: storeUrlFromConfig(loaded.config), sources: loaded.sources }, null, 2)));
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n(run with --help for usage)\n`);
+      return 2;
+    }
+    const message = err instanceof SessionDbError ? err.message : `${(err as Error).message ?? err}`;
+    process.stderr.write(`error: ${redactSecrets(message)}\n`);
+    return 1;
+  }
+}
+
+// Run when executed (the package's bin), not when imported by tests.
+if (process.argv[1] && /[\\/]cli[\\/]main\.(js|ts)$/.test(process.argv[1])) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

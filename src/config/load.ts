@@ -1,0 +1,248 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { parse as parseToml } from 'smol-toml';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { ValidationError } from '../core/errors.js';
+import { isPlainObject } from '../core/json.js';
+import { redactSecrets } from '../core/redact.js';
+import type { OpenStoreOptions } from '../stores/open-store.js';
+import { openStore } from '../stores/open-store.js';
+import { SessionManager } from '../manager/session-manager.js';
+import { configSchema, type Config } from './schema.js';
+
+/** The config files looked for in the working directory, in this order. */
+export const CONFIG_FILES = ['sessiondb.config.yaml', 'sessiondb.config.yml', 'sessiondb.config.toml', 'sessiondb.config.json'] as const;
+
+type Layer = { source: string; values: Record<string, unknown> };
+
+export interface LoadConfigOptions {
+  /** Where to look for the config file and `.env`. Default: the working directory. */
+  cwd?: string;
+  /** The environment. Default `process.env`; a `.env` file in `cwd` fills in what it lacks. */
+  env?: Record<string, string | undefined>;
+  /** A config file to read instead of looking for one (`--config`). */
+  configPath?: string;
+  /** Values that win over everything (CLI flags), nested as in the config file. */
+  flags?: Record<string, unknown>;
+  /** Read `<cwd>/.env`. Default true. */
+  dotEnv?: boolean;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Where values came from, in priority order (lowest first): file, variables, flags. */
+  sources: string[];
+}
+
+/**
+ * Builds the configuration from, lowest priority first: defaults, a config
+ * file, environment variables (and `.env`), then flags. Every value is checked
+ * by one schema; an error names where the bad value came from (file and key,
+ * or variable) and what is wrong.
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const cwd = resolve(options.cwd ?? process.cwd());
+  const env = { ...(options.dotEnv === false ? {} : await readDotEnv(cwd)), ...(options.env ?? process.env) };
+  const layers: Layer[] = [];
+  const file = await readConfigFile(cwd, options.configPath);
+  if (file) layers.push(file);
+  layers.push(...envLayers(env));
+  if (options.flags && Object.keys(options.flags).length) layers.push({ source: 'command-line flags', values: options.flags });
+
+  const merged: Record<string, unknown> = {};
+  const origin = new Map<string, string>();
+  for (const layer of layers) mergeInto(merged, layer.values, layer.source, origin, '');
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) throw configError(parsed.error, origin);
+  return { config: parsed.data, sources: layers.map((l) => l.source) };
+}
+
+/** The store URL a config names, with pool bounds added to a postgres:// URL that does not set them. */
+export function storeUrlFromConfig(config: Config): string {
+  if (!/^postgres(ql)?:\/\//i.test(config.url)) return config.url;
+  const url = new URL(config.url);
+  if (config.pool.min !== undefined && !url.searchParams.has('min')) url.searchParams.set('min', String(config.pool.min));
+  if (config.pool.max !== undefined && !url.searchParams.has('max')) url.searchParams.set('max', String(config.pool.max));
+  return url.toString();
+}
+
+/** Opens (and migrates) the store a config names. */
+export async function openStoreFromConfig(config: Config, options: OpenStoreOptions = {}) {
+  return openStore(storeUrlFromConfig(config), { limits: config.limits, ...options });
+}
+
+/** A `SessionManager` as the config describes it, on its store (opened and migrated); call `startup()` next. */
+export async function createFromConfig(config: Config, options: OpenStoreOptions = {}): Promise<SessionManager> {
+  const store = await openStoreFromConfig(config, options);
+  return new SessionManager({ store, ...config.manager, clock: options.clock, logger: options.logger });
+}
+
+// ---- sources
+
+async function readDotEnv(cwd: string): Promise<Record<string, string>> {
+  const path = join(cwd, '.env');
+  if (!existsSync(path)) return {};
+  try {
+    return parseEnv(await readFile(path, 'utf8')) as Record<string, string>;
+  } catch (err) {
+    throw new ValidationError(path, `cannot be read (${(err as Error).message})`);
+  }
+}
+
+async function readConfigFile(cwd: string, explicit: string | undefined): Promise<Layer | null> {
+  let path: string | undefined;
+  if (explicit) {
+    path = resolve(cwd, explicit);
+    if (!existsSync(path)) throw new ValidationError('--config', `names ${path}, which does not exist`);
+  } else {
+    path = CONFIG_FILES.map((name) => join(cwd, name)).find((p) => existsSync(p));
+  }
+  if (!path) return null;
+  const text = await readFile(path, 'utf8');
+  let values: unknown;
+  try {
+    if (/\.ya?ml$/i.test(path)) values = parseYaml(text);
+    else if (/\.toml$/i.test(path)) values = parseToml(text);
+    else if (/\.json$/i.test(path)) values = JSON.parse(text);
+    else throw new Error('use a .yaml, .yml, .toml or .json file');
+  } catch (err) {
+    throw new ValidationError(path, `cannot be parsed (${(err as Error).message.split('\n')[0]})`);
+  }
+  if (values === null || values === undefined) values = {};
+  if (!isPlainObject(values)) throw new ValidationError(path, 'must hold a mapping of settings at its top level');
+  return { source: path, values };
+}
+
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'off']);
+
+/** The environment variables sessiondb reads, including the names of the systems it replaces. */
+function envLayers(env: Record<string, string | undefined>): Layer[] {
+  const layers: Layer[] = [];
+  const get = (name: string) => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const num = (name: string, what: string): number | undefined => {
+    const v = get(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new ValidationError(`environment variable ${name}`, `must be ${what}, got "${v}"`);
+    return n;
+  };
+  const bool = (name: string): boolean | undefined => {
+    const v = get(name)?.toLowerCase();
+    if (v === undefined) return undefined;
+    if (TRUE.has(v)) return true;
+    if (FALSE.has(v)) return false;
+    throw new ValidationError(`environment variable ${name}`, `must be true or false, got "${get(name)}"`);
+  };
+  const push = (source: string, values: Record<string, unknown>) => layers.push({ source: `environment variable ${source}`, values });
+
+  const url = urlFromEnv(get, bool);
+  if (url) push(url.source, { url: url.url });
+  const port = num('SESSIONDB_PORT', 'a port number');
+  if (port !== undefined) push('SESSIONDB_PORT', { server: { port } });
+  const host = get('SESSIONDB_HOST');
+  if (host !== undefined) push('SESSIONDB_HOST', { server: { host } });
+  const min = num('STORAGE_MIN_POOL_SIZE', 'a number of connections');
+  if (min !== undefined) push('STORAGE_MIN_POOL_SIZE', { pool: { min } });
+  const max = num('STORAGE_MAX_POOL_SIZE', 'a number of connections');
+  if (max !== undefined) push('STORAGE_MAX_POOL_SIZE', { pool: { max } });
+  const autoSave = bool('STORAGE_AUTO_SAVE');
+  if (autoSave !== undefined) push('STORAGE_AUTO_SAVE', { manager: { autoSave } });
+  for (const name of ['SESSION_EXPIRATION_HOURS', 'STORAGE_EXPIRY_HOURS']) {
+    // Later wins: STORAGE_EXPIRY_HOURS over SESSION_EXPIRATION_HOURS.
+    const hours = num(name, 'a number of hours');
+    if (hours !== undefined) push(name, { manager: { expiryHours: hours } });
+  }
+  return layers;
+}
+
+/**
+ * The store URL from the variables, most specific first: SESSIONDB_URL; then
+ * STORAGE_BACKEND with STORAGE_CONNECTION_STRING or STORAGE_DATABASE_PATH;
+ * DATABASE_URL; DATABASE_PATH; SESSION_PERSISTENCE_ENABLED=false (memory);
+ * SESSION_STORAGE_TYPE / SESSION_STORAGE_PATH.
+ */
+function urlFromEnv(get: (name: string) => string | undefined, bool: (name: string) => boolean | undefined): { url: string; source: string } | null {
+  const explicit = get('SESSIONDB_URL');
+  if (explicit) return { url: explicit, source: 'SESSIONDB_URL' };
+  const backend = get('STORAGE_BACKEND')?.toLowerCase();
+  if (backend) {
+    const cs = get('STORAGE_CONNECTION_STRING');
+    const path = get('STORAGE_DATABASE_PATH');
+    const source = 'STORAGE_BACKEND';
+    switch (backend) {
+      case 'sqlite':
+        return { url: cs && /^sqlite:/i.test(cs) ? cs : `sqlite:${path ?? cs ?? './data/sessions.db'}`, source };
+      case 'postgres':
+      case 'postgresql':
+        if (!cs) throw new ValidationError('environment variable STORAGE_CONNECTION_STRING', 'is required when STORAGE_BACKEND is postgres', 'Example: postgres://user:password@host:5432/db');
+        return { url: cs, source };
+      case 'file':
+      case 'json':
+        return { url: `file:${path ?? cs ?? './data/sessions'}`, source };
+      case 'memory':
+        return { url: 'memory:', source };
+      default:
+        throw new ValidationError('environment variable STORAGE_BACKEND', `must be sqlite, postgres, file or memory, got "${get('STORAGE_BACKEND')}"`);
+    }
+  }
+  const databaseUrl = get('DATABASE_URL');
+  if (databaseUrl) {
+    const url = /^[a-z][a-z0-9+.-]*:/i.test(databaseUrl) && !/^[a-z]:[\\/]/i.test(databaseUrl) ? databaseUrl : `sqlite:${databaseUrl}`;
+    return { url, source: 'DATABASE_URL' };
+  }
+  const databasePath = get('DATABASE_PATH');
+  if (databasePath) return { url: `sqlite:${databasePath}`, source: 'DATABASE_PATH' };
+  if (bool('SESSION_PERSISTENCE_ENABLED') === false) return { url: 'memory:', source: 'SESSION_PERSISTENCE_ENABLED' };
+  const type = get('SESSION_STORAGE_TYPE')?.toLowerCase();
+  const path = get('SESSION_STORAGE_PATH');
+  if (type !== undefined && type !== 'file' && type !== 'sqlite') {
+    throw new ValidationError('environment variable SESSION_STORAGE_TYPE', `must be file or sqlite, got "${get('SESSION_STORAGE_TYPE')}"`);
+  }
+  if (type || path) {
+    const where = path ?? (type === 'sqlite' ? './data/sessions.db' : './data/sessions');
+    const source = path ? 'SESSION_STORAGE_PATH' : 'SESSION_STORAGE_TYPE';
+    if (/\.db$/i.test(where)) return { url: `sqlite:${where}`, source };
+    return { url: type === 'sqlite' ? `sqlite:${join(where, 'sessions.db')}` : `file:${where}`, source };
+  }
+  return null;
+}
+
+// ---- merging and errors
+
+function mergeInto(target: Record<string, unknown>, values: Record<string, unknown>, source: string, origin: Map<string, string>, prefix: string): void {
+  for (const [key, value] of Object.entries(values)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (isPlainObject(value) && (target[key] === undefined || isPlainObject(target[key]))) {
+      const child = (target[key] as Record<string, unknown> | undefined) ?? {};
+      Object.defineProperty(target, key, { value: child, enumerable: true, writable: true, configurable: true });
+      origin.set(path, source);
+      mergeInto(child, value, source, origin, path);
+    } else {
+      Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+      origin.set(path, source);
+    }
+  }
+}
+
+function configError(error: z.ZodError, origin: Map<string, string>): ValidationError {
+  const issue = error.issues[0]!;
+  let path = issue.path.map(String).join('.');
+  let problem = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = (issue as { keys?: string[] }).keys ?? [];
+    path = [path, keys[0]].filter(Boolean).join('.');
+    problem = `is not a setting sessiondb knows`;
+  }
+  let source = origin.get(path);
+  for (let p = path; !source && p.includes('.'); ) source = origin.get((p = p.slice(0, p.lastIndexOf('.'))));
+  const where = source?.startsWith('environment variable') || source === 'command-line flags' ? source : `${source ?? 'configuration'}: key ${path}`;
+  const err = new ValidationError(source?.startsWith('environment variable') ? source : where, redactSecrets(problem), 'See "Configuration" in the README for every setting.');
+  return err;
+}

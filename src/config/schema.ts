@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+/** Everything sessiondb can be configured with, after defaults. */
+export const configSchema = z
+  .object({
+    /** The store URL (see openStore). */
+    url: z.string().min(1).default('sqlite:./data/sessions.db'),
+    server: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8787),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8787 }),
+    /** PostgreSQL pool bounds (added to a postgres:// URL that does not set them). */
+    pool: z
+      .object({ min: z.number().int().min(0).optional(), max: z.number().int().min(1).optional() })
+      .strict()
+      .default({}),
+    manager: z
+      .object({
+        autoSave: z.boolean().default(true),
+        flushIntervalMs: z.number().int().min(0).default(5000),
+        expiryHours: z.number().min(0).nullable().default(168),
+        onExpire: z.enum(['mark', 'delete']).default('mark'),
+        sweepIntervalMs: z.number().int().min(0).default(3_600_000),
+        maxCachedSessions: z.number().int().min(0).default(1000),
+      })
+      .strict()
+      .default({ autoSave: true, flushIntervalMs: 5000, expiryHours: 168, onExpire: 'mark', sweepIntervalMs: 3_600_000, maxCachedSessions: 1000 }),
+    limits: z
+      .object({
+        maxNameLength: z.number().int().min(1).optional(),
+        maxStateKeyLength: z.number().int().min(1).optional(),
+        maxEventContentBytes: z.number().int().min(1).optional(),
+        maxJsonBytes: z.number().int().min(1).optional(),
+        maxEventsPerAppend: z.number().int().min(1).optional(),
+        maxPageSize: z.number().int().min(1).optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export type Config = z.output<typeof configSchema>;
+/** What a file, the environment or flags may give: any part, nested as in `Config`. */
+export type ConfigInput = z.input<typeof configSchema>;
