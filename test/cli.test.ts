@@ -1,0 +1,172 @@
+// The built `sessiondb` binary, spawned against SQLite files, the file store and the local PostgreSQL.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore, type SessionStore } from '../src/index.js';
+import { tempDir } from './helpers.js';
+import { dropSchema, PG_URL, pgUnavailableReason, uniqueSchema } from './pg-helpers.js';
+
+const bin = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
+const work = tempDir('cli');
+const pgUnavailable = await pgUnavailableReason();
+const schemas: string[] = [];
+afterAll(async () => {
+  for (const s of schemas) await dropSchema(s);
+});
+
+/** Runs the binary in the temp directory with a clean environment. */
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: work, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', ...env } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** A store with a few sessions, events, shared state and file records. */
+async function seed(url: string, sessions = 12): Promise<void> {
+  const store = await openStore(url);
+  for (let i = 0; i < sessions; i++) {
+    const k = { appName: i % 2 ? 'shop' : 'help', userId: `u${i % 3}`, sessionId: `s${i}` };
+    await store.createSession({ appName: k.appName, userId: k.userId, id: k.sessionId, state: { n: i, 'app:v': 1, 'user:u': i }, metadata: { title: `T${i}` } });
+    await store.appendEvents(k, Array.from({ length: 3 }, (_, j) => ({ author: j % 2 ? 'bot' : 'user', role: j % 2 ? ('assistant' as const) : ('user' as const), content: `m${i}-${j}` })));
+  }
+  await store.putFile({ id: 'f1', name: 'a.pdf', appName: 'help', userId: 'u0', sessionId: 's0' });
+  await store.putFile({ tenant: 'other', id: 'f2', name: 'b.pdf' });
+  await store.close();
+}
+
+const sqlite = (name: string) => `sqlite:${join(work, name)}`;
+
+describe('sessiondb CLI', () => {
+  it('--help and --version answer with exit 0; each command has help with an example', () => {
+    expect(cli(['--help'])).toMatchObject({ code: 0 });
+    expect(cli(['--version']).out.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    for (const cmd of ['migrate', 'stats', 'ls', 'show', 'export', 'prune', 'vacuum', 'dump', 'load', 'backup', 'restore', 'copy', 'import-adk']) {
+      const r = cli([cmd, '--help']);
+      expect(r.code, cmd).toBe(0);
+      expect(r.out, cmd).toMatch(/Example/);
+    }
+  });
+
+  it('bad usage exits 2 with a message', () => {
+    for (const args of [['bogus'], ['ls', '--user', 'u1'], ['export', 'a'], ['ls', '--limit', 'zero'], ['ls', '--status', 'gone'], ['copy', '--from', 'memory:'], ['export', 'a', 'b', 'c', '--format', 'pdf']]) {
+      const r = cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err, args.join(' ')).toMatch(/error/);
+    }
+  });
+
+  it('migrate, migrate --status, stats, ls, show, export, prune, vacuum on a SQLite file', async () => {
+    const db = sqlite('main.db');
+    expect(cli(['migrate', '--db', db])).toMatchObject({ code: 0 });
+    expect(cli(['migrate', '--status', '--db', db]).out).toMatch(/schema version 3 of 3; up to date/);
+    await seed(db);
+    const stats = JSON.parse(cli(['stats', '--json', '--db', db]).out);
+    expect(stats).toMatchObject({ store: 'sqlite', sessions: 12, events: 36 });
+    const first = cli(['ls', '--app', 'shop', '--limit', '2', '--db', db]);
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/SESSION/);
+    const cursor = /--cursor (\S+)/.exec(first.out)![1]!;
+    const second = JSON.parse(cli(['ls', '--app', 'shop', '--limit', '2', '--cursor', cursor, '--json', '--db', db]).out);
+    expect(second.sessions).toHaveLength(2);
+    const show = cli(['show', 'help', 'u0', 's0', '--db', db]);
+    expect(show.out).toMatch(/User: m0-0/);
+    expect(cli(['show', 'help', 'u0', 'nope', '--db', db])).toMatchObject({ code: 1, err: expect.stringMatching(/No session/) });
+    expect(JSON.parse(cli(['export', 'help', 'u0', 's0', '--db', db]).out)).toMatchObject({ format: 'sessiondb.session' });
+    const mdPath = join(work, 's0.md');
+    expect(cli(['export', 'help', 'u0', 's0', '--format', 'markdown', '--out', mdPath, '--db', db]).code).toBe(0);
+    expect(readFileSync(mdPath, 'utf8')).toMatch(/^# T0/);
+    expect(JSON.parse(cli(['prune', '--older-than-hours', '0', '--mode', 'mark', '--json', '--db', db]).out)).toMatchObject({ mode: 'mark', sessions: 12 });
+    expect(JSON.parse(cli(['stats', '--json', '--db', db]).out).expiredSessions).toBe(12);
+    expect(cli(['vacuum', '--db', db]).out).toMatch(/sqlite: vacuumed/);
+  });
+
+  it('dump and load round-trip; load refuses a truncated or foreign file', async () => {
+    const db = sqlite('dump-src.db');
+    await seed(db);
+    const file = join(work, 'all.jsonl');
+    expect(cli(['dump', '--out', file, '--db', db]).code).toBe(0);
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ format: 'sessiondb.dump', version: 1 });
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ type: 'end', counts: { sessions: 12, events: 36, files: 2 } });
+    const target = `file:${join(work, 'loaded')}`;
+    expect(JSON.parse(cli(['load', '--in', file, '--json', '--db', target]).out)).toMatchObject({ sessions: 12, skippedSessions: 0, files: 2 });
+    expect(JSON.parse(cli(['load', '--in', file, '--json', '--db', target]).out)).toMatchObject({ sessions: 0, skippedSessions: 12 });
+    expect(cli(['copy', '--from', db, '--to', target, '--verify']).out).toMatch(/verified: 12 sessions and 36 events match/);
+    writeFileSync(join(work, 'cut.jsonl'), lines.slice(0, 5).join('\n') + '\n');
+    expect(cli(['load', '--in', join(work, 'cut.jsonl'), '--db', sqlite('cut.db')])).toMatchObject({ code: 1, err: expect.stringMatching(/cut off/) });
+    writeFileSync(join(work, 'foreign.jsonl'), '{"hello":1}\n');
+    expect(cli(['load', '--in', join(work, 'foreign.jsonl'), '--db', sqlite('cut.db')])).toMatchObject({ code: 1, err: expect.stringMatching(/not a sessiondb dump/) });
+  });
+
+  it('backup writes a dump and a SQLite copy; restore takes either back', async () => {
+    const db = sqlite('backup-src.db');
+    await seed(db);
+    const dir = join(work, 'backups');
+    const r = JSON.parse(cli(['backup', '--dir', dir, '--json', '--db', db]).out);
+    expect(existsSync(r.dump)).toBe(true);
+    expect(existsSync(r.database)).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual([r.database.split('/').pop(), r.dump.split('/').pop()].sort());
+    expect(JSON.parse(cli(['restore', r.dump, '--json', '--db', sqlite('restored1.db')]).out)).toMatchObject({ sessions: 12 });
+    expect(JSON.parse(cli(['restore', r.database, '--json', '--db', `file:${join(work, 'restored2')}`]).out)).toMatchObject({ sessions: 12, events: 36 });
+    expect(cli(['copy', '--from', sqlite('restored1.db'), '--to', `file:${join(work, 'restored2')}`, '--verify']).code).toBe(0);
+  });
+
+  it('copy --verify exits 1 and names a session that differs', async () => {
+    const src = sqlite('verify-src.db');
+    const dst = sqlite('verify-dst.db');
+    await seed(src, 4);
+    expect(cli(['copy', '--from', src, '--to', dst, '--json']).code).toBe(0);
+    const store: SessionStore = await openStore(dst);
+    await store.appendEvents({ appName: 'help', userId: 'u2', sessionId: 's2' }, [{ author: 'intruder', content: 'x' }]);
+    await store.close();
+    const r = cli(['copy', '--from', src, '--to', dst, '--verify']);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/verify FAILED:\n {2}session default\/help\/u2\/s2: differs/);
+  });
+
+  it('an unreachable database or an unsupported URL is exit 1, with the password redacted', () => {
+    const r = cli(['stats', '--db', 'postgres://app:hunter2-secret@127.0.0.1:1/x?connectTimeoutMs=500']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/unavailable|ECONNREFUSED/);
+    expect(r.err).not.toContain('hunter2-secret');
+    expect(cli(['stats', '--db', 'mysql://x'])).toMatchObject({ code: 1, err: expect.stringMatching(/does not support/) });
+  });
+
+  it('reads its store from the environment and a config file', async () => {
+    const db = join(work, 'from-env.db');
+    await seed(`sqlite:${db}`, 2);
+    expect(JSON.parse(cli(['stats', '--json'], { DATABASE_PATH: db }).out).sessions).toBe(2);
+    writeFileSync(join(work, 'cfg.yaml'), `url: "sqlite:${db}"\n`);
+    expect(JSON.parse(cli(['stats', '--json', '--config', join(work, 'cfg.yaml')]).out).sessions).toBe(2);
+    expect(cli(['stats', '--json'], { SESSIONDB_PORT: 'x' })).toMatchObject({ code: 1, err: expect.stringMatching(/SESSIONDB_PORT/) });
+  });
+
+  describe.skipIf(pgUnavailable !== null)(`with PostgreSQL${pgUnavailable ? ` (skipped: ${pgUnavailable})` : ''}`, () => {
+    it('copies SQLite → PostgreSQL → file store and verifies clean; migrate and vacuum work', async () => {
+      const schema = uniqueSchema('cli');
+      schemas.push(schema);
+      const pg = `${PG_URL}?schema=${schema}`;
+      const src = sqlite('pg-src.db');
+      await seed(src, 30);
+      expect(cli(['migrate', '--db', pg]).out).toMatch(/postgres: schema version 3 of 3/);
+      const one = JSON.parse(cli(['copy', '--from', src, '--to', pg, '--verify', '--json']).out);
+      expect(one).toMatchObject({ sessions: 30, events: 90, files: 2, verify: { ok: true } });
+      const back = `file:${join(work, 'from-pg')}`;
+      expect(JSON.parse(cli(['copy', '--from', pg, '--to', back, '--verify', '--json']).out)).toMatchObject({ sessions: 30, verify: { ok: true } });
+      expect(JSON.parse(cli(['copy', '--from', pg, '--to', back, '--json']).out)).toMatchObject({ sessions: 0, skippedSessions: 30 });
+      expect(cli(['vacuum', '--db', pg]).out).toMatch(/postgres: vacuumed/);
+      expect(JSON.parse(cli(['stats', '--json', '--db', pg]).out)).toMatchObject({ sessions: 30, events: 90 });
+    }, 60_000);
+  });
+
+  it('import-adk copies an ADK database', async () => {
+    const { DatabaseSessionService, createEvent } = await import('@google/adk');
+    const adkPath = join(work, 'adk.db');
+    const adk = new DatabaseSessionService(`sqlite://${adkPath}`);
+    const s = await adk.createSession({ appName: 'a', userId: 'u', state: { 'app:x': 1 } });
+    await adk.appendEvent({ session: s, event: createEvent({ author: 'user', content: { role: 'user', parts: [{ text: 'hi' }] } }) });
+    await (adk as unknown as { orm?: { close(): Promise<void> } }).orm?.close();
+    const r = JSON.parse(cli(['import-adk', '--from', `sqlite://${adkPath}`, '--json', '--db', sqlite('from-adk.db')]).out);
+    expect(r).toMatchObject({ sessions: 1, events: 1, appStates: 1 });
+  }, 60_000);
+});
