@@ -91,20 +91,23 @@ export function prepareScopeDelta(scope: 'app' | 'user', delta: unknown, limits:
 export function stampEvents(events: readonly PreparedEvent[], lastSeq: number, now: number): EventRow[] {
   const rows: EventRow[] = [];
   let seq = lastSeq;
-  for (const e of events) {
-    rows.push({
-      id: e.id ?? uuidv7(now),
-      seq: ++seq,
-      timestamp: e.timestamp ?? now,
-      author: e.author,
-      role: e.role,
-      invocation_id: e.invocationId,
-      content: e.content,
-      state_delta: e.delta?.json ?? null,
-      metadata: e.metadata,
-    });
-  }
+  for (const e of events) rows.push(eventRow(e, e.id ?? uuidv7(now), ++seq, e.timestamp ?? now));
   return rows;
+}
+
+/** The stored row of a prepared event, given its identity. */
+function eventRow(e: PreparedEvent, id: string, seq: number, timestamp: number): EventRow {
+  return {
+    id,
+    seq,
+    timestamp,
+    author: e.author,
+    role: e.role,
+    invocation_id: e.invocationId,
+    content: e.content,
+    state_delta: e.delta?.json ?? null,
+    metadata: e.metadata,
+  };
 }
 
 /** A validated file record, as a row. `session` names the owning session when there is one. */
@@ -172,17 +175,7 @@ export function prepareSnapshot(snapshot: SessionSnapshot, limits: Limits): Prep
     if (given.seq !== i + 1) throw new ValidationError(`snapshot.events[${i}].seq`, `must be ${i + 1} (seqs run 1, 2, 3… without gaps), got ${JSON.stringify(given.seq)}`);
     if (e.id === undefined) throw new ValidationError(`snapshot.events[${i}].id`, 'is required in a snapshot');
     if (e.timestamp === undefined) throw new ValidationError(`snapshot.events[${i}].timestamp`, 'is required in a snapshot');
-    return {
-      id: e.id,
-      seq: i + 1,
-      timestamp: e.timestamp,
-      author: e.author,
-      role: e.role,
-      invocation_id: e.invocationId,
-      content: e.content,
-      state_delta: e.delta?.json ?? null,
-      metadata: e.metadata,
-    };
+    return eventRow(e, e.id, i + 1, e.timestamp);
   });
   const eventCount = count('eventCount', s.eventCount);
   if (eventCount !== events.length) {
