@@ -340,6 +340,34 @@ export function buildProgram(): Command {
       });
     });
 
+  common(program.command('serve'))
+    .description('run the HTTP API (default: SQLite in ./data, http://127.0.0.1:8787)')
+    .option('--port <port>', 'port (default 8787; 0 picks a free one)', (v) => {
+      const n = Number(v);
+      if (!Number.isSafeInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port must be 0-65535, got "${v}"`);
+      return n;
+    })
+    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .option('--insecure', 'allow listening beyond loopback without API keys')
+    .addHelpText('after', '\nExample:\n  sessiondb serve --db sqlite:./data/sessions.db --port 8787')
+    .action(async (opts) => {
+      const flags: Record<string, unknown> = {};
+      if (opts.db) flags['url'] = opts.db;
+      const server: Record<string, unknown> = {};
+      if (opts.port !== undefined) server['port'] = opts.port;
+      if (opts.host) server['host'] = opts.host;
+      if (Object.keys(server).length) flags['server'] = server;
+      const { config: cfg } = await loadConfig({ configPath: opts.config, flags });
+      const { startServer } = await import('../server/serve.js');
+      const running = await startServer(cfg, { insecure: !!opts.insecure });
+      process.stdout.write(`sessiondb listening on ${running.url}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => void running.stop().then(resolve);
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+    });
+
   program
     .command('config')
     .description('print the configuration in effect (passwords redacted) and where it came from')

@@ -9,9 +9,22 @@ export const configSchema = z
       .object({
         host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8787),
+        /** API keys, each bound to one tenant; give `sha256` (hex of the key) rather than `key` in files. */
+        apiKeys: z
+          .array(
+            z
+              .object({ tenant: z.string().min(1), name: z.string().optional(), key: z.string().min(16).optional(), sha256: z.string().regex(/^[0-9a-f]{64}$/i).optional() })
+              .strict()
+              .refine((k) => (k.key === undefined) !== (k.sha256 === undefined), 'give exactly one of key or sha256'),
+          )
+          .default([]),
+        corsOrigins: z.array(z.string()).default([]),
+        bodyLimitBytes: z.number().int().min(1024).default(2 * 1024 * 1024),
+        /** On SIGTERM/SIGINT: how long in-flight requests get to finish. */
+        shutdownGraceMs: z.number().int().min(0).default(10_000),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8787 }),
+      .default({ host: '127.0.0.1', port: 8787, apiKeys: [], corsOrigins: [], bodyLimitBytes: 2 * 1024 * 1024, shutdownGraceMs: 10_000 }),
     /** PostgreSQL pool bounds (added to a postgres:// URL that does not set them). */
     pool: z
       .object({ min: z.number().int().min(0).optional(), max: z.number().int().min(1).optional() })

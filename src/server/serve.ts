@@ -1,0 +1,69 @@
+import { serve as serveNode, type ServerType } from '@hono/node-server';
+import { pino, type Logger } from 'pino';
+import { createFromConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { SessionDbError } from '../core/errors.js';
+import { createApp } from './app.js';
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export interface RunningServer {
+  url: string;
+  /** Stops accepting, lets in-flight requests finish (up to the grace period), flushes and closes the store. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the HTTP API on Node for a configuration: opens the store, starts the
+ * manager's sweeper, listens. Without API keys it binds only to loopback
+ * unless `insecure` is set.
+ */
+export async function startServer(config: Config, options: { insecure?: boolean; logger?: Logger } = {}): Promise<RunningServer> {
+  const logger = options.logger ?? pino({ base: undefined });
+  const { host, port, apiKeys, corsOrigins, bodyLimitBytes, shutdownGraceMs } = config.server;
+  if (!apiKeys.length && !LOOPBACK.has(host) && !options.insecure) {
+    throw new SessionDbError(
+      'forbidden',
+      `Refusing to listen on ${host} without API keys: anyone who can reach it could read every session. ` +
+        'Configure server.apiKeys, listen on 127.0.0.1, or pass --insecure if something in front of it authenticates.',
+    );
+  }
+  const manager = await createFromConfig(config);
+  await manager.startup();
+  const app = createApp({
+    store: manager.store,
+    apiKeys,
+    corsOrigins,
+    bodyLimitBytes,
+    logger,
+    info: { expiryHours: config.manager.expiryHours, autoSave: config.manager.autoSave, storagePath: config.url.replace(/:\/\/[^@/]*@/, '://***@') },
+  });
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serveNode({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+  logger.info({ url, store: manager.store.kind, auth: apiKeys.length ? `${apiKeys.length} API keys` : 'none (loopback only)' }, 'sessiondb listening');
+  if (!apiKeys.length) logger.info({}, 'no API keys configured: every request uses the "default" tenant');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    url,
+    stop() {
+      stopping ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), shutdownGraceMs).unref());
+        if ((await Promise.race([closed.then(() => 'closed' as const), timer])) === 'timeout') {
+          logger.error({ graceMs: shutdownGraceMs }, 'requests still running after the grace period; closing their connections');
+          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        }
+        await manager.shutdown();
+        logger.info({}, 'sessiondb stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,198 @@
+// The HTTP API: every route and error status in-process (app.fetch), then a real spawned server
+// for tenant isolation, SIGTERM shutdown and a SIGKILL during a stream of appends.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MemoryStore, SqliteStore } from '../src/index.js';
+import { createApp } from '../src/server/index.js';
+import { tempDir } from './helpers.js';
+
+const dir = tempDir('server');
+const base = '/v1/apps/shop/users/u1/sessions';
+
+function app(extra: Parameters<typeof createApp>[0] extends infer O ? Partial<O> : never = {}) {
+  const store = new MemoryStore();
+  return { store, app: createApp({ store, ...extra }) };
+}
+const call = async (a: { fetch: (r: Request) => Response | Promise<Response> }, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const res = await a.fetch(
+    new Request(`http://test${path}`, {
+      method,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    }),
+  );
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, headers: res.headers, text, json: json as Record<string, any> };
+};
+
+describe('HTTP API routes', () => {
+  it('health, readiness, sessions, events, export, stats, files, OpenAPI and docs', async () => {
+    const { app: a, store } = app();
+    expect((await call(a, 'GET', '/healthz')).json).toEqual({ status: 'ok' });
+    expect((await call(a, 'GET', '/readyz')).status).toBe(200);
+    const created = await call(a, 'POST', base, { id: 's1', state: { k: 1, 'user:u': 2 }, metadata: { title: 'T' }, ttlSeconds: 3600 });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('etag')).toBe('"1"');
+    expect(created.json.expiresAt).toBeGreaterThan(Date.now());
+    expect((await call(a, 'POST', base, { id: 's1' })).status).toBe(409);
+    const one = await call(a, 'POST', `${base}/s1/events`, { author: 'user', role: 'user', content: 'hi', stateDelta: { k: 2 } }, { 'if-match': '"1"' });
+    expect(one.status).toBe(201);
+    expect(one.json.version).toBe(2);
+    const many = await call(a, 'POST', `${base}/s1/events`, { events: [{ author: 'bot', role: 'assistant', content: 'hello' }, { author: 'user', content: 'x' }] });
+    expect(many.json.events.map((e: { seq: number }) => e.seq)).toEqual([2, 3]);
+    expect((await call(a, 'POST', `${base}/s1/events`, { author: 'u' }, { 'if-match': '"1"' })).status).toBe(412);
+    const got = await call(a, 'GET', `${base}/s1?events=2`);
+    expect(got.json.events.map((e: { content: string }) => e.content)).toEqual(['hello', 'x']);
+    expect(got.json.state).toEqual({ k: 2, 'user:u': 2 });
+    expect(got.headers.get('etag')).toBe('"3"');
+    expect((await call(a, 'GET', `${base}/s1/events?afterSeq=1&limit=1`)).json.events[0].seq).toBe(2);
+    expect((await call(a, 'GET', `${base}/s1/events?order=desc&limit=2`)).json.events.map((e: { seq: number }) => e.seq)).toEqual([3, 2]);
+    const md = await call(a, 'GET', `${base}/s1/export?format=markdown`);
+    expect(md.headers.get('content-type')).toMatch(/text\/markdown/);
+    expect(md.text).toMatch(/^# T/);
+    expect((await call(a, 'GET', `${base}/s1/export?format=text`)).headers.get('content-type')).toMatch(/text\/plain/);
+    expect((await call(a, 'GET', base)).json.sessions.map((s: { id: string }) => s.id)).toEqual(['s1']);
+    expect((await call(a, 'GET', '/v1/apps/shop/sessions?status=active')).json.sessions).toHaveLength(1);
+    const archived = await call(a, 'PATCH', `${base}/s1`, { status: 'archived', metadata: { title: 'U' } }, { 'if-match': '"3"' });
+    expect(archived.json).toMatchObject({ status: 'archived', metadata: { title: 'U' }, version: 4 });
+    expect((await call(a, 'GET', '/v1/stats')).json).toMatchObject({ store: 'memory', sessions: 1, events: 3 });
+    expect((await call(a, 'GET', '/sessions/storage/stats')).json).toMatchObject({ storage_type: 'memory', total_sessions: 1, active_sessions: 0 });
+    expect((await call(a, 'PUT', '/v1/files/f1', { name: 'a.pdf', size: 3, appName: 'shop', userId: 'u1', sessionId: 's1' })).status).toBe(200);
+    expect((await call(a, 'GET', '/v1/files/f1')).json).toMatchObject({ name: 'a.pdf', sessionId: 's1' });
+    expect((await call(a, 'GET', '/v1/files')).json.files).toHaveLength(1);
+    expect((await call(a, 'DELETE', '/v1/files/f1')).status).toBe(204);
+    expect((await call(a, 'GET', '/v1/files/f1')).status).toBe(404);
+    expect((await call(a, 'DELETE', `${base}/s1`)).status).toBe(204);
+    expect((await call(a, 'GET', `${base}/s1`)).status).toBe(404);
+    const doc = (await call(a, 'GET', '/openapi.json')).json;
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.paths['/v1/apps/{app}/users/{user}/sessions/{session}/events'].post.requestBody).toBeDefined();
+    expect((await call(a, 'GET', '/docs')).text).toMatch(/sessiondb API/);
+    await store.close();
+    expect((await call(a, 'GET', '/readyz')).status).toBe(503);
+  });
+
+  it('errors: one JSON shape, the field named; 400, 404, 413, 415', async () => {
+    const { app: a } = app({ bodyLimitBytes: 2048 });
+    const bad = await call(a, 'POST', base, { id: 's1', bogus: 1 });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toMatchObject({ code: 'invalid', details: { fields: [{ field: 'body.bogus' }] } });
+    expect((await call(a, 'POST', base, 'not json')).json.error.message).toMatch(/not valid JSON/);
+    expect((await call(a, 'POST', base, { id: 'x'.repeat(200) })).json.error).toMatchObject({ code: 'too_large', details: { field: 'id' } });
+    expect((await call(a, 'GET', `${base}?limit=abc`)).json.error.details.fields[0].field).toBe('query.limit');
+    expect((await call(a, 'POST', base, { id: 's1', metadata: { big: 'x'.repeat(4000) } })).status).toBe(413);
+    const plain = await a.fetch(new Request(`http://test${base}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' }));
+    expect(plain.status).toBe(415);
+    expect((await call(a, 'GET', '/v1/nothing')).status).toBe(404);
+    expect((await call(a, 'POST', `${base}/nope/events`, { author: 'u' })).json.error.code).toBe('not_found');
+    expect((await call(a, 'POST', `${base}/nope/events`, { author: 'u' }, { 'if-match': 'soon' })).status).toBe(400);
+  });
+
+  it('API keys: 401 without a valid one; each key sees only its tenant', async () => {
+    const { app: a } = app({
+      apiKeys: [
+        { tenant: 'acme', key: 'acme-key-0123456789' },
+        { tenant: 'globex', sha256: createHash('sha256').update('globex-key-0123456789').digest('hex') },
+      ],
+    });
+    expect((await call(a, 'GET', base)).status).toBe(401);
+    expect((await call(a, 'GET', base, undefined, { authorization: 'Bearer wrong' })).status).toBe(401);
+    const acme = { authorization: 'Bearer acme-key-0123456789' };
+    const globex = { 'x-api-key': 'globex-key-0123456789' };
+    expect((await call(a, 'POST', base, { id: 'secret' }, acme)).json.tenant).toBe('acme');
+    expect((await call(a, 'GET', `${base}/secret`, undefined, globex)).status).toBe(404);
+    expect((await call(a, 'GET', base, undefined, globex)).json.sessions).toEqual([]);
+    expect((await call(a, 'GET', `${base}/secret`, undefined, acme)).status).toBe(200);
+    expect((await call(a, 'GET', '/healthz')).status).toBe(200); // health needs no key
+  });
+});
+
+/** Starts `sessiondb serve` on a free port; resolves with its URL once it listens. */
+function startServer(args: string[], env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'dist', 'cli', 'main.js'), 'serve', '--port', '0', ...args], {
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /sessiondb listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ url: m[1]!, child, output: () => out });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
+  });
+}
+
+describe('a real server', () => {
+  it('refuses to listen beyond loopback without API keys unless --insecure', async () => {
+    const err = await startServer(['--db', 'memory:', '--host', '0.0.0.0']).catch((e: Error) => e);
+    expect(String(err)).toMatch(/Refusing to listen on 0\.0\.0\.0 without API keys/);
+  });
+
+  it('isolates tenants by API key, and SIGTERM finishes in-flight requests, flushes, closes and exits 0', async () => {
+    const cfg = join(dir, 'keys.yaml');
+    writeFileSync(cfg, `url: "sqlite:${join(dir, 'keys.db')}"\nserver:\n  apiKeys:\n    - { tenant: a, key: "tenant-a-key-000001" }\n    - { tenant: b, key: "tenant-b-key-000002" }\n`);
+    const { url, child } = await startServer(['--config', cfg]);
+    const h = (k: string) => ({ authorization: `Bearer ${k}`, 'content-type': 'application/json' });
+    expect((await fetch(`${url}${base}`, { method: 'POST', headers: h('tenant-a-key-000001'), body: '{"id":"mine"}' })).status).toBe(201);
+    expect((await fetch(`${url}${base}/mine`, { headers: h('tenant-b-key-000002') })).status).toBe(404);
+    const inFlight = Array.from({ length: 20 }, (_, i) =>
+      fetch(`${url}${base}/mine/events`, { method: 'POST', headers: h('tenant-a-key-000001'), body: JSON.stringify({ author: 'u', content: `m${i}` }) }).then((r) => r.status),
+    );
+    child.kill('SIGTERM');
+    const statuses = await Promise.allSettled(inFlight);
+    const exit = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    expect(exit).toBe(0);
+    const store = new SqliteStore({ path: join(dir, 'keys.db') });
+    const stored = (await store.getSession({ tenant: 'a', appName: 'shop', userId: 'u1', sessionId: 'mine' }))!.eventCount;
+    const acknowledged = statuses.filter((s) => s.status === 'fulfilled' && s.value === 201).length;
+    expect(stored).toBe(acknowledged); // every 201 was stored, nothing else
+    await store.close();
+  }, 30_000);
+
+  it('after SIGKILL during a stream of appends, a restarted server has every append that got a 201', async () => {
+    const db = `sqlite:${join(dir, 'kill.db')}`;
+    const first = await startServer(['--db', db]);
+    const json = { 'content-type': 'application/json' };
+    await fetch(`${first.url}${base}`, { method: 'POST', headers: json, body: '{"id":"s"}' });
+    const acked: string[] = [];
+    let stop = false;
+    const writer = (async () => {
+      for (let i = 0; !stop; i++) {
+        try {
+          const r = await fetch(`${first.url}${base}/s/events`, { method: 'POST', headers: json, body: JSON.stringify({ id: `e${i}`, author: 'u' }) });
+          if (r.status === 201) acked.push(`e${i}`);
+        } catch {
+          return; // the server is gone
+        }
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 400));
+    first.child.kill('SIGKILL');
+    stop = true;
+    await writer;
+    expect(acked.length).toBeGreaterThan(0);
+    const second = await startServer(['--db', db]);
+    const events: string[] = [];
+    for (let cursor: string | null = null; ; ) {
+      const page = (await (await fetch(`${second.url}${base}/s/events?limit=1000${cursor ? `&cursor=${cursor}` : ''}`)).json()) as { events: { id: string }[]; nextCursor: string | null };
+      events.push(...page.events.map((e) => e.id));
+      if (!(cursor = page.nextCursor)) break;
+    }
+    for (const id of acked) expect(events).toContain(id);
+    second.child.kill('SIGTERM');
+    await new Promise((resolve) => second.child.on('exit', resolve));
+  }, 30_000);
+});
