@@ -20,7 +20,7 @@ describe('loadConfig', () => {
   it('has defaults: SQLite in ./data, 127.0.0.1:8787, a week of idle time', async () => {
     const { config, sources } = await load(cwdWith());
     expect(config.url).toBe('sqlite:./data/sessions.db');
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8787 });
+    expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8787, apiKeys: [], bodyLimitBytes: 2 * 1024 * 1024 });
     expect(config.manager).toMatchObject({ autoSave: true, expiryHours: 168, onExpire: 'mark' });
     expect(sources).toEqual([]);
   });
@@ -39,7 +39,7 @@ describe('loadConfig', () => {
   it('priority: flags over variables over the file over defaults', async () => {
     const dir = cwdWith({ 'sessiondb.config.yaml': 'url: "memory:"\nserver: { port: 1111, host: "0.0.0.0" }\n' });
     const { config, sources } = await load(dir, { SESSIONDB_PORT: '2222' }, { flags: { server: { port: 3333 } } });
-    expect(config.server).toEqual({ port: 3333, host: '0.0.0.0' });
+    expect(config.server).toMatchObject({ port: 3333, host: '0.0.0.0' });
     expect(sources).toEqual([join(dir, 'sessiondb.config.yaml'), 'environment variable SESSIONDB_PORT', 'command-line flags']);
     expect((await load(dir, { SESSIONDB_URL: 'sqlite:./e.db' })).config.url).toBe('sqlite:./e.db');
   });
