@@ -13,12 +13,22 @@ export const configSchema = z
         apiKeys: z
           .array(
             z
-              .object({ tenant: z.string().min(1), name: z.string().optional(), key: z.string().min(16).optional(), sha256: z.string().regex(/^[0-9a-f]{64}$/i).optional() })
+              .object({
+                tenant: z.string().min(1),
+                name: z.string().optional(),
+                key: z.string().min(16).optional(),
+                sha256: z.string().regex(/^[0-9a-f]{64}$/i).optional(),
+                /** May act for any tenant (X-Sessiondb-Tenant) and call /v1/admin/*. */
+                admin: z.boolean().optional(),
+                rateLimitPerMinute: z.number().int().min(1).optional(),
+              })
               .strict()
               .refine((k) => (k.key === undefined) !== (k.sha256 === undefined), 'give exactly one of key or sha256'),
           )
           .default([]),
         corsOrigins: z.array(z.string()).default([]),
+        /** Requests per minute per API key; a key's own rateLimitPerMinute overrides it. Off when absent. */
+        rateLimitPerMinute: z.number().int().min(1).optional(),
         bodyLimitBytes: z.number().int().min(1024).default(2 * 1024 * 1024),
         /** On SIGTERM/SIGINT: how long in-flight requests get to finish. */
         shutdownGraceMs: z.number().int().min(0).default(10_000),

@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'unavailable'
   | 'missing_dependency'
   | 'unauthorized'
-  | 'forbidden';
+  | 'forbidden'
+  | 'rate_limited';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   not_found: 404,
@@ -23,6 +24,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   missing_dependency: 500,
   unauthorized: 401,
   forbidden: 403,
+  rate_limited: 429,
 };
 
 /** The HTTP status the server answers for an error code. */

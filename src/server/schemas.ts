@@ -14,19 +14,27 @@ export const createSessionBody = z
     state: json.optional().describe('app:, user: and session keys; temp: keys are dropped'),
     metadata: json.optional(),
     model: z.string().nullable().optional(),
+    status: z.enum(['active', 'archived', 'expired']).optional(),
     ttlSeconds: z.number().positive().optional().describe('The session expires this many seconds from now'),
+    expiresAt: z.number().nullable().optional().describe('Absolute expiry (epoch ms); null: never. Not with ttlSeconds'),
+    createdAt: z.number().optional().describe('For imports: the original creation time (epoch ms)'),
+    updatedAt: z.number().optional().describe('For imports: the original update time (epoch ms)'),
   })
-  .strict();
+  .strict()
+  .refine((b) => b.ttlSeconds === undefined || b.expiresAt === undefined, { message: 'give ttlSeconds or expiresAt, not both', path: ['expiresAt'] });
 
 export const patchSessionBody = z
   .object({
     metadata: json.optional().describe('Replaces the metadata object'),
     model: z.string().nullable().optional(),
-    status: z.enum(['active', 'archived']).optional(),
+    status: z.enum(['active', 'archived', 'expired']).optional().describe('"active" also marks activity now (a restore)'),
     ttlSeconds: z.number().positive().nullable().optional().describe('null: never expires'),
+    expiresAt: z.number().nullable().optional().describe('Absolute expiry (epoch ms); null: never. Not with ttlSeconds'),
+    lastActivityAt: z.number().optional().describe('Marks activity at this time (epoch ms)'),
     stateDelta: json.optional(),
   })
-  .strict();
+  .strict()
+  .refine((b) => b.ttlSeconds === undefined || b.expiresAt === undefined, { message: 'give ttlSeconds or expiresAt, not both', path: ['expiresAt'] });
 
 const event = z
   .object({
@@ -62,18 +70,30 @@ export const fileBody = z
 
 const int = (what: string) => z.coerce.number().int().min(0).describe(what);
 
+const status = z.enum(['active', 'archived', 'expired']);
+const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
+
 export const listQuery = z
   .object({
     limit: int('Sessions per page (default 50)').optional(),
     cursor: z.string().optional(),
-    status: z.enum(['active', 'archived', 'expired']).optional(),
+    offset: int('Skip this many sessions first (costs O(offset); prefer cursor)').optional(),
+    status: status.optional(),
     order: z.enum(['asc', 'desc']).optional(),
   })
   .strict();
 
+/** The tenant-wide listing: every filter is optional. */
+export const tenantListQuery = listQuery.extend({ appName: z.string().optional(), userId: z.string().optional() }).strict();
+
+export const countQuery = z.object({ appName: z.string().optional(), userId: z.string().optional(), status: status.optional() }).strict();
+
 export const getSessionQuery = z
   .object({
-    events: int('How many of the newest events (default 100)').optional(),
+    events: z
+      .union([z.enum(['all', 'none']), z.coerce.number().int().min(0)])
+      .optional()
+      .describe('How many of the newest events: a number (default 100), "all", or "none" (no events field)'),
     afterTimestamp: z.coerce.number().optional().describe('Only events at or after this time (epoch ms)'),
   })
   .strict();
@@ -91,5 +111,36 @@ export const eventsQuery = z
 export const exportQuery = z.object({ format: z.enum(['json', 'markdown', 'text']).default('json') }).strict();
 
 export const filesQuery = z
-  .object({ limit: int('Records per page').optional(), cursor: z.string().optional(), sessionId: z.string().optional() })
+  .object({
+    limit: int('Records per page').optional(),
+    cursor: z.string().optional(),
+    appName: z.string().optional(),
+    userId: z.string().optional(),
+    sessionId: z.string().optional(),
+  })
+  .strict();
+
+/** A whole session as exported by `GET …/export?format=json` or read for a copy; the store checks it deeply. */
+export const snapshotBody = z.object({ session: json, state: json, events: z.array(json) }).strict();
+
+export const importQuery = z.object({ replace: flag.optional().describe('Replace the session if it exists') }).strict();
+
+export const activityBody = z
+  .object({
+    durationMs: z.number().min(0).optional().describe('How long the request took'),
+    at: z.number().optional().describe('When (epoch ms); default now'),
+    count: z.number().int().min(1).optional().describe('How many requests this records (default 1)'),
+  })
+  .strict();
+
+export const stateDeltaBody = json.describe('Keys to set; null values are stored as null');
+
+export const scanQuery = z.object({ limit: int('Items per page (default 500)').optional(), cursor: z.string().optional() }).strict();
+
+export const sweepBody = z
+  .object({
+    now: z.number().optional().describe('Expire what expired at or before this time (epoch ms); default now'),
+    idleBefore: z.number().optional().describe('Also expire active sessions idle since this time or earlier'),
+    mode: z.enum(['mark', 'delete']).optional(),
+  })
   .strict();

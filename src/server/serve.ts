@@ -20,7 +20,7 @@ export interface RunningServer {
  */
 export async function startServer(config: Config, options: { insecure?: boolean; logger?: Logger } = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ base: undefined });
-  const { host, port, apiKeys, corsOrigins, bodyLimitBytes, shutdownGraceMs } = config.server;
+  const { host, port, apiKeys, corsOrigins, bodyLimitBytes, shutdownGraceMs, rateLimitPerMinute } = config.server;
   if (!apiKeys.length && !LOOPBACK.has(host) && !options.insecure) {
     throw new SessionDbError(
       'forbidden',
@@ -33,6 +33,7 @@ export async function startServer(config: Config, options: { insecure?: boolean;
   const app = createApp({
     store: manager.store,
     apiKeys,
+    rateLimitPerMinute,
     corsOrigins,
     bodyLimitBytes,
     logger,
