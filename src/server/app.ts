@@ -100,7 +100,7 @@ export function createApp(options: AppOptions): Hono<Env> {
         } catch {
           throw new ValidationError('body', 'is not valid JSON');
         }
-        body = parseInput(route.body, raw, 'body');
+        body = parseInput(route.bodyBranch?.(raw) ?? route.body, raw, 'body');
       }
       return route.handler(c, { query: query as Record<string, unknown>, body });
     });
@@ -135,9 +135,10 @@ function parseInput(schema: z.ZodType, value: unknown, where: 'query' | 'body'):
   const r = schema.safeParse(value);
   if (r.success) return where === 'body' ? value : r.data;
   const fields = r.error.issues.map((i) => {
-    const path = [where, ...i.path.map(String)];
+    const path: (string | number | symbol)[] = [...i.path];
     if (i.code === 'unrecognized_keys') path.push(String(i.keys[0]));
-    return { field: path.join('.'), problem: i.code === 'unrecognized_keys' ? 'is not a field this request takes' : i.message };
+    const field = path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : `${text}.${String(part)}`), where);
+    return { field, problem: i.code === 'unrecognized_keys' ? 'is not a field this request takes' : i.message };
   });
   throw new SessionDbError('invalid', `Invalid ${fields.map((f) => `${f.field}: ${f.problem}`).join('; ')}.`, { field: fields[0]!.field, fields });
 }

@@ -20,6 +20,8 @@ export interface RouteDef {
   summary: string;
   query?: z.ZodObject;
   body?: z.ZodType;
+  /** Picks the part of `body` a request means, when `body` is a union. */
+  bodyBranch?: (raw: unknown) => z.ZodType;
   responses: Record<number, string>;
   /** Only admin keys (or a keyless server) may call it. */
   admin?: boolean;
@@ -167,7 +169,7 @@ export function buildRoutes({ store, clock, info }: RouteContext): RouteDef[] {
     },
     {
       method: 'post', path: `${SESSION}/events`, summary: 'Append one event, or { events: [...] }, atomically with their state deltas; ids already stored are not stored again',
-      body: s.appendBody, responses: { 201: '{ events, version }', 404: 'no such session', 412: 'If-Match did not match' },
+      body: s.appendBody, bodyBranch: s.appendBodyBranch, responses: { 201: '{ events, version }', 404: 'no such session', 412: 'If-Match did not match' },
       handler: async (c, { body }) => {
         const events = (body as { events?: NewEvent[] }).events ?? [body as NewEvent];
         const result = await store.appendEvents(sessionKey(c), events, { expectVersion: ifMatch(c) });

@@ -50,7 +50,15 @@ const event = z
   })
   .strict();
 
-export const appendBody = z.union([z.object({ events: z.array(event).min(1) }).strict(), event]);
+const eventList = z.object({ events: z.array(event) }).strict();
+
+/** One event, or `{ events: [...] }`. */
+export const appendBody = z.union([eventList, event]);
+
+/** The branch of `appendBody` a body means, so that errors name fields inside it (a union's error names none). */
+export function appendBodyBranch(raw: unknown): z.ZodType {
+  return raw !== null && typeof raw === 'object' && 'events' in raw ? eventList : event;
+}
 
 export const fileBody = z
   .object({

@@ -11,6 +11,8 @@ export interface OpenStoreOptions {
   logger?: Logger;
   /** Run `migrate()` before returning (default true). */
   migrate?: boolean;
+  /** For `http://` and `https://` URLs (a sessiondb server): the API key. */
+  apiKey?: string;
 }
 
 /** What a store URL means, before any store is loaded. */
@@ -18,6 +20,7 @@ export type StoreLocation =
   | { kind: 'memory' }
   | { kind: 'sqlite'; path: string; synchronous?: 'normal' | 'full'; busyTimeoutMs?: number }
   | { kind: 'file'; dir: string }
+  | { kind: 'http'; url: string }
   | ({ kind: 'postgres'; connectionString: string } & PostgresUrlOptions);
 
 /** sessiondb's own query parameters on a postgres:// URL (removed before the URL reaches pg). */
@@ -35,14 +38,15 @@ export interface PostgresUrlOptions {
 const PG_INTEGER_PARAMS = ['min', 'max', 'connectTimeoutMs', 'statementTimeoutMs', 'idleTimeoutMs'] as const;
 const PG_TEXT_PARAMS = { schema: 'schema', tablePrefix: 'tablePrefix', migrationUrl: 'migrationConnectionString' } as const;
 
-const SUPPORTED = 'memory:, sqlite:./path/to/file.db, sqlite::memory:, file:./path/to/dir, postgres://user:password@host:5432/db';
+const SUPPORTED = 'memory:, sqlite:./path/to/file.db, sqlite::memory:, file:./path/to/dir, postgres://user:password@host:5432/db, http://host:8787 (a sessiondb server)';
 
 /**
  * Parses a store URL:
  * - `memory:` — the in-memory reference store;
  * - `sqlite:./data/sessions.db`, `sqlite:/abs/path.db`, `sqlite:///abs/path.db`,
  *   `sqlite::memory:`; query options `?synchronous=full&busyTimeoutMs=10000`;
- * - a bare path ending in `.db`, `.sqlite` or `.sqlite3` is a SQLite file.
+ * - a bare path ending in `.db`, `.sqlite` or `.sqlite3` is a SQLite file;
+ * - `http://host:8787`, `https://…` — a sessiondb server, through `HttpStore`.
  */
 export function parseStoreUrl(url: string): StoreLocation {
   if (typeof url !== 'string' || url.trim() === '') {
@@ -58,6 +62,7 @@ export function parseStoreUrl(url: string): StoreLocation {
     return { kind: 'sqlite', path: decodeURIComponent(path), ...sqliteParams(query) };
   }
   if (/^postgres(ql)?:\/\//i.test(base)) return parsePostgresUrl(text);
+  if (/^https?:\/\//i.test(base)) return { kind: 'http', url: text };
   if (/^file:/i.test(base)) {
     if (query) throw new ValidationError('url', 'file: URLs take no parameters');
     let dir = base.replace(/^file:/i, '');
@@ -143,6 +148,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   } else if (location.kind === 'file') {
     const { JsonFileStore } = await import('./file/file-store.js');
     store = new JsonFileStore({ ...common, dir: location.dir });
+  } else if (location.kind === 'http') {
+    const { HttpStore } = await import('../client/http-store.js');
+    store = new HttpStore({ url: location.url, apiKey: options.apiKey, limits: options.limits });
   } else if (location.kind === 'postgres') {
     const { PostgresStore } = await import('./postgres/postgres-store.js');
     const { kind: _kind, ...postgres } = location;
