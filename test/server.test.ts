@@ -116,6 +116,93 @@ describe('HTTP API routes', () => {
   });
 });
 
+describe('HTTP API: the rest of the store contract, admin keys, rate limits, metrics', () => {
+  it('state, counts, activity, import, tenant-wide listing and generated file ids', async () => {
+    const { app: a } = app();
+    await call(a, 'POST', base, { id: 's1', state: { 'app:theme': 'dark' } });
+    expect((await call(a, 'PATCH', '/v1/apps/shop/state', { 'app:plan': 'pro' })).json).toEqual({ 'app:theme': 'dark', 'app:plan': 'pro' });
+    expect((await call(a, 'GET', '/v1/apps/shop/state')).json).toEqual({ 'app:theme': 'dark', 'app:plan': 'pro' });
+    expect((await call(a, 'PATCH', '/v1/apps/shop/users/u1/state', { 'user:lang': 'fr' })).json).toEqual({ 'user:lang': 'fr' });
+    expect((await call(a, 'GET', '/v1/apps/shop/users/u1/state')).json).toEqual({ 'user:lang': 'fr' });
+    expect((await call(a, 'PATCH', '/v1/apps/shop/state', { plain: 1 })).json.error.code).toBe('invalid');
+    expect((await call(a, 'GET', '/v1/sessions/count?appName=shop')).json).toEqual({ count: 1 });
+    expect((await call(a, 'GET', '/v1/sessions?userId=u1')).status).toBe(400); // a user belongs to an app: the store says which field
+    expect((await call(a, 'GET', '/v1/sessions')).json.sessions).toHaveLength(1);
+    const active = await call(a, 'POST', `${base}/s1/activity`, { durationMs: 120 });
+    expect(active.json).toMatchObject({ requestCount: 1, requestMsTotal: 120 });
+    const full = await call(a, 'GET', `${base}/s1?events=none`);
+    expect(full.json.events).toBeUndefined();
+    const snapshot = { session: { ...full.json, id: 'copy', state: undefined }, state: {}, events: [] };
+    delete snapshot.session.state;
+    expect((await call(a, 'PUT', `${base}/copy`, snapshot)).json).toMatchObject({ id: 'copy', requestCount: 1, version: full.json.version });
+    expect((await call(a, 'PUT', `${base}/copy`, snapshot)).status).toBe(409);
+    expect((await call(a, 'PUT', `${base}/copy?replace=true`, snapshot)).status).toBe(200);
+    expect((await call(a, 'PUT', `${base}/other`, snapshot)).json.error.details.field).toBe('body.session.id');
+    const file = await call(a, 'POST', '/v1/files', { name: 'notes.txt' });
+    expect(file.status).toBe(201);
+    expect(file.json.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('admin keys act for any tenant; tenant keys get 403 for another tenant and for /v1/admin', async () => {
+    const { app: a } = app({ apiKeys: [{ tenant: 'acme', key: 'acme-key-0123456789' }, { tenant: 'ops', key: 'admin-key-0123456789', admin: true }] });
+    const acme = { authorization: 'Bearer acme-key-0123456789' };
+    const admin = { authorization: 'Bearer admin-key-0123456789' };
+    await call(a, 'POST', base, { id: 's1' }, acme);
+    const other = await call(a, 'GET', `${base}/s1`, undefined, { ...acme, 'x-sessiondb-tenant': 'globex' });
+    expect(other.status).toBe(403);
+    expect(other.json.error.message).toMatch(/bound to tenant "acme"/);
+    expect((await call(a, 'GET', `${base}/s1`, undefined, { ...acme, 'x-sessiondb-tenant': 'acme' })).status).toBe(200);
+    expect((await call(a, 'GET', '/v1/admin/scan/sessions', undefined, acme)).status).toBe(403);
+    expect((await call(a, 'POST', '/v1/admin/sweep', {}, acme)).status).toBe(403);
+    expect((await call(a, 'GET', `${base}/s1`, undefined, admin)).status).toBe(404); // the admin's own tenant is "ops"
+    expect((await call(a, 'GET', `${base}/s1`, undefined, { ...admin, 'x-sessiondb-tenant': 'acme' })).json.tenant).toBe('acme');
+    expect((await call(a, 'GET', '/v1/admin/scan/sessions', undefined, admin)).json.keys).toEqual([{ tenant: 'acme', appName: 'shop', userId: 'u1', sessionId: 's1' }]);
+    expect((await call(a, 'GET', '/v1/admin/stats', undefined, admin)).json).toMatchObject({ sessions: 1 });
+    expect((await call(a, 'GET', '/sessions/storage/stats')).status).toBe(401); // totals need a key too
+  });
+
+  it('rate limit: 429 with Retry-After once a key spends its budget, per key, refilled over time', async () => {
+    let now = 1_000_000;
+    const { app: a } = app({
+      clock: { now: () => now },
+      rateLimitPerMinute: 3,
+      apiKeys: [{ tenant: 'a', key: 'key-a-0123456789abc' }, { tenant: 'b', key: 'key-b-0123456789abc', rateLimitPerMinute: 60 }],
+    });
+    const ka = { authorization: 'Bearer key-a-0123456789abc' };
+    const kb = { authorization: 'Bearer key-b-0123456789abc' };
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await call(a, 'GET', '/v1/stats', undefined, ka)).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const limited = await call(a, 'GET', '/v1/stats', undefined, ka);
+    expect(limited.json.error.code).toBe('rate_limited');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await call(a, 'GET', '/v1/stats', undefined, kb)).status).toBe(200); // another key has its own budget
+    now += 20_000; // a third of a minute: one request's worth for 3/min
+    expect((await call(a, 'GET', '/v1/stats', undefined, ka)).status).toBe(200);
+    expect((await call(a, 'GET', '/v1/stats', undefined, ka)).status).toBe(429);
+    expect((await call(a, 'GET', '/healthz')).status).toBe(200); // health is never limited
+  });
+
+  it('/metrics: requests by route pattern and status, a latency histogram, store operation counts', async () => {
+    const { app: a } = app();
+    await call(a, 'POST', base, { id: 's1' });
+    await call(a, 'POST', `${base}/s1/events`, { author: 'u' });
+    await call(a, 'POST', `${base}/missing/events`, { author: 'u' });
+    const res = await call(a, 'GET', '/metrics');
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const lines = res.text.split('\n');
+    const route = '/v1/apps/:app/users/:user/sessions/:session/events';
+    expect(lines).toContain(`sessiondb_http_requests_total{method="POST",route="${route}",status="201"} 1`);
+    expect(lines).toContain(`sessiondb_http_requests_total{method="POST",route="${route}",status="404"} 1`);
+    expect(lines).toContain(`sessiondb_http_request_duration_seconds_count{method="POST",route="${route}"} 2`);
+    expect(lines).toContain(`sessiondb_http_request_duration_seconds_bucket{method="POST",route="${route}",le="+Inf"} 2`);
+    expect(lines).toContain('sessiondb_store_operations_total{operation="appendEvents",outcome="ok"} 1');
+    expect(lines).toContain('sessiondb_store_operations_total{operation="appendEvents",outcome="error"} 1');
+    expect(lines).toContain('sessiondb_store_operations_total{operation="createSession",outcome="ok"} 1');
+    expect(res.text).not.toMatch(/missing|s1/); // names from requests never become labels
+  });
+});
+
 /** Starts `sessiondb serve` on a free port; resolves with its URL once it listens. */
 function startServer(args: string[], env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess; output: () => string }> {
   const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'dist', 'cli', 'main.js'), 'serve', '--port', '0', ...args], {
