@@ -89,7 +89,11 @@ describe('HTTP API routes', () => {
     expect((await call(a, 'POST', base, 'not json')).json.error.message).toMatch(/not valid JSON/);
     expect((await call(a, 'POST', base, { id: 'x'.repeat(200) })).json.error).toMatchObject({ code: 'too_large', details: { field: 'id' } });
     expect((await call(a, 'GET', `${base}?limit=abc`)).json.error.details.fields[0].field).toBe('query.limit');
-    expect((await call(a, 'POST', base, { id: 's1', metadata: { big: 'x'.repeat(4000) } })).status).toBe(413);
+    expect((await call(a, 'POST', base, { id: 's1', metadata: { big: 'x'.repeat(4000) } })).status).toBe(413); // no length given: counted
+    const declared = await call(a, 'POST', base, { id: 's2' }, { 'content-length': '4000' });
+    expect(declared.status).toBe(413); // refused from the header, before reading
+    expect(declared.json.error.code).toBe('too_large');
+    expect((await call(a, 'GET', `${base}/s2`)).status).toBe(404);
     const plain = await a.fetch(new Request(`http://test${base}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' }));
     expect(plain.status).toBe(415);
     expect((await call(a, 'GET', '/v1/nothing')).status).toBe(404);
