@@ -1,0 +1,83 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BENCH_DIR } from './anchors.js';
+import { PG_URL, planFor, type Plan } from './config.js';
+import { machineInfo, versions } from './machine.js';
+import { checkTargets, markdownTables, targetLines, type SuiteResult } from './report.js';
+import { checkOneAdk, runArena, type Measurement } from './run.js';
+import { postgresArena } from './systems/postgres.js';
+import { sqliteArena } from './systems/sqlite.js';
+import type { Arena, Backend } from './systems/system.js';
+
+function notes(plan: Plan): string[] {
+  const { sequentialAppends: seq, concurrent, reads, creates } = plan;
+  return [
+    `Medians of ${plan.rounds} rounds after a warm-up round; each round runs every workload on every system, the systems in a rotated order. Ratios are of operations per second.`,
+    `ADK's DatabaseSessionService is slow, so it runs fewer calls per round: ${seq.slow} sequential appends (others ${seq.fast}), ${concurrent.eventsPerSession.slow} events per session with ${concurrent.writers} writers (others ${concurrent.eventsPerSession.fast}), ${creates.slow} creates (others ${creates.fast}), ${reads.slow} calls per read workload (others ${reads.fast}). Rates are per second either way.`,
+    'Same events for all: an ADK event (~300 bytes of model text, a one-key state delta); SessionStore and the floors store exactly what AdkSessionService hands the store.',
+    'Floors: raw better-sqlite3, one IMMEDIATE transaction per append on the store\'s own schema with the same pragmas; raw pg, one round trip (one statement) per append. Their reads are one indexed query of the rows (JSON parsed), their listing a keyset query.',
+    "ADK on SQLite runs with the same WAL journal and synchronous=NORMAL (set through MikroORM's pool afterCreate); its default would be a rollback journal with synchronous=FULL.",
+    'Read workloads: sessions of 100 / 1,000 / 10,000 / 100,000 events and the 10,000 listed sessions are pre-filled by copying, in SQL, an event (a session) the system itself wrote through its API into its own tables; the timed reads go through the API. AdkSessionService and ADK page by offset (ADK\'s API has no cursor); SessionStore by cursor; the floor by keyset.',
+    'PostgreSQL: fresh schemas (ADK: a fresh database) per run, dropped afterwards; autovacuum is off on the benchmark machine, so the tables are ANALYZEd after the warm-up round and after the pre-fills.',
+  ];
+}
+
+function onlyBackend(argv: readonly string[]): Backend | null {
+  const i = argv.indexOf('--only');
+  const value = i >= 0 ? argv[i + 1] : undefined;
+  if (value === undefined) return null;
+  if (value !== 'sqlite' && value !== 'postgres') throw new Error('--only takes sqlite or postgres');
+  return value;
+}
+
+const plan = planFor(process.argv);
+const only = onlyBackend(process.argv);
+checkOneAdk();
+const startedAt = new Date();
+const t0 = performance.now();
+const runId = `sdb_bench_${process.pid}`;
+const arenas: [Backend, () => Promise<Arena>][] = [
+  ['sqlite', sqliteArena],
+  ['postgres', () => postgresArena(PG_URL, runId)],
+];
+const measurements: Measurement[] = [];
+for (const [backend, open] of arenas) {
+  if (only && backend !== only) continue;
+  const arena = await open();
+  try {
+    measurements.push(...(await runArena(arena, plan)));
+  } finally {
+    await arena.dispose();
+  }
+}
+const targets = checkTargets(measurements, plan);
+const result: SuiteResult = {
+  suite: 'sessiondb bench',
+  mode: plan.mode,
+  startedAt: startedAt.toISOString(),
+  durationSeconds: Math.round((performance.now() - t0) / 1000),
+  command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+  machine: machineInfo(),
+  versions: await versions(PG_URL),
+  notes: notes(plan),
+  plan,
+  measurements,
+  targets,
+};
+const resultsDir = join(BENCH_DIR, 'results');
+mkdirSync(resultsDir, { recursive: true });
+// Only a full run of everything replaces the committed results.
+const file = join(resultsDir, plan.mode === 'full' && !only ? 'latest.json' : `${plan.mode}${only ? `-${only}` : ''}.tmp.json`);
+writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+
+const m = result.machine;
+console.log(`## sessiondb bench (${plan.mode}), ${result.startedAt}`);
+console.log('');
+console.log(`${m.cpuCount} x ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; PostgreSQL ${result.versions.postgresServer}, SQLite ${result.versions.sqliteLibrary}; @google/adk ${result.versions['@google/adk']}, MikroORM ${result.versions['@mikro-orm/core']}, better-sqlite3 ${result.versions['better-sqlite3']}, pg ${result.versions.pg}; sessiondb ${result.versions.sessiondb} (${result.versions.sessiondbCommit})`);
+console.log('');
+console.log(markdownTables(measurements));
+for (const n of result.notes) console.log(`- ${n}`);
+console.log('');
+console.log(targetLines(targets));
+console.log('');
+console.log(`${result.durationSeconds} s; every figure: ${file}`);
