@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
@@ -19,8 +19,9 @@ function readmeExample(name: string): string {
   return block[1]!;
 }
 
-function runExample(name: string): void {
-  const code = readmeExample(name);
+function runExample(name: string, replace: [string, string][] = []): void {
+  let code = readmeExample(name);
+  for (const [from, to] of replace) code = code.replaceAll(from, to);
   const expected = [...code.matchAll(/console\.log\(.*\);\s*\/\/ (.*)$/gm)].map((m) => m[1]!.trim());
   expect(expected.length).toBeGreaterThan(0);
   // Inside the repo so that `import 'sessiondb'` resolves to this package (self-reference to dist).
@@ -37,5 +38,22 @@ function runExample(name: string): void {
 describe('README', () => {
   it('the library example runs against the built package and prints what its comments say', () => runExample('library'), 30_000);
   it('the SessionManager example runs against the built package and prints what its comments say', () => runExample('manager'), 60_000);
+  it('the HttpStore example runs against a real server and prints what its comments say', async () => {
+    const server = spawn(process.execPath, [join(root, 'dist', 'cli', 'main.js'), 'serve', '--port', '0', '--db', 'memory:'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        server.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /"url":"(http:[^"]+)"/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        server.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+      });
+      runExample('client', [['http://127.0.0.1:8787', url]]);
+    } finally {
+      server.kill('SIGTERM');
+    }
+  }, 60_000);
   it('the Google ADK example runs against the built package and prints what its comments say', () => runExample('adk'), 60_000);
 });

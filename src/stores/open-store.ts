@@ -11,7 +11,7 @@ export interface OpenStoreOptions {
   logger?: Logger;
   /** Run `migrate()` before returning (default true). */
   migrate?: boolean;
-  /** For `http://` and `https://` URLs (a sessiondb server): the API key. */
+  /** For `http://` and `https://` URLs (a sessiondb server): the API key. Default: the `SESSIONDB_API_KEY` environment variable. */
   apiKey?: string;
 }
 
@@ -150,7 +150,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     store = new JsonFileStore({ ...common, dir: location.dir });
   } else if (location.kind === 'http') {
     const { HttpStore } = await import('../client/http-store.js');
-    store = new HttpStore({ url: location.url, apiKey: options.apiKey, limits: options.limits });
+    store = new HttpStore({ url: location.url, apiKey: options.apiKey ?? process.env['SESSIONDB_API_KEY'], limits: options.limits });
   } else if (location.kind === 'postgres') {
     const { PostgresStore } = await import('./postgres/postgres-store.js');
     const { kind: _kind, ...postgres } = location;
