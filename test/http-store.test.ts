@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpStore } from '../src/client/index.js';
-import { MemoryStore, openStore, SessionDbError } from '../src/index.js';
+import { copyStore, MemoryStore, openStore, SessionDbError, verifyCopy } from '../src/index.js';
 import { createApp } from '../src/server/index.js';
 import { rejectsWith } from '../src/testing/index.js';
 
@@ -47,6 +47,17 @@ describe('HttpStore', () => {
     const s = await admin.getSession({ tenant: 'acme', appName: 'shop', userId: 'u1', sessionId: 's1' });
     expect(s?.events?.map((e) => e.content)).toEqual(['hi']);
     expect((await admin.scanSessionKeys()).keys).toContainEqual({ tenant: 'acme', appName: 'shop', userId: 'u1', sessionId: 's1' });
+  });
+
+  it('copies out of a server and back into another, verified, with an admin key', async () => {
+    const admin = new HttpStore({ url, apiKey: ADMIN });
+    await admin.putFile({ tenant: 'acme', id: 'f1', name: 'a.txt', appName: 'shop', userId: 'u1', sessionId: 's1' });
+    await admin.updateAppState({ tenant: 'acme', appName: 'shop' }, { 'app:plan': 'pro' });
+    const local = new MemoryStore();
+    const summary = await copyStore(admin, local);
+    expect(summary).toMatchObject({ sessions: 1, events: 1, files: 1 });
+    expect((await verifyCopy(admin, local)).ok).toBe(true);
+    expect((await local.getSession({ tenant: 'acme', appName: 'shop', userId: 'u1', sessionId: 's1' }))?.state).toEqual({ 'app:plan': 'pro' });
   });
 
   it('a wrong key is "unauthorized"; a spent budget is "rate_limited"', async () => {
