@@ -1,9 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from './helpers.js';
+import { startServer, tempDir } from './helpers.js';
 
 const root = join(import.meta.dirname, '..');
 const work = tempDir('readme');
@@ -39,20 +39,11 @@ describe('README', () => {
   it('the library example runs against the built package and prints what its comments say', () => runExample('library'), 30_000);
   it('the SessionManager example runs against the built package and prints what its comments say', () => runExample('manager'), 60_000);
   it('the HttpStore example runs against a real server and prints what its comments say', async () => {
-    const server = spawn(process.execPath, [join(root, 'dist', 'cli', 'main.js'), 'serve', '--port', '0', '--db', 'memory:'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const server = await startServer(['--db', 'memory:']);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        server.stdout!.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /"url":"(http:[^"]+)"/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        server.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-      });
-      runExample('client', [['http://127.0.0.1:8787', url]]);
+      runExample('client', [['http://127.0.0.1:8787', server.url]]);
     } finally {
-      server.kill('SIGTERM');
+      server.child.kill('SIGTERM');
     }
   }, 60_000);
   it('the Google ADK example runs against the built package and prints what its comments say', () => runExample('adk'), 60_000);

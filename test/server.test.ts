@@ -1,13 +1,12 @@
 // The HTTP API: every route and error status in-process (app.fetch), then a real spawned server
 // for tenant isolation, SIGTERM shutdown and a SIGKILL during a stream of appends.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore, SqliteStore } from '../src/index.js';
 import { createApp } from '../src/server/index.js';
-import { tempDir } from './helpers.js';
+import { startServer, tempDir } from './helpers.js';
 
 const dir = tempDir('server');
 const base = '/v1/apps/shop/users/u1/sessions';
@@ -206,25 +205,6 @@ describe('HTTP API: the rest of the store contract, admin keys, rate limits, met
     expect(res.text).not.toMatch(/missing|s1/); // names from requests never become labels
   });
 });
-
-/** Starts `sessiondb serve` on a free port; resolves with its URL once it listens. */
-function startServer(args: string[], env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'dist', 'cli', 'main.js'), 'serve', '--port', '0', ...args], {
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /sessiondb listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ url: m[1]!, child, output: () => out });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
-  });
-}
 
 describe('a real server', () => {
   it('refuses to listen beyond loopback without API keys unless --insecure', async () => {
