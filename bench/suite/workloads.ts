@@ -16,7 +16,7 @@ export interface RoundContext {
   plan: Plan;
   /** A name for this round, unique within the run (session ids are built from it). */
   tag: string;
-  /** Warm-up rounds run a tenth of the iterations. */
+  /** Warm-up rounds run fewer iterations (see `scaled`). */
   warmUp: boolean;
   fixtures: ReadFixtures | undefined;
 }
@@ -30,7 +30,12 @@ export interface Workload {
 }
 
 const countFor = (count: Count, system: System) => (system.slow ? count.slow : count.fast);
-const scaled = (n: number, ctx: RoundContext) => (ctx.warmUp ? Math.max(1, Math.ceil(n / 10)) : n);
+/**
+ * Warm-up rounds run a tenth of the calls, but at least 200 (or all of them):
+ * ADK's service keeps getting faster over its first couple of hundred calls
+ * (MikroORM's code paths warming up), and a short warm-up would understate it.
+ */
+const scaled = (n: number, ctx: RoundContext) => (ctx.warmUp ? Math.min(n, Math.max(200, Math.ceil(n / 10))) : n);
 const fmt = (n: number) => n.toLocaleString('en-US');
 
 function expectCount(what: string, got: number, want: number): void {
