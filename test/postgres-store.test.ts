@@ -173,6 +173,13 @@ describe.skipIf(unavailable !== null)('PostgreSQL query plans on realistic data:
       });
     }
   }
+  it('an offset page reads the state of its own sessions only, not of every session it skips', async () => {
+    const text = pgListSessionsSql(n, { scope: 'app', status: false, after: false, order: 'asc' });
+    const plan = (await adminQuery(`EXPLAIN ANALYZE ${text}`, ['default', 'a0', 11, 300])).rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']);
+    const stateScans = plan.filter((line) => /Scan.* on (app_state|user_state|session_state)\b/.test(line));
+    expect(stateScans.length).toBe(3);
+    for (const line of stateScans) expect(Number(/loops=(\d+)/.exec(line)?.[1])).toBeLessThanOrEqual(11);
+  });
 });
 
 describe.skipIf(unavailable !== null)('PostgreSQL reads by position stay bounded before the planner has statistics', () => {

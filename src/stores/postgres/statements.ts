@@ -231,9 +231,12 @@ export function pgListSessionsSql(
     where.push(`(${orderColumns.join(', ')}) ${cmp} (${orderColumns.map(() => `$${++p}`).join(', ')})`);
   }
   const dir = shape.order === 'asc' ? 'ASC' : 'DESC';
+  const orderBy = `ORDER BY ${orderColumns.map((c) => `${c} ${dir}`).join(', ')}`;
+  // The page is chosen first and its state attached after, so that an OFFSET skips bare rows:
+  // state subqueries in the same SELECT would run for every skipped row too.
   return (
-    `SELECT ${SESSION_COLUMNS}, ${stateColumns(n)} FROM ${n.sessions} s WHERE ${where.join(' AND ')} ` +
-    `ORDER BY ${orderColumns.map((c) => `${c} ${dir}`).join(', ')} LIMIT $${++p} OFFSET $${++p}`
+    `SELECT ${SESSION_COLUMNS}, ${stateColumns(n)} FROM ` +
+    `(SELECT * FROM ${n.sessions} s WHERE ${where.join(' AND ')} ${orderBy} LIMIT $${++p} OFFSET $${++p}) s ${orderBy}`
   );
 }
 
