@@ -6,10 +6,10 @@
  * Then (unless --quick) a long mixed run, sampling the server's resident memory
  * every 10 s to see whether it stays flat.
  *
- *   npm run build && node --import tsx bench/http-load.ts [--quick] [--duration 30] [--soak 300]
+ *   npm run bench:http [-- --quick | -- --duration 30 --soak 300]
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -34,19 +34,21 @@ try {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'sessiondb-http-load-'));
+// The server's log goes to a file: this script blocks in wrk between samples, and a pipe it
+// does not read would fill and make the server hold its log lines in memory.
+const logFile = join(dir, 'server.log');
 const server = spawn(process.execPath, [join(import.meta.dirname, '..', 'dist', 'cli', 'main.js'), 'serve', '--port', '0', '--db', `sqlite:${join(dir, 'sessions.db')}`], {
-  stdio: ['ignore', 'pipe', 'inherit'],
+  stdio: ['ignore', openSync(logFile, 'w'), 'inherit'],
 });
-const url = await new Promise<string>((resolve, reject) => {
-  let out = '';
-  server.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-    const m = /"url":"(http:[^"]+)"/.exec(out);
-    if (m) resolve(m[1]!);
-  });
-  server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-});
-server.stdout!.resume(); // request logs go nowhere, but are still written
+const url = await (async () => {
+  for (let i = 0; i < 200; i++) {
+    const m = /"url":"(http:[^"]+)"/.exec(readFileSync(logFile, 'utf8'));
+    if (m) return m[1]!;
+    if (server.exitCode !== null) throw new Error(`server exited with ${server.exitCode}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the server did not start within 10 s');
+})();
 
 const post = (path: string, body: unknown) =>
   fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => {
