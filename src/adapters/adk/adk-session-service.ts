@@ -139,14 +139,17 @@ export class AdkSessionService extends BaseSessionService {
         throw new ValidationError(name, `must be ${name === 'page' ? 'a positive' : 'a non-negative'} integer, got ${JSON.stringify(value)}`);
       }
     }
-    const totalItems = await store.countSessions(filter);
     if (limit === undefined) {
-      const sessions = await this.collect(store, { ...filter, order: order ?? 'asc' }, offset ?? 0, Infinity);
+      const [totalItems, sessions] = await Promise.all([store.countSessions(filter), this.collect(store, { ...filter, order: order ?? 'asc' }, offset ?? 0, Infinity)]);
       return { sessions, page: 1, limit: totalItems, totalItems, totalPages: totalItems === 0 ? 0 : 1 };
     }
     const start = page !== undefined ? (page - 1) * limit : (offset ?? 0);
     const currentPage = page ?? (limit === 0 ? 1 : Math.floor(start / limit) + 1);
-    const sessions = limit === 0 ? [] : await this.collect(store, { ...filter, order: order ?? 'asc' }, start, limit);
+    // The count and the page are two queries either way; side by side they cost one round trip on a pool.
+    const [totalItems, sessions] = await Promise.all([
+      store.countSessions(filter),
+      limit === 0 ? Promise.resolve([]) : this.collect(store, { ...filter, order: order ?? 'asc' }, start, limit),
+    ]);
     return { sessions, page: currentPage, limit, totalItems, totalPages: limit === 0 ? 0 : Math.ceil(totalItems / limit) };
   }
 
