@@ -24,6 +24,11 @@ export interface Plan {
   reads: Count;
   /** Workload 6: sessions created, each awaited. */
   creates: Count;
+  /**
+   * Workload 1 again on PostgreSQL with synchronous_commit = off for every
+   * system (not durable; the software overhead alone), in rounds of its own.
+   */
+  flushOff: { rounds: number; sequentialAppends: Count };
 }
 
 const FULL: Plan = {
@@ -37,6 +42,7 @@ const FULL: Plan = {
   listing: { sessions: 10_000, pageSize: 50, deepPage: 100 },
   reads: { fast: 200, slow: 20 },
   creates: { fast: 1_000, slow: 200 },
+  flushOff: { rounds: 5, sequentialAppends: { fast: 2_000, slow: 300 } },
 };
 
 const QUICK: Plan = {
@@ -47,6 +53,7 @@ const QUICK: Plan = {
   concurrent: { writers: 8, sessions: 16, eventsPerSession: { fast: 50, slow: 5 } },
   reads: { fast: 50, slow: 5 },
   creates: { fast: 300, slow: 50 },
+  flushOff: { rounds: 2, sequentialAppends: { fast: 1_000, slow: 100 } },
 };
 
 export function planFor(argv: readonly string[]): Plan {

@@ -4,7 +4,7 @@
  * interleaved rounds. Prints Markdown tables and the targets, and writes every
  * figure to bench/results/latest.json (a --quick run: quick.tmp.json).
  *
- *   npm run bench                    (about 8 minutes; SESSIONDB_BENCH_PG_URL overrides the server)
+ *   npm run bench                    (about 8½ minutes; SESSIONDB_BENCH_PG_URL overrides the server)
  *   npm run bench -- --quick         (under 2 minutes)
  *   npm run bench -- --only sqlite   (or postgres)
  *

@@ -2,12 +2,14 @@ import { BaseSessionService } from '@google/adk';
 import { AdkSessionService } from '../../src/adapters/adk/index.js';
 import type { Plan } from './config.js';
 import { medianOfRounds, type RoundResult } from './stats.js';
-import type { Arena, Backend, SystemKind } from './systems/system.js';
+import type { Arena, Backend, SystemKind, Variant } from './systems/system.js';
 import { prepareReadFixtures, readWorkloads, writeWorkloads, type ReadFixtures, type Workload } from './workloads.js';
 
 /** Every round of one workload on one system, and their medians. */
 export interface Measurement {
   backend: Backend;
+  /** `flush-off`: PostgreSQL with synchronous_commit = off for every system; not durable (see Variant). */
+  variant: Variant;
   workload: string;
   title: string;
   system: SystemKind;
@@ -40,10 +42,10 @@ const rotated = <T>(xs: readonly T[], n: number): T[] => xs.map((_, i) => xs[(i 
 async function runRounds(arena: Arena, plan: Plan, workloads: Workload[], fixtures: Map<SystemKind, ReadFixtures>, out: Map<string, Measurement>): Promise<void> {
   for (let round = -1; round < plan.rounds; round++) {
     const warmUp = round < 0;
-    log(`${arena.backend}: ${warmUp ? 'warm-up' : `round ${round + 1}/${plan.rounds}`}`);
+    log(`${arenaName(arena)}: ${warmUp ? 'warm-up' : `round ${round + 1}/${plan.rounds}`}`);
     for (const workload of workloads) {
       for (const { system } of rotated(arena.contenders, Math.max(0, round))) {
-        const m = out.get(`${arena.backend}|${workload.id}|${system.kind}`)!;
+        const m = out.get(`${workload.id}|${system.kind}`)!;
         if (m.error) continue;
         try {
           const r = await workload.run(system, { plan, tag: warmUp ? 'warm' : `r${round}`, warmUp, fixtures: fixtures.get(system.kind) });
@@ -62,15 +64,16 @@ async function runRounds(arena: Arena, plan: Plan, workloads: Workload[], fixtur
   }
 }
 
-/** Runs every workload on every system of the arena; returns one measurement per (workload, system). */
-export async function runArena(arena: Arena, plan: Plan): Promise<Measurement[]> {
+const arenaName = (arena: Arena) => (arena.variant === 'standard' ? arena.backend : `${arena.backend} (${arena.variant})`);
+
+/** One empty measurement per (workload, system) of the arena. */
+function measurementsFor(arena: Arena, plan: Plan, workloads: Workload[]): Map<string, Measurement> {
   const out = new Map<string, Measurement>();
-  const writes = writeWorkloads(plan);
-  const reads = readWorkloads(plan);
-  for (const workload of [...writes, ...reads]) {
+  for (const workload of workloads) {
     for (const { system } of arena.contenders) {
-      out.set(`${arena.backend}|${workload.id}|${system.kind}`, {
+      out.set(`${workload.id}|${system.kind}`, {
         backend: arena.backend,
+        variant: arena.variant,
         workload: workload.id,
         title: workload.title,
         system: system.kind,
@@ -81,9 +84,30 @@ export async function runArena(arena: Arena, plan: Plan): Promise<Measurement[]>
       });
     }
   }
+  return out;
+}
+
+const withMedians = (out: Map<string, Measurement>): Measurement[] =>
+  [...out.values()].map((m) => ({ ...m, median: m.rounds.length > 0 && !m.error ? medianOfRounds(m.rounds) : null }));
+
+/**
+ * Runs every workload on every system of the arena; returns one measurement per (workload, system).
+ * A flush-off arena runs the sequential appends only, in `plan.flushOff`'s rounds and counts.
+ */
+export async function runArena(arena: Arena, plan: Plan): Promise<Measurement[]> {
+  if (arena.variant === 'flush-off') {
+    const flushPlan: Plan = { ...plan, rounds: plan.flushOff.rounds, sequentialAppends: plan.flushOff.sequentialAppends };
+    const appends = writeWorkloads(flushPlan).filter((w) => w.id === 'append-sequential');
+    const out = measurementsFor(arena, flushPlan, appends);
+    await runRounds(arena, flushPlan, appends, new Map(), out);
+    return withMedians(out);
+  }
+  const writes = writeWorkloads(plan);
+  const reads = readWorkloads(plan);
+  const out = measurementsFor(arena, plan, [...writes, ...reads]);
   await runRounds(arena, plan, writes, new Map(), out);
 
-  log(`${arena.backend}: filling the read workloads' sessions`);
+  log(`${arenaName(arena)}: filling the read workloads' sessions`);
   const fixtures = new Map<SystemKind, ReadFixtures>();
   for (const c of arena.contenders) {
     const t0 = performance.now();
@@ -91,6 +115,5 @@ export async function runArena(arena: Arena, plan: Plan): Promise<Measurement[]>
     log(`  ${c.system.label}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   await runRounds(arena, plan, reads, fixtures, out);
-
-  return [...out.values()].map((m) => ({ ...m, median: m.rounds.length > 0 && !m.error ? medianOfRounds(m.rounds) : null }));
+  return withMedians(out);
 }

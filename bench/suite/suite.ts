@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { BENCH_DIR } from './anchors.js';
 import { PG_URL, planFor, type Plan } from './config.js';
 import { machineInfo, versions } from './machine.js';
-import { checkTargets, markdownTables, targetLines, type SuiteResult } from './report.js';
+import { checkTargets, FLUSH_OFF_TITLE, flushOffMarkdown, flushOffSection, markdownTables, targetLines, type SuiteResult } from './report.js';
 import { checkOneAdk, runArena, type Measurement } from './run.js';
 import { postgresArena } from './systems/postgres.js';
 import { sqliteArena } from './systems/sqlite.js';
-import type { Arena, Backend } from './systems/system.js';
+import type { Arena, Backend, Variant } from './systems/system.js';
 
 function notes(plan: Plan): string[] {
   const { sequentialAppends: seq, concurrent, reads, creates } = plan;
@@ -19,6 +19,7 @@ function notes(plan: Plan): string[] {
     "ADK on SQLite runs with the same WAL journal and synchronous=NORMAL (set through MikroORM's pool afterCreate); its default would be a rollback journal with synchronous=FULL.",
     'Read workloads: sessions of 100 / 1,000 / 10,000 / 100,000 events and the 10,000 listed sessions are pre-filled by copying, in SQL, an event (a session) the system itself wrote through its API into its own tables; the timed reads go through the API. AdkSessionService and ADK page by offset (ADK\'s API has no cursor); SessionStore by cursor; the floor by keyset.',
     'PostgreSQL: fresh schemas (ADK: a fresh database) per run, dropped afterwards; autovacuum is off on the benchmark machine, so the tables are ANALYZEd after the warm-up round and after the pre-fills.',
+    `"${FLUSH_OFF_TITLE}": workload 1 again, after the PostgreSQL runs, on fresh databases set to synchronous_commit = off for all four systems, ${plan.flushOff.rounds} rounds of ${plan.flushOff.sequentialAppends.fast} appends (ADK ${plan.flushOff.sequentialAppends.slow}). Not durable; it leaves out the WAL flush every durable commit waits for, to show the software overhead alone. Targets are checked on the durable figures.`,
   ];
 }
 
@@ -36,21 +37,25 @@ checkOneAdk();
 const startedAt = new Date();
 const t0 = performance.now();
 const runId = `sdb_bench_${process.pid}`;
-const arenas: [Backend, () => Promise<Arena>][] = [
-  ['sqlite', sqliteArena],
-  ['postgres', () => postgresArena(PG_URL, runId)],
+const arenas: [Backend, Variant, () => Promise<Arena>][] = [
+  ['sqlite', 'standard', sqliteArena],
+  ['postgres', 'standard', () => postgresArena(PG_URL, runId)],
+  ['postgres', 'flush-off', () => postgresArena(PG_URL, runId, { flushOff: true })],
 ];
 const measurements: Measurement[] = [];
-for (const [backend, open] of arenas) {
+let synchronousCommit: Record<string, string> | undefined;
+for (const [backend, , open] of arenas) {
   if (only && backend !== only) continue;
   const arena = await open();
   try {
+    if (arena.variant === 'flush-off') synchronousCommit = arena.synchronousCommit;
     measurements.push(...(await runArena(arena, plan)));
   } finally {
     await arena.dispose();
   }
 }
 const targets = checkTargets(measurements, plan);
+const flushOff = flushOffSection(measurements, synchronousCommit);
 const result: SuiteResult = {
   suite: 'sessiondb bench',
   mode: plan.mode,
@@ -62,6 +67,7 @@ const result: SuiteResult = {
   notes: notes(plan),
   plan,
   measurements,
+  ...(flushOff ? { flushOff } : {}),
   targets,
 };
 const resultsDir = join(BENCH_DIR, 'results');
@@ -76,6 +82,7 @@ console.log('');
 console.log(`${m.cpuCount} x ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; PostgreSQL ${result.versions.postgresServer}, SQLite ${result.versions.sqliteLibrary}; @google/adk ${result.versions['@google/adk']}, MikroORM ${result.versions['@mikro-orm/core']}, better-sqlite3 ${result.versions['better-sqlite3']}, pg ${result.versions.pg}; sessiondb ${result.versions.sessiondb} (${result.versions.sessiondbCommit})`);
 console.log('');
 console.log(markdownTables(measurements));
+if (flushOff) console.log(flushOffMarkdown(measurements, flushOff, plan));
 for (const n of result.notes) console.log(`- ${n}`);
 console.log('');
 console.log(targetLines(targets));

@@ -60,6 +60,7 @@ export async function sqliteArena(): Promise<Arena> {
   };
   return {
     backend: 'sqlite',
+    variant: 'standard',
     contenders: [
       { system: systems.floor, filler: sessiondbSqliteFiller(floorDb) },
       { system: systems.store, filler: sessiondbSqliteFiller(await store.database()) },

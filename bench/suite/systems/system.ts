@@ -69,9 +69,19 @@ export interface Contender {
   filler: Filler;
 }
 
+/**
+ * - `standard`: each backend as deployed, every commit as durable as the backend's setup makes it;
+ * - `flush-off`: PostgreSQL with `synchronous_commit = off` for every system, so that no commit
+ *   waits for its WAL flush. Not a durable configuration; it shows the software overhead only.
+ */
+export type Variant = 'standard' | 'flush-off';
+
 /** The contenders of one backend, and how to drop everything they created. */
 export interface Arena {
   backend: Backend;
+  variant: Variant;
+  /** flush-off: each system's synchronous_commit, as its own connection reports it. */
+  synchronousCommit?: Record<string, string>;
   contenders: Contender[];
   /** Closes every system and drops its files, schemas and databases. */
   dispose(): Promise<void>;
