@@ -241,8 +241,9 @@ export class PostgresStore implements SessionStore {
       p.tenant, p.appName, p.userId, p.id, p.metadata, p.model, p.status, createdAt, p.expiresAt,
       entriesJson(p.state?.app), entriesJson(p.state?.user), entriesJson(p.state?.session), p.updatedAt ?? createdAt,
     ]);
-    if (r.rowCount === 0) throw new SessionExistsError({ appName: p.appName, userId: p.userId, sessionId: p.id });
-    return this.mustRead({ tenant: p.tenant, appName: p.appName, userId: p.userId, sessionId: p.id });
+    const row = r.rows[0] as PgSessionRow | undefined;
+    if (!row) throw new SessionExistsError({ appName: p.appName, userId: p.userId, sessionId: p.id });
+    return toSession(row);
   }
 
   async getSession(key: SessionKey, options?: ReadOptions): Promise<Session | null> {

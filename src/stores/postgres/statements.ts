@@ -43,7 +43,7 @@ export function pgStatements(n: PgNames) {
         INSERT INTO ${n.sessions} (tenant, app_name, user_id, id, metadata, model, status, created_at, updated_at, last_activity_at, expires_at)
         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $13, $13, $9)
         ON CONFLICT (tenant, app_name, user_id, id) DO NOTHING
-        RETURNING pk
+        RETURNING *
       ), a AS (
         INSERT INTO ${n.appState} (tenant, app_name, key, value)
         SELECT $1, $2, key, value FROM jsonb_each($10::jsonb) WHERE EXISTS (SELECT 1 FROM s)
@@ -56,7 +56,17 @@ export function pgStatements(n: PgNames) {
         INSERT INTO ${n.sessionState} (session_pk, key, value)
         SELECT s.pk, key, value FROM s, jsonb_each($12::jsonb)
       )
-      SELECT pk FROM s`,
+      -- The new session as a read would return it, in the same round trip. The statement cannot
+      -- see its own inserts, so shared state is the stored rows overlaid with this session's.
+      SELECT ${SESSION_COLUMNS},
+        (SELECT jsonb_object_agg(key, value) FROM (
+           SELECT key, value FROM ${n.appState} WHERE tenant = $1 AND app_name = $2 AND NOT ($10::jsonb ? key)
+           UNION ALL SELECT key, value FROM jsonb_each($10::jsonb)) t) AS app_state,
+        (SELECT jsonb_object_agg(key, value) FROM (
+           SELECT key, value FROM ${n.userState} WHERE tenant = $1 AND app_name = $2 AND user_id = $3 AND NOT ($11::jsonb ? key)
+           UNION ALL SELECT key, value FROM jsonb_each($11::jsonb)) t) AS user_state,
+        (SELECT jsonb_object_agg(key, value) FROM jsonb_each($12::jsonb)) AS session_state
+      FROM s`,
 
     sessionOnly: sessionWith(''),
     sessionAllEvents: sessionWith(`, ${eventsColumn(n, '', null)}`),

@@ -34,6 +34,19 @@ export const stateCases: ConformanceCase[] = [
   },
   {
     group,
+    name: 'createSession returns the merged state: app and user keys already stored, overlaid with its own',
+    async run({ store, key, session }) {
+      const first = await session(key(), { state: { 'app:theme': 'dark', 'app:plan': 'free', 'user:lang': 'fr', 'user:tz': 'CET', own: 1 } });
+      const k = key({ appName: first.appName, userId: first.userId });
+      const created = await store.createSession({ appName: k.appName, userId: k.userId, id: k.sessionId, state: { 'app:plan': 'pro', 'user:tz': null, mine: 2 } });
+      const expected = { 'app:theme': 'dark', 'app:plan': 'pro', 'user:lang': 'fr', 'user:tz': null, mine: 2 };
+      assert.deepEqual(created.state, expected);
+      assert.deepEqual((await store.getSession(k, { withEvents: false }))?.state, expected);
+      assert.deepEqual((await store.createSession({ appName: k.appName, userId: 'someone-else' })).state, { 'app:theme': 'dark', 'app:plan': 'pro' });
+    },
+  },
+  {
+    group,
     name: 'unprefixed state is private to its session',
     async run({ store, key, session }) {
       const a = await session();
