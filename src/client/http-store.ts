@@ -1,12 +1,12 @@
 import {
   ConflictError,
+  isErrorCode,
   SessionDbError,
   SessionExistsError,
   SessionNotFoundError,
   TooLargeError,
   UnavailableError,
   ValidationError,
-  type ErrorCode,
 } from '../core/errors.js';
 import { systemClock } from '../core/clock.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
@@ -342,8 +342,6 @@ function parseError(text: string): ErrorBody | undefined {
   }
 }
 
-const KNOWN_CODES = new Set<ErrorCode>(['not_found', 'exists', 'conflict', 'invalid', 'too_large', 'unavailable', 'missing_dependency', 'unauthorized', 'forbidden', 'rate_limited']);
-
 /** Rebuilds the error the server's store threw, as the same class with the same message and details. */
 function errorFromResponse(status: number, text: string, requestId: string | null, fieldNames: Record<string, string> = {}): Error {
   const e = parseError(text);
@@ -352,7 +350,7 @@ function errorFromResponse(status: number, text: string, requestId: string | nul
     e.message = `${e.message} (${renamed})`;
     e.details = { ...e.details, field: renamed };
   }
-  if (!e || !KNOWN_CODES.has(e.code as ErrorCode)) {
+  if (!e || !isErrorCode(e.code)) {
     const reference = requestId ? ` (request id ${requestId})` : '';
     if (status >= 500) return new UnavailableError(`The sessiondb server failed with status ${status}${reference}.`);
     return new SessionDbError('invalid', `The sessiondb server answered status ${status}${reference}: ${text.slice(0, 200)}`);
@@ -361,7 +359,7 @@ function errorFromResponse(status: number, text: string, requestId: string | nul
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
   const num = (v: unknown) => (typeof v === 'number' ? v : NaN);
   let err: SessionDbError;
-  switch (e.code as ErrorCode) {
+  switch (e.code) {
     case 'not_found':
       err = 'sessionId' in d ? new SessionNotFoundError({ appName: str(d['appName']), userId: str(d['userId']), sessionId: str(d['sessionId']) }) : new SessionDbError('not_found', e.message, d);
       break;
@@ -382,7 +380,7 @@ function errorFromResponse(status: number, text: string, requestId: string | nul
       err = new UnavailableError(e.message);
       break;
     default:
-      err = new SessionDbError(e.code as ErrorCode, e.message, e.details);
+      err = new SessionDbError(e.code, e.message, e.details);
   }
   err.message = e.message;
   return err;

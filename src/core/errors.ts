@@ -27,6 +27,11 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
 };
 
+/** True if `code` is one of sessiondb's error codes (e.g. one read back from the HTTP API). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(HTTP_STATUS, code);
+}
+
 /** The HTTP status the server answers for an error code. */
 export function httpStatusOf(code: ErrorCode): number {
   return HTTP_STATUS[code];

@@ -63,7 +63,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     const ms = performance.now() - t0;
     metrics.recordRequest(c.req.method, c.get('route'), c.res.status, ms / 1000);
     options.logger?.info(
-      { requestId: id, method: c.req.method, path: new URL(c.req.url).pathname, status: c.res.status, ms: Math.round(ms * 10) / 10, tenant: c.get('caller')?.tenant },
+      { requestId: id, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(ms * 10) / 10, tenant: c.get('caller')?.tenant },
       'request',
     );
   });
@@ -119,7 +119,7 @@ export function createApp(options: AppOptions): Hono<Env> {
   app.get('/openapi.json', (c) => c.json(openapi));
   app.get('/docs', (c) => c.html(docsPage(routes)));
   app.get('/metrics', (c) => c.body(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
-  app.notFound((c) => fail(c, 404, 'not_found', `No route ${c.req.method} ${new URL(c.req.url).pathname}. See /docs.`));
+  app.notFound((c) => fail(c, 404, 'not_found', `No route ${c.req.method} ${c.req.path}. See /docs.`));
   app.onError((err, c) => {
     if (err instanceof SessionDbError) {
       const conditional = err.code === 'conflict' && c.req.header('if-match') !== undefined;

@@ -75,6 +75,6 @@ export function createAuthenticator(apiKeys: readonly ApiKey[], defaultRateLimit
   };
 }
 
-export function sha256(text: string): string {
+function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }

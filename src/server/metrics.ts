@@ -65,11 +65,14 @@ export class Metrics {
  * is the store in every other respect (same object identity is not kept).
  */
 export function instrumentStore(store: SessionStore, metrics: Metrics): SessionStore {
+  const wrappers = new Map<string, (...args: unknown[]) => Promise<unknown>>(); // one per method, not one per call
   return new Proxy(store, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof value !== 'function' || typeof prop !== 'string' || prop === 'constructor') return value;
-      return async (...args: unknown[]) => {
+      let wrapper = wrappers.get(prop);
+      if (wrapper) return wrapper;
+      wrapper = async (...args: unknown[]) => {
         const t0 = performance.now();
         try {
           const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
@@ -80,6 +83,8 @@ export function instrumentStore(store: SessionStore, metrics: Metrics): SessionS
           throw err;
         }
       };
+      wrappers.set(prop, wrapper);
+      return wrapper;
     },
   });
 }
