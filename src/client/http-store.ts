@@ -4,6 +4,7 @@ import {
   SessionDbError,
   SessionExistsError,
   SessionNotFoundError,
+  StoreClosedError,
   TooLargeError,
   UnavailableError,
   ValidationError,
@@ -284,7 +285,7 @@ export class HttpStore implements SessionStore {
   }
 
   private async request<T>(method: string, path: string, spec: RequestSpec = {}): Promise<T> {
-    if (this.closed) throw new UnavailableError('The store is closed; open a new one.');
+    if (this.closed) throw new StoreClosedError();
     if (this.checkInput) spec.check?.();
     const url = new URL(this.base + path);
     for (const [name, value] of Object.entries(spec.query ?? {})) {

@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'missing_dependency'
   | 'unauthorized'
   | 'forbidden'
-  | 'rate_limited';
+  | 'rate_limited'
+  | 'schema_mismatch';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   not_found: 404,
@@ -25,6 +26,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   rate_limited: 429,
+  schema_mismatch: 500,
 };
 
 /** True if `code` is one of sessiondb's error codes (e.g. one read back from the HTTP API). */
@@ -128,6 +130,30 @@ export class TooLargeError extends SessionDbError {
 export class UnavailableError extends SessionDbError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('unavailable', message, undefined, options);
+  }
+}
+
+/** Every call to a store after `close()`: one error, one message, for every store. */
+export class StoreClosedError extends UnavailableError {
+  constructor() {
+    super('The store is closed; open a new one.');
+  }
+}
+
+/**
+ * The database holds a schema (or file layout) of another version than this
+ * code's: older (run the migrations) or newer (upgrade sessiondb). Not the
+ * caller's input, so not `invalid`; retrying will not help until an operator acts.
+ */
+export class SchemaMismatchError extends SessionDbError {
+  constructor(where: string, current: number, latest: number) {
+    super(
+      'schema_mismatch',
+      current < latest
+        ? `${where} has schema version ${current}; this sessiondb needs ${latest}. Run the migrations: \`sessiondb migrate\`, or store.migrate() (openStore does it).`
+        : `${where} has schema version ${current}, newer than this sessiondb knows (${latest}). Upgrade sessiondb.`,
+      { current, latest },
+    );
   }
 }
 

@@ -252,3 +252,74 @@ export function pageInMemory<T>(items: T[], keyOf: (item: T) => string[], kind: 
   const page = rest.slice(0, scan.limit);
   return { page: page.map((x) => x.item), nextCursor: rest.length > scan.limit ? scanCursor(kind, page[page.length - 1]!.key) : null };
 }
+
+/** Whether a session row passes the filters of a listing or count. */
+export function matchesSessionFilter(
+  row: { tenant: string; app_name: string; user_id: string; status: string },
+  q: Pick<ResolvedSessionQuery, 'tenant' | 'appName' | 'userId' | 'status'>,
+): boolean {
+  return (
+    row.tenant === q.tenant &&
+    (q.appName === undefined || row.app_name === q.appName) &&
+    (q.userId === undefined || row.user_id === q.userId) &&
+    (q.status === undefined || row.status === q.status)
+  );
+}
+
+/**
+ * A page of a session listing over rows held in memory (the memory and file
+ * stores): filters, the listing's total order, the cursor or offset, and the
+ * next cursor. O(n log n) in the matching rows.
+ */
+export function pageSessionRows<R extends { tenant: string; app_name: string; user_id: string; id: string; status: string; updated_at: number }>(
+  rows: Iterable<R>,
+  q: ResolvedSessionQuery,
+): { page: R[]; nextCursor: string | null } {
+  const sign = q.order === 'asc' ? 1 : -1;
+  const matches: R[] = [];
+  for (const row of rows) {
+    if (!matchesSessionFilter(row, q)) continue;
+    if (q.after && sign * comparePosition(positionOf(row), q.after) <= 0) continue;
+    matches.push(row);
+  }
+  matches.sort((a, b) => sign * comparePosition(positionOf(a), positionOf(b)));
+  const page = matches.slice(q.offset, q.offset + q.limit);
+  const last = page[page.length - 1];
+  return { page, nextCursor: matches.length > q.offset + q.limit && last ? sessionCursor(q.order, positionOf(last)) : null };
+}
+
+/** A page of a file listing (newest upload first) over rows held in memory. */
+export function pageFileRows<R extends { tenant: string; id: string; uploaded_at: number; app_name: string | null; user_id: string | null; session_id: string | null }>(
+  rows: Iterable<R>,
+  q: ResolvedFileQuery,
+): { page: R[]; nextCursor: string | null } {
+  const matches: R[] = [];
+  for (const f of rows) {
+    if (f.tenant !== q.tenant) continue;
+    if (q.appName !== undefined && f.app_name !== q.appName) continue;
+    if (q.userId !== undefined && f.user_id !== q.userId) continue;
+    if (q.sessionId !== undefined && f.session_id !== q.sessionId) continue;
+    if (q.after !== null && compareFilePosition(f, q.after) >= 0) continue;
+    matches.push(f);
+  }
+  matches.sort((a, b) => -compareFilePosition(a, { uploadedAt: b.uploaded_at, id: b.id }));
+  const page = matches.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return { page, nextCursor: matches.length > q.limit && last ? fileCursor(last) : null };
+}
+
+/**
+ * The seqs an event page covers, given how many events the session has (seqs
+ * are gapless, so a page is a seq range): `from`..`to` inclusive, read in
+ * `order`; `more` tells whether events lie beyond the page.
+ */
+export function eventPageSeqs(r: ResolvedEventRange, eventCount: number): { from: number; to: number; more: boolean } {
+  if (r.order === 'asc') {
+    const from = Math.min(r.bound, eventCount) + 1;
+    const to = Math.min(from + r.limit - 1, eventCount);
+    return { from, to, more: to < eventCount };
+  }
+  const to = Math.min(r.bound - 1, eventCount);
+  const from = Math.max(1, to - r.limit + 1);
+  return { from, to, more: from > 1 };
+}

@@ -138,3 +138,30 @@ export function sharedItem(parts: readonly string[], state: JsonObject): SharedS
   const [tenant, appName, userId] = parts as [string, string, string | undefined];
   return userId === undefined ? { tenant, appName, state } : { tenant, appName, userId, state };
 }
+
+/** The stored shape of a session object (its `state` and `events` aside): the inverse of `sessionFromRow`. */
+export function sessionRowOf(s: Omit<Session, 'state' | 'events'>): SessionRow {
+  return {
+    tenant: s.tenant, app_name: s.appName, user_id: s.userId, id: s.id, metadata: JSON.stringify(s.metadata), model: s.model,
+    status: s.status, created_at: s.createdAt, updated_at: s.updatedAt, last_activity_at: s.lastActivityAt, expires_at: s.expiresAt,
+    event_count: s.eventCount, request_count: s.requestCount, request_ms_total: s.requestMsTotal, version: s.version,
+  };
+}
+
+/** The stored shape of an event object: the inverse of `eventFromRow`. */
+export function eventRowOf(e: SessionEvent): EventRow {
+  const text = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
+  return {
+    id: e.id, seq: e.seq, timestamp: e.timestamp, author: e.author, role: e.role ?? null, invocation_id: e.invocationId ?? null,
+    content: text(e.content), state_delta: text(e.stateDelta), metadata: text(e.metadata),
+  };
+}
+
+/** The stored shape of a file record: the inverse of `fileFromRow`. */
+export function fileRowOf(f: FileRecord): FileRow {
+  return {
+    tenant: f.tenant, id: f.id, name: f.name, uri: f.uri, display_name: f.displayName, size: f.size, mime_type: f.mimeType,
+    uploaded_at: f.uploadedAt, expires_at: f.expiresAt, metadata: JSON.stringify(f.metadata),
+    app_name: f.appName, user_id: f.userId, session_id: f.sessionId,
+  };
+}

@@ -46,6 +46,23 @@ export interface MigrationStatus {
   pending: { version: number; description: string }[];
 }
 
+/** What a store can do beyond the contract every store keeps. Declared, never inferred from `kind`. */
+export interface StoreCapabilities {
+  /** Other OS processes may open the same database (by URL) and write to it at the same time. */
+  sharedAcrossProcesses: boolean;
+  /** `backup(path)` writes a consistent copy of the whole database while writers run. */
+  backup: boolean;
+  /** `vacuum()` reclaims space. */
+  vacuum: boolean;
+}
+
+const NO_CAPABILITIES: StoreCapabilities = { sharedAcrossProcesses: false, backup: false, vacuum: false };
+
+/** A store's capabilities, with every one it does not declare off. */
+export function capabilitiesOf(store: Pick<SessionStore, 'capabilities'>): StoreCapabilities {
+  return { ...NO_CAPABILITIES, ...store.capabilities };
+}
+
 /**
  * The contract every backend keeps; the conformance suite in `sessiondb/testing`
  * checks it. Rules:
@@ -60,6 +77,8 @@ export interface SessionStore {
   /** `'memory'`, `'sqlite'`, `'postgres'`, … */
   readonly kind: string;
   readonly limits: Limits;
+  /** What it can do beyond the contract (off when absent); see `capabilitiesOf`. */
+  readonly capabilities?: Partial<StoreCapabilities>;
 
   /** Creates or upgrades the schema. Idempotent; safe when several processes race. */
   migrate(): Promise<void>;
@@ -125,6 +144,8 @@ export interface SessionStore {
   sweepExpired(options?: SweepOptions): Promise<SweepResult>;
   /** Totals, over one tenant if given, else over the whole store. */
   stats(options?: { tenant?: string }): Promise<StoreStats>;
-  /** Reclaims space, where the backend has a way to (SQLite, PostgreSQL). */
+  /** Reclaims space, where the backend has a way to (capability `vacuum`). */
   vacuum?(): Promise<void>;
+  /** Writes a consistent copy of the database to `path` while writers run (capability `backup`). */
+  backup?(path: string): Promise<void>;
 }

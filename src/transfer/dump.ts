@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import { SessionDbError, SessionExistsError, ValidationError } from '../core/errors.js';
 import { isPlainObject } from '../core/json.js';
-import type { SessionStore } from '../core/store.js';
+import { capabilitiesOf, type SessionStore } from '../core/store.js';
 import type { FileRecord, SessionSnapshot, SharedState } from '../core/types.js';
 import { readSnapshot } from './snapshot.js';
 
@@ -167,18 +167,17 @@ export async function loadStore(
   return counts;
 }
 
-/** A timestamped dump in `dir`, plus, for SQLite, an online copy of the database file. */
+/** A timestamped dump in `dir`, plus an online copy of the database where the store can make one (capability `backup`: SQLite). */
 export async function backupStore(store: SessionStore, dir: string, options: { now?: Date } = {}): Promise<{ dump: string; database: string | null; counts: DumpCounts }> {
   await mkdir(dir, { recursive: true });
   const stamp = (options.now ?? new Date()).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z').replace('T', '-');
   const dump = join(dir, `sessiondb-${stamp}.jsonl`);
   const counts = await dumpStore(store, dump);
   let database: string | null = null;
-  const sqlite = store as SessionStore & { database?: () => Promise<{ backup(path: string): Promise<unknown> }>; path?: string };
-  if (store.kind === 'sqlite' && sqlite.database && sqlite.path !== ':memory:') {
+  if (capabilitiesOf(store).backup && store.backup) {
     database = join(dir, `sessiondb-${stamp}.db`);
     const tmp = `${database}.tmp`;
-    await (await sqlite.database()).backup(tmp); // SQLite's online backup: consistent while writers run
+    await store.backup(tmp);
     await rename(tmp, database);
   }
   return { dump, database, counts };

@@ -1,5 +1,29 @@
-import { SessionDbError, UnavailableError, ValidationError } from '../../core/errors.js';
+import { SchemaMismatchError, SessionDbError, UnavailableError, ValidationError } from '../../core/errors.js';
 import { redactSecrets } from '../../core/redact.js';
+import { PG_SCHEMA_VERSION } from './schema.js';
+
+/** The SQLSTATEs the store acts on, by name: PostgreSQL's own, and those `sessiondb_append` raises. */
+export const SQLSTATE = {
+  uniqueViolation: '23505',
+  foreignKeyViolation: '23503',
+  undefinedTable: '42P01',
+  undefinedFunction: '42883',
+  invalidSchemaName: '3F000',
+  untranslatableCharacter: '22P05',
+  characterNotInRepertoire: '22021',
+  /** `sessiondb_append`: the session does not exist. */
+  sessionNotFound: 'SDB01',
+  /** `sessiondb_append`: `expectVersion` is stale; the detail holds the actual version. */
+  versionConflict: 'SDB02',
+  /** `sessiondb_append`: an event id was already stored; call again in look-up mode. */
+  retryWithLookup: 'SDB03',
+} as const;
+
+/** The SQLSTATE of a driver error, or '' when it has none. */
+export function sqlstateOf(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
 
 // Connection exceptions (08), operator intervention (57: admin shutdown, crash
 // shutdown, cannot connect now, query canceled by timeout), insufficient
@@ -23,10 +47,10 @@ export function translatePgError(err: unknown, where: string): unknown {
       cause: scrub(err),
     });
   }
-  if (code === '42P01' || code === '42883' || code === '3F000') {
-    return new SessionDbError('invalid', `PostgreSQL at ${where}: the sessiondb schema is missing (${message}). Run "await store.migrate()" (openStore does it).`);
+  if (code === SQLSTATE.undefinedTable || code === SQLSTATE.undefinedFunction || code === SQLSTATE.invalidSchemaName) {
+    return new SchemaMismatchError(`PostgreSQL at ${where} (the sessiondb tables are missing: ${message})`, 0, PG_SCHEMA_VERSION);
   }
-  if (code === '22P05' || code === '22021') {
+  if (code === SQLSTATE.untranslatableCharacter || code === SQLSTATE.characterNotInRepertoire) {
     return new ValidationError('input', `PostgreSQL refused a character: ${message}`);
   }
   if (err instanceof Error) {

@@ -6,7 +6,8 @@ import {
   SessionDbError,
   SessionExistsError,
   SessionNotFoundError,
-  UnavailableError,
+  SchemaMismatchError,
+  StoreClosedError,
   ValidationError,
 } from '../../core/errors.js';
 import { setOwn } from '../../core/json.js';
@@ -26,6 +27,7 @@ import {
   resolveScan,
   scanCursor,
 } from '../../core/paging.js';
+import { expectedVersion } from '../../core/plan.js';
 import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot } from '../../core/prepare.js';
 import { uuidv7 } from '../../core/ids.js';
 import { redactSecrets } from '../../core/redact.js';
@@ -66,7 +68,6 @@ import type {
 import {
   checkActivity,
   resolveSweep,
-  checkVersion,
   prepareEvents,
   resolveAppKey,
   resolveFileKey,
@@ -75,7 +76,7 @@ import {
   resolveUserKey,
   type ResolvedKey,
 } from '../../core/validate.js';
-import { translatePgError } from './errors.js';
+import { SQLSTATE, sqlstateOf, translatePgError } from './errors.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION, pgNames, type PgNames } from './schema.js';
 import { pgCountSessionsSql, pgListFilesSql, pgListSessionsSql, pgStatements, type PgStatements } from './statements.js';
 
@@ -133,6 +134,7 @@ export class PostgresStore implements SessionStore {
   readonly kind = 'postgres';
   readonly limits: Limits;
   readonly names: PgNames;
+  readonly capabilities = { sharedAcrossProcesses: true, backup: false, vacuum: true } as const;
   private readonly options: PostgresStoreOptions;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -298,7 +300,7 @@ export class PostgresStore implements SessionStore {
   async updateSession(key: SessionKey, patch: SessionPatch, options?: WriteOptions): Promise<Session> {
     const k = resolveKey(key, this.limits);
     const p = preparePatch(patch, this.limits);
-    const expect = options?.expectVersion === undefined ? null : checkVersion('expectVersion', options.expectVersion);
+    const expect = expectedVersion(options) ?? null;
     await this.ready();
     const r = await this.query(this.sql.updateSession, [
       k.tenant, k.appName, k.userId, k.sessionId, expect,
@@ -335,7 +337,7 @@ export class PostgresStore implements SessionStore {
       try {
         await client.query(this.sql.importSession, params);
       } catch (err) {
-        if ((err as { code?: string }).code === '23505') throw new SessionExistsError(key);
+        if (sqlstateOf(err) === SQLSTATE.uniqueViolation) throw new SessionExistsError(key);
         throw err;
       }
     });
@@ -353,7 +355,7 @@ export class PostgresStore implements SessionStore {
   async appendEvents(key: SessionKey, events: NewEvent[], options?: WriteOptions): Promise<AppendResult> {
     const k = resolveKey(key, this.limits);
     const prepared = prepareEvents(events, this.limits);
-    const expect = options?.expectVersion === undefined ? null : checkVersion('expectVersion', options.expectVersion);
+    const expect = expectedVersion(options) ?? null;
     await this.ready();
     if (prepared.length === 0) {
       const s = await this.getSession(k, { withEvents: false });
@@ -394,13 +396,13 @@ export class PostgresStore implements SessionStore {
         result = await call(callerIds ? 'optimistic' : 'new');
       } catch (err) {
         // An id was stored already (a retry): ask again, looking the ids up this time.
-        if ((err as { code?: string }).code !== 'SDB03') throw err;
+        if (sqlstateOf(err) !== SQLSTATE.retryWithLookup) throw err;
         result = await call('lookup');
       }
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'SDB01') throw new SessionNotFoundError(k);
-      if (code === 'SDB02') throw new ConflictError(expect!, Number((err as { detail?: string }).detail));
+      const code = sqlstateOf(err);
+      if (code === SQLSTATE.sessionNotFound) throw new SessionNotFoundError(k);
+      if (code === SQLSTATE.versionConflict) throw new ConflictError(expect!, Number((err as { detail?: string }).detail));
       throw err;
     }
     let seq = result.firstSeq;
@@ -486,7 +488,7 @@ export class PostgresStore implements SessionStore {
       ]);
     } catch (err) {
       // The owning session was deleted between the check and the insert.
-      if ((err as { code?: string }).code === '23503') throw notFound();
+      if (sqlstateOf(err) === SQLSTATE.foreignKeyViolation) throw notFound();
       throw err;
     }
     if (r.rowCount === 0) throw notFound();
@@ -615,17 +617,10 @@ export class PostgresStore implements SessionStore {
 
   /** Checks once that the schema is current (one round trip), so that a missing migration says so. */
   private ready(): Promise<void> {
-    if (this.closed) return Promise.reject(new UnavailableError('The store is closed; open a new one.'));
+    if (this.closed) return Promise.reject(new StoreClosedError());
     if (!this.checked) {
       this.checked = this.migrationStatus().then(({ current }) => {
-        if (current === PG_SCHEMA_VERSION) return;
-        throw new SessionDbError(
-          'invalid',
-          current < PG_SCHEMA_VERSION
-            ? `The PostgreSQL schema ${this.names.schema} at ${this.where} is at version ${current}; this sessiondb needs ${PG_SCHEMA_VERSION}. Run "await store.migrate()" (openStore does it for you).`
-            : `The PostgreSQL schema ${this.names.schema} at ${this.where} is at version ${current}, newer than this sessiondb knows (${PG_SCHEMA_VERSION}). Upgrade sessiondb.`,
-          { current, latest: PG_SCHEMA_VERSION },
-        );
+        if (current !== PG_SCHEMA_VERSION) throw new SchemaMismatchError(`The PostgreSQL schema ${this.names.schema} at ${this.where}`, current, PG_SCHEMA_VERSION);
       });
       this.checked.catch(() => {
         this.checked = null;
@@ -635,7 +630,7 @@ export class PostgresStore implements SessionStore {
   }
 
   private async getPool(): Promise<Pool> {
-    if (this.closed) throw new UnavailableError('The store is closed; open a new one.');
+    if (this.closed) throw new StoreClosedError();
     if (this.pool) return this.pool;
     const pg = await loadPg();
     if (this.pool) return this.pool;
@@ -661,12 +656,12 @@ export class PostgresStore implements SessionStore {
   }
 
   private async guard<T>(work: () => Promise<T>, where = this.where): Promise<T> {
-    if (this.closed) throw new UnavailableError('The store is closed; open a new one.');
+    if (this.closed) throw new StoreClosedError();
     try {
       return await work();
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'SDB01' || code === 'SDB02' || code === 'SDB03' || code === '23503') throw err; // handled by the caller
+      const code = sqlstateOf(err);
+      if (code === SQLSTATE.sessionNotFound || code === SQLSTATE.versionConflict || code === SQLSTATE.retryWithLookup || code === SQLSTATE.foreignKeyViolation) throw err; // handled by the caller
       throw translatePgError(err, where);
     }
   }

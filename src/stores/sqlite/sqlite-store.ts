@@ -4,10 +4,11 @@ import type { Database, Statement } from 'better-sqlite3';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { loadDriver } from '../../core/driver.js';
 import {
-  ConflictError,
   SessionDbError,
   SessionExistsError,
   SessionNotFoundError,
+  SchemaMismatchError,
+  StoreClosedError,
   UnavailableError,
   ValidationError,
 } from '../../core/errors.js';
@@ -26,11 +27,12 @@ import {
   resolveScan,
   scanCursor,
 } from '../../core/paging.js';
-import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, stampEvents } from '../../core/prepare.js';
+import { checkExpected, expectedVersion, planAppend } from '../../core/plan.js';
+import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot } from '../../core/prepare.js';
 import { eventFromRow, fileFromRow, sessionFromRow, sharedItem, type EventRow, type FileRow, type SessionRow } from '../../core/rows.js';
 import { setOwn } from '../../core/json.js';
 import { entriesToState, type ScopedDelta } from '../../core/state.js';
-import type { FileKey, MigrationStatus, SessionStore } from '../../core/store.js';
+import type { FileKey, MigrationStatus, SessionStore, StoreCapabilities } from '../../core/store.js';
 import type {
   ActivityInput,
   AppendResult,
@@ -64,7 +66,6 @@ import type {
 import {
   checkActivity,
   resolveSweep,
-  checkVersion,
   prepareEvents,
   resolveAppKey,
   resolveFileKey,
@@ -107,6 +108,7 @@ export class SqliteStore implements SessionStore {
   readonly kind = 'sqlite';
   readonly limits: Limits;
   readonly path: string;
+  readonly capabilities: StoreCapabilities;
   private readonly options: SqliteStoreOptions;
   private readonly clock: Clock;
   private db: Database | null = null;
@@ -127,6 +129,8 @@ export class SqliteStore implements SessionStore {
     this.path = options.path === ':memory:' ? ':memory:' : resolve(options.path);
     this.limits = resolveLimits(options.limits);
     this.clock = options.clock ?? systemClock;
+    const onDisk = this.path !== ':memory:';
+    this.capabilities = { sharedAcrossProcesses: onDisk, backup: onDisk, vacuum: true };
   }
 
   // ---- lifecycle
@@ -179,6 +183,13 @@ export class SqliteStore implements SessionStore {
       db.exec('VACUUM');
       if (this.path !== ':memory:') db.pragma('wal_checkpoint(TRUNCATE)');
     });
+  }
+
+  /** SQLite's online backup of the whole file to `path`: consistent while other writers run. */
+  async backup(path: string): Promise<void> {
+    if (!this.capabilities.backup) throw new ValidationError('path', 'an in-memory database has no file to back up');
+    const db = await this.connection();
+    await db.backup(path);
   }
 
   /** The better-sqlite3 handle, for backups and inspection. Opens the database if needed. */
@@ -238,7 +249,7 @@ export class SqliteStore implements SessionStore {
     const st = await this.ready();
     const k = resolveKey(key, this.limits);
     const p = preparePatch(patch, this.limits);
-    const expect = options?.expectVersion === undefined ? undefined : checkVersion('expectVersion', options.expectVersion);
+    const expect = expectedVersion(options);
     const now = this.clock.now();
     return this.run(() =>
       this.tx.write(() => {
@@ -295,7 +306,7 @@ export class SqliteStore implements SessionStore {
     const st = await this.ready();
     const k = resolveKey(key, this.limits);
     const prepared = prepareEvents(events, this.limits);
-    const expect = options?.expectVersion === undefined ? undefined : checkVersion('expectVersion', options.expectVersion);
+    const expect = expectedVersion(options);
     const now = this.clock.now();
     return this.run(() => this.tx.append(st, k, prepared, expect, now));
   }
@@ -546,15 +557,7 @@ export class SqliteStore implements SessionStore {
     if (!this.opening) {
       this.opening = this.connection().then((db) => {
         const current = this.run(() => this.currentVersion(db));
-        if (current !== SQLITE_SCHEMA_VERSION) {
-          throw new SessionDbError(
-            'invalid',
-            current < SQLITE_SCHEMA_VERSION
-              ? `The database at ${this.path} has schema version ${current}; this sessiondb needs ${SQLITE_SCHEMA_VERSION}. Run "await store.migrate()" (openStore does it for you).`
-              : `The database at ${this.path} has schema version ${current}, newer than this sessiondb knows (${SQLITE_SCHEMA_VERSION}). Upgrade sessiondb.`,
-            { current, latest: SQLITE_SCHEMA_VERSION },
-          );
-        }
+        if (current !== SQLITE_SCHEMA_VERSION) throw new SchemaMismatchError(`The database at ${this.path}`, current, SQLITE_SCHEMA_VERSION);
         return this.prepare(db);
       });
       this.opening.catch(() => {
@@ -573,11 +576,11 @@ export class SqliteStore implements SessionStore {
   }
 
   private async connection(): Promise<Database> {
-    if (this.closed) throw new UnavailableError('The store is closed; open a new one.');
+    if (this.closed) throw new StoreClosedError();
     if (this.db) return this.db;
     const { default: Driver } = await loadDriver('better-sqlite3', 'The SQLite store', () => import('better-sqlite3'));
     if (this.db) return this.db;
-    if (this.closed) throw new UnavailableError('The store is closed; open a new one.');
+    if (this.closed) throw new StoreClosedError();
     const memory = this.path === ':memory:';
     const db = this.run(() => {
       if (!memory) mkdirSync(dirname(this.path), { recursive: true });
@@ -617,31 +620,16 @@ export class SqliteStore implements SessionStore {
       (st: Statements, k: ResolvedKey, events: PreparedEvent[], expect: number | undefined, now: number): AppendResult => {
         const target = st.sessionForWrite.get(k.tenant, k.appName, k.userId, k.sessionId) as WriteTarget | undefined;
         if (!target) throw new SessionNotFoundError(k);
-        let stored: (EventRow | undefined)[] | null = null;
-        let fresh = events;
-        for (let i = 0; i < events.length; i++) {
-          const id = events[i]!.id;
-          if (id === undefined) continue;
-          const row = st.eventById.get(target.pk, id) as EventRow | undefined;
-          if (row) (stored ??= new Array<EventRow | undefined>(events.length).fill(undefined))[i] = row;
-        }
-        if (stored) {
-          fresh = events.filter((_, i) => stored![i] === undefined);
-          if (fresh.length === 0) return { events: stored.map((row) => eventFromRow(row!)), version: target.version };
-        }
-        if (expect !== undefined && expect !== target.version) throw new ConflictError(expect, target.version);
-        const rows = stampEvents(fresh, target.event_count, now);
-        for (const r of rows) {
+        const stored = events.map((e) => (e.id === undefined ? undefined : (st.eventById.get(target.pk, e.id) as EventRow | undefined)));
+        const plan = planAppend({ head: target, stored, events, expectVersion: expect, now });
+        if (plan.kind === 'replay') return { events: plan.events.map(eventFromRow), version: plan.version };
+        for (const r of plan.rows) {
           st.insertEvent.run(target.pk, r.seq, r.id, r.timestamp, r.author, r.role, r.invocation_id, r.content, r.state_delta, r.metadata);
         }
-        for (const e of fresh) this.applyDelta(st, k, target.pk, e.delta);
-        const last = rows[rows.length - 1];
-        if (last) st.afterAppend.run(last.seq, last.timestamp, last.timestamp, target.pk);
-        let next = 0;
-        return {
-          events: stored ? stored.map((row) => eventFromRow(row ?? rows[next++]!)) : rows.map(eventFromRow),
-          version: last ? target.version + 1 : target.version,
-        };
+        this.applyDelta(st, k, target.pk, plan.delta);
+        const h = plan.head;
+        st.afterAppend.run(h.event_count, h.updated_at, h.last_activity_at, target.pk);
+        return { events: plan.events.map(eventFromRow), version: h.version };
       },
     );
     return {
@@ -696,7 +684,7 @@ export class SqliteStore implements SessionStore {
   private target(st: Statements, k: ResolvedKey, expect: number | undefined): WriteTarget {
     const target = st.sessionForWrite.get(k.tenant, k.appName, k.userId, k.sessionId) as WriteTarget | undefined;
     if (!target) throw new SessionNotFoundError(k);
-    if (expect !== undefined && expect !== target.version) throw new ConflictError(expect, target.version);
+    checkExpected(expect, target.version);
     return target;
   }
 
@@ -720,7 +708,7 @@ export class SqliteStore implements SessionStore {
 
   /** Runs database work, turning lock timeouts and I/O faults into `unavailable`. */
   private run<T>(work: () => T): T {
-    if (this.closed) throw new UnavailableError('The store is closed; open a new one.');
+    if (this.closed) throw new StoreClosedError();
     try {
       return work();
     } catch (err) {
