@@ -2,6 +2,7 @@
  * sessiondb: persistent sessions, event history and scoped state for LLM chat
  * and agent applications. The root entry loads no database driver.
  */
+import './client/registration.js'; // http:// and https:// URLs open an HttpStore
 export * from './core/types.js';
 export * from './core/errors.js';
 export type { SessionStore, FileKey, MigrationStatus } from './core/store.js';
@@ -34,3 +35,5 @@ export { configSchema, type Config, type ConfigInput } from './config/schema.js'
 export { copyStore, verifyCopy, type CopyOptions, type CopySummary, type CopyProgress, type VerifyReport } from './transfer/copy.js';
 export { dumpStore, loadStore, backupStore, DUMP_FORMAT, DUMP_VERSION, type DumpCounts } from './transfer/dump.js';
 export { readSnapshot, checksum, canonicalJson } from './transfer/snapshot.js';
+export { registerStoreBackend, storeBackends, type StoreBackend, type ParsedLocation } from './stores/registry.js';
+export { capabilitiesOf, type StoreCapabilities } from './core/store.js';

@@ -26,6 +26,10 @@ runConformanceSuite(runner, {
     return store;
   },
   sharedUrl: (store) => `sqlite:${(store as SqliteStore).path}`,
+  capabilities: { sharedAcrossProcesses: true, backup: true, vacuum: true },
+  async openBackup(path) {
+    return new SqliteStore({ path });
+  },
   processes: { count: 2, appendsEach: 1000 },
 });
 
@@ -36,6 +40,7 @@ runConformanceSuite(runner, {
     await store.migrate();
     return store;
   },
+  capabilities: { vacuum: true },
 });
 
 runConformanceSuite(runner, {

@@ -45,7 +45,7 @@ describe('parseStoreUrl', () => {
       }
     })();
     expect(err?.code).toBe('invalid');
-    expect(err?.message).toMatch(/"mysql:".*Supported: memory:/);
+    expect(err?.message).toMatch(/"mysql:".*Supported: .*memory:.*sqlite:/);
     expect(err?.message).not.toContain('topsecret');
     expect(() => parseStoreUrl('sqlite:x.db?synchronous=off')).toThrow(/synchronous/);
     expect(() => parseStoreUrl('sqlite:x.db?journal=delete')).toThrow(/journal/);

@@ -26,6 +26,7 @@ runConformanceSuite(
   { describe, it, skip: it.skip },
   {
     name: `HttpStore → HTTP server → SqliteStore${checkInput ? '' : ' (server-side checks only)'}`,
+    capabilities: { sharedAcrossProcesses: true },
     async create() {
       const sqlite = new SqliteStore({ path: join(root, `db-${++n}`, 'sessions.db') });
       await sqlite.migrate();

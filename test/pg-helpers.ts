@@ -53,6 +53,7 @@ const created = new WeakMap<object, { schema: string; url: string }>();
 export function pgHarness(name: string, url: () => Promise<string>, extra: Partial<PostgresStoreOptions> = {}): ConformanceHarness {
   return {
     name,
+    capabilities: { sharedAcrossProcesses: true, vacuum: true },
     async create() {
       const schema = uniqueSchema('c');
       const connectionString = await url();

@@ -4,6 +4,7 @@
  * Every command takes `--db URL` and `--config PATH`; without them the store
  * comes from the environment or a config file (see the README, "Configuration").
  */
+import '../client/registration.js'; // --db http://… reaches a sessiondb server
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';

@@ -100,6 +100,8 @@ interface RequestSpec {
  */
 export class HttpStore implements SessionStore {
   readonly kind = 'http';
+  /** A server is shared by every client; vacuums and backups are the operator's, on the server's own store. */
+  readonly capabilities = { sharedAcrossProcesses: true } as const;
   limits: Limits;
   private readonly base: string;
   private readonly origin: string;

@@ -10,6 +10,7 @@ import { isPlainObject } from '../core/json.js';
 import { redactSecrets } from '../core/redact.js';
 import type { OpenStoreOptions } from '../stores/open-store.js';
 import { openStore } from '../stores/open-store.js';
+import { backendForUrl, backendNamed, storeBackends } from '../stores/registry.js';
 import { SessionManager } from '../manager/session-manager.js';
 import { configSchema, type Config } from './schema.js';
 
@@ -60,13 +61,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   return { config: parsed.data, sources: layers.map((l) => l.source) };
 }
 
-/** The store URL a config names, with pool bounds added to a postgres:// URL that does not set them. */
+/** The store URL a config names, with the pool bounds added where its backend takes them and the URL does not set them. */
 export function storeUrlFromConfig(config: Config): string {
-  if (!/^postgres(ql)?:\/\//i.test(config.url)) return config.url;
-  const url = new URL(config.url);
-  if (config.pool.min !== undefined && !url.searchParams.has('min')) url.searchParams.set('min', String(config.pool.min));
-  if (config.pool.max !== undefined && !url.searchParams.has('max')) url.searchParams.set('max', String(config.pool.max));
-  return url.toString();
+  const backend = backendForUrl(config.url);
+  return backend.withPool ? backend.withPool(config.url, config.pool) : config.url;
 }
 
 /** Opens (and migrates) the store a config names. */
@@ -176,21 +174,12 @@ function urlFromEnv(get: (name: string) => string | undefined, bool: (name: stri
     const cs = get('STORAGE_CONNECTION_STRING');
     const path = get('STORAGE_DATABASE_PATH');
     const source = 'STORAGE_BACKEND';
-    switch (backend) {
-      case 'sqlite':
-        return { url: cs && /^sqlite:/i.test(cs) ? cs : `sqlite:${path ?? cs ?? './data/sessions.db'}`, source };
-      case 'postgres':
-      case 'postgresql':
-        if (!cs) throw new ValidationError('environment variable STORAGE_CONNECTION_STRING', 'is required when STORAGE_BACKEND is postgres', 'Example: postgres://user:password@host:5432/db');
-        return { url: cs, source };
-      case 'file':
-      case 'json':
-        return { url: `file:${path ?? cs ?? './data/sessions'}`, source };
-      case 'memory':
-        return { url: 'memory:', source };
-      default:
-        throw new ValidationError('environment variable STORAGE_BACKEND', `must be sqlite, postgres, file or memory, got "${get('STORAGE_BACKEND')}"`);
+    const named = backendNamed(backend);
+    if (!named?.urlFromSettings) {
+      const names = storeBackends().filter((b) => b.urlFromSettings).map((b) => b.name);
+      throw new ValidationError('environment variable STORAGE_BACKEND', `must be one of ${names.join(', ')}, got "${get('STORAGE_BACKEND')}"`);
     }
+    return { url: named.urlFromSettings({ connectionString: cs, path }), source };
   }
   const databaseUrl = get('DATABASE_URL');
   if (databaseUrl) {

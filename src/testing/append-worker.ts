@@ -6,6 +6,7 @@
  *
  *   node append-worker.js <url> <key as JSON> <count> <label> [--acks]
  */
+import '../client/registration.js';
 import { openStore } from '../stores/open-store.js';
 import type { SessionKey } from '../core/types.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ErrorCode } from '../core/errors.js';
 import { SessionDbError } from '../core/errors.js';
-import type { SessionStore } from '../core/store.js';
+import type { SessionStore, StoreCapabilities } from '../core/store.js';
 import type { NewSession, SessionKey } from '../core/types.js';
 
 /** How the conformance suite gets stores to test. */
@@ -18,6 +18,14 @@ export interface ConformanceHarness {
    * (memory, `:memory:`); those tests are then skipped by name.
    */
   sharedUrl?(store: SessionStore): string | undefined;
+  /**
+   * The capabilities the store under test declares (absent ones: off). A case
+   * checks that the store declares exactly these, and the cases for each
+   * capability run only where it is on (else they are skipped by name).
+   */
+  capabilities?: Partial<StoreCapabilities>;
+  /** For the backup case: opens the copy `store.backup(path)` wrote, to compare it with the original. */
+  openBackup?(path: string): Promise<SessionStore>;
   /** Processes and appends each for the multi-process test (default 2 × 1000). */
   processes?: { count: number; appendsEach: number };
 }
@@ -35,8 +43,8 @@ export interface CaseContext {
 export interface ConformanceCase {
   group: string;
   name: string;
-  /** Names a capability the case needs; without it the case is skipped by name. */
-  needs?: 'sharedUrl';
+  /** What the case needs: the harness's `sharedUrl`, or a capability the harness declares. Without it the case is skipped by name. */
+  needs?: 'sharedUrl' | keyof StoreCapabilities;
   run(t: CaseContext): Promise<void>;
 }
 

@@ -66,9 +66,10 @@ export function runConformanceSuite(runner: TestRunner, harness: ConformanceHarn
               await (harness.destroy ? harness.destroy(store) : store.close());
             }
           };
-          const runnable = c.needs !== 'sharedUrl' || harness.sharedUrl !== undefined;
+          const runnable =
+            c.needs === undefined || (c.needs === 'sharedUrl' ? harness.sharedUrl !== undefined : harness.capabilities?.[c.needs] === true);
           if (runnable) runner.it(c.name, body, timeout);
-          else if (runner.skip) runner.skip(`${c.name} (needs a store shared between processes)`, body);
+          else if (runner.skip) runner.skip(`${c.name} (needs ${c.needs === 'sharedUrl' ? 'a store shared between processes' : `the "${c.needs}" capability`})`, body);
         }
       });
     }
