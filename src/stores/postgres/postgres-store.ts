@@ -27,7 +27,7 @@ import {
   resolveScan,
   scanCursor,
 } from '../../core/paging.js';
-import { expectedVersion } from '../../core/plan.js';
+import { expectedVersion, newSessionRow } from '../../core/plan.js';
 import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot } from '../../core/prepare.js';
 import { uuidv7 } from '../../core/ids.js';
 import { redactSecrets } from '../../core/redact.js';
@@ -238,10 +238,10 @@ export class PostgresStore implements SessionStore {
   async createSession(input: NewSession): Promise<Session> {
     const p = prepareNewSession(input, this.limits);
     await this.ready();
-    const createdAt = p.createdAt ?? this.clock.now();
+    const n = newSessionRow(p, this.clock.now());
     const r = await this.query(this.sql.createSession, [
-      p.tenant, p.appName, p.userId, p.id, p.metadata, p.model, p.status, createdAt, p.expiresAt,
-      entriesJson(p.state?.app), entriesJson(p.state?.user), entriesJson(p.state?.session), p.updatedAt ?? createdAt,
+      n.tenant, n.app_name, n.user_id, n.id, n.metadata, n.model, n.status, n.created_at, n.expires_at,
+      entriesJson(p.state?.app), entriesJson(p.state?.user), entriesJson(p.state?.session), n.updated_at,
     ]);
     const row = r.rows[0] as PgSessionRow | undefined;
     if (!row) throw new SessionExistsError({ appName: p.appName, userId: p.userId, sessionId: p.id });

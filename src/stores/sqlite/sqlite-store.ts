@@ -27,7 +27,7 @@ import {
   resolveScan,
   scanCursor,
 } from '../../core/paging.js';
-import { checkExpected, expectedVersion, planAppend } from '../../core/plan.js';
+import { checkExpected, expectedVersion, newSessionRow, planAppend } from '../../core/plan.js';
 import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot } from '../../core/prepare.js';
 import { eventFromRow, fileFromRow, sessionFromRow, sharedItem, type EventRow, type FileRow, type SessionRow } from '../../core/rows.js';
 import { setOwn } from '../../core/json.js';
@@ -606,9 +606,8 @@ export class SqliteStore implements SessionStore {
     const writeTx = db.transaction(<T>(fn: () => T): T => fn());
     const readTx = db.transaction((st: Statements, k: ResolvedKey, read: ReturnType<typeof resolveReadOptions>) => this.readSession(st, k, read));
     const createTx = db.transaction((st: Statements, p: ReturnType<typeof prepareNewSession>, now: number) => {
-      const createdAt = p.createdAt ?? now;
-      const updatedAt = p.updatedAt ?? createdAt;
-      const inserted = st.insertSession.get(p.tenant, p.appName, p.userId, p.id, p.metadata, p.model, p.status, createdAt, updatedAt, updatedAt, p.expiresAt) as
+      const r = newSessionRow(p, now);
+      const inserted = st.insertSession.get(r.tenant, r.app_name, r.user_id, r.id, r.metadata, r.model, r.status, r.created_at, r.updated_at, r.last_activity_at, r.expires_at) as
         | { pk: number }
         | undefined;
       if (!inserted) throw new SessionExistsError({ appName: p.appName, userId: p.userId, sessionId: p.id });
