@@ -37,6 +37,7 @@ function runExample(name: string, replace: [string, string][] = []): void {
 
 describe('README', () => {
   it('the library example runs against the built package and prints what its comments say', () => runExample('library'), 30_000);
+  it('the store-kit example registers a backend and plans an append, printing what its comments say', () => runExample('store-kit'), 30_000);
   it('the SessionManager example runs against the built package and prints what its comments say', () => runExample('manager'), 60_000);
   it('the HttpStore example runs against a real server and prints what its comments say', async () => {
     const server = await startServer(['--db', 'memory:']);
