@@ -2,7 +2,7 @@
 // against AdkSessionService over memory, a SQLite file and PostgreSQL.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createEvent, type Event, type Session } from '@google/adk';
+import { createEvent, InMemorySessionService, type Event, type Session } from '@google/adk';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ADK_DIVERGENCES, AdkSessionService, StaleSessionError } from '../src/adapters/adk/index.js';
 import { MemoryStore, SessionDbError, SqliteStore, type SessionStore } from '../src/index.js';
@@ -268,6 +268,62 @@ for (const backend of backends) {
       expect(ids(offsetOnly)).toEqual(['s4', 's5']);
       expect(offsetOnly).toMatchObject({ page: 1, limit: 5, totalItems: 5, totalPages: 1 });
       await expect(svc.listSessions({ appName: 'app', limit: -1 })).rejects.toThrow(/limit/);
+    });
+
+    it('listSessions breaks ties of lastUpdateTime by id ascending in both orders, as ADK, across page boundaries', async () => {
+      const { svc } = await service();
+      const adk = new InMemorySessionService(); // the reference: ADK's own service
+      // Four sessions share 2000 and two share 3000, so ties straddle every page boundary below.
+      const times: [string, number][] = [['d', 2000], ['f', 3000], ['a', 1000], ['b', 2000], ['g', 3000], ['e', 2000], ['c', 2000]];
+      for (const [id, t] of times) {
+        for (const service of [svc, adk]) {
+          const s = await service.createSession({ appName: 'app', userId: 'u', sessionId: id });
+          await service.appendEvent({ session: s, event: userEvent(id, { timestamp: t }) });
+        }
+      }
+      const other = await svc.createSession({ appName: 'app', userId: 'v', sessionId: 'b' }); // same id, another user, same time
+      await svc.appendEvent({ session: other, event: userEvent('b', { timestamp: 2000 }) });
+      const ids = (r: { sessions: Session[] }) => r.sessions.map((s) => s.id);
+      expect(ids(await svc.listSessions({ appName: 'app', userId: 'u', order: 'desc' }))).toEqual(['f', 'g', 'b', 'c', 'd', 'e', 'a']);
+      for (const order of ['asc', 'desc'] as const) {
+        expect(ids(await svc.listSessions({ appName: 'app', userId: 'u', order }))).toEqual(ids(await adk.listSessions({ appName: 'app', userId: 'u', order })));
+        for (let offset = 0; offset <= 7; offset++) {
+          const request = { appName: 'app', userId: 'u', order, offset };
+          expect(ids(await svc.listSessions(request)), `${order} offset ${offset}`).toEqual(ids(await adk.listSessions(request)));
+          for (let limit = 1; limit <= 4; limit++) {
+            const paged = { ...request, limit };
+            expect(ids(await svc.listSessions(paged)), `${order} offset ${offset} limit ${limit}`).toEqual(ids(await adk.listSessions(paged)));
+          }
+        }
+      }
+      const app = await svc.listSessions({ appName: 'app', order: 'desc' });
+      expect(app.sessions.map((s) => `${s.userId}/${s.id}`)).toEqual(['u/f', 'u/g', 'u/b', 'v/b', 'u/c', 'u/d', 'u/e', 'u/a']);
+      expect((await svc.listSessions({ appName: 'app', order: 'desc', limit: 2, offset: 2 })).sessions.map((s) => `${s.userId}/${s.id}`)).toEqual(['u/b', 'v/b']);
+    });
+
+    it('a descending ADK page reads the page and its tie groups from the store, not the whole listing', async () => {
+      const { store } = await service();
+      let rows = 0;
+      const counting = new Proxy(store, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          if (prop !== 'listSessions' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+          return async (...args: unknown[]) => {
+            const page = await (value as (...a: unknown[]) => Promise<{ sessions: unknown[] }>).apply(target, args);
+            rows += page.sessions.length;
+            return page;
+          };
+        },
+      });
+      const svc = new AdkSessionService(counting);
+      for (let i = 0; i < 60; i++) {
+        const s = await store.createSession({ appName: 'app', userId: 'u', id: `s${String(i).padStart(2, '0')}` });
+        await store.appendEvents({ appName: 'app', userId: 'u', sessionId: s.id }, [{ author: 'u', timestamp: 10_000 + Math.floor(i / 3) }]); // ties of three
+      }
+      rows = 0;
+      const page = await svc.listSessions({ appName: 'app', userId: 'u', order: 'desc', limit: 5, offset: 31 });
+      expect(page.sessions.map((s) => s.id)).toEqual(['s28', 's29', 's24', 's25', 's26']); // s27 (same time as s28) is on the page before
+      expect(rows).toBeLessThan(25); // of 60
     });
 
     it('two copies of one session appending: exactly one wins each round, the other gets StaleSessionError', async () => {
