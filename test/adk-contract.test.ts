@@ -2,7 +2,7 @@
 // against AdkSessionService over memory, a SQLite file and PostgreSQL.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createEvent, InMemorySessionService, type Event, type Session } from '@google/adk';
+import { createEvent, InMemorySessionService, type Event, type EventActions, type Session } from '@google/adk';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ADK_DIVERGENCES, AdkSessionService, StaleSessionError } from '../src/adapters/adk/index.js';
 import { MemoryStore, SessionDbError, SqliteStore, type SessionStore } from '../src/index.js';
@@ -43,6 +43,45 @@ const backends: { name: string; skip?: string; make(): Promise<SessionStore> }[]
 
 const userEvent = (text: string, extra: Parameters<typeof createEvent>[0] = {}): Event =>
   createEvent({ author: 'user', invocationId: 'inv-1', content: { role: 'user', parts: [{ text }] }, ...extra });
+/** Every field of ADK's Event (and of its actions), required: a field ADK adds fails the type check until the tests below set it. */
+type EveryEventField = { [K in keyof Event as K extends string ? K : never]-?: K extends 'actions' ? Required<EventActions> : Exclude<Event[K], undefined> };
+/** An event as JSON would carry it: what a store can keep. */
+const asJson = (value: unknown) => JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+
+/** Every field set to a falsy or empty value of its type (the id aside: ADK always assigns one). */
+function falsyEvent(id: string, output: unknown, route: Event['route']): EveryEventField {
+  return {
+    id, invocationId: '', author: '', timestamp: 0, branch: '', longRunningToolIds: [], output, route: route!, nodeInfo: {}, isolationScope: '',
+    actions: {
+      stateDelta: {}, artifactDelta: {}, requestedAuthConfigs: {}, requestedToolConfirmations: {},
+      skipSummarization: false, transferToAgent: '', escalate: false, agentState: {}, endOfAgent: false,
+    },
+    content: {}, groundingMetadata: {}, citationMetadata: {}, partial: false, turnComplete: false, errorCode: '', errorMessage: '', interrupted: false,
+    customMetadata: {}, usageMetadata: {}, finishReason: 'FINISH_REASON_UNSPECIFIED' as never, liveSessionResumptionUpdate: {}, goAway: {},
+    inputTranscription: {}, outputTranscription: {}, interactionId: '', modelVersion: '', liveSessionId: '',
+  };
+}
+
+/** Every field set to a non-empty value. */
+function fullEvent(id: string): EveryEventField {
+  return {
+    id, invocationId: 'e-123', author: 'root_agent', timestamp: 1_750_000_000_123.5, branch: 'root_agent.sub', longRunningToolIds: ['fc-1'],
+    output: { answer: 42, list: [1, 'two'] }, route: ['left', 2, true], nodeInfo: { path: 'wf.child.0', outputFor: ['wf.child.0', 'wf'], messageAsOutput: true },
+    isolationScope: 'scope-1',
+    actions: {
+      stateDelta: { k: 'v', 'user:u': 1, 'app:a': [1] }, artifactDelta: { 'report.pdf': 2 }, requestedAuthConfigs: { fc1: { authScheme: { type: 'apiKey' } } as never },
+      requestedToolConfirmations: { fc1: { hint: 'sure?', confirmed: true } as never }, skipSummarization: true, transferToAgent: 'other_agent', escalate: true,
+      agentState: { step: 3 }, endOfAgent: true,
+    },
+    content: { role: 'model', parts: [{ text: 'hello' }, { functionCall: { id: 'fc-1', name: 'lookup', args: { q: 1 } } }] },
+    groundingMetadata: { webSearchQueries: ['tea'] }, citationMetadata: { citations: [{ uri: 'https://example.org', startIndex: 0, endIndex: 4 }] },
+    partial: false, turnComplete: true, errorCode: 'E42', errorMessage: 'something odd', interrupted: true, customMetadata: { trace_id: 'abc' },
+    usageMetadata: { promptTokenCount: 10, totalTokenCount: 15 }, finishReason: 'STOP' as never, liveSessionResumptionUpdate: { newHandle: 'h1', resumable: true },
+    goAway: { timeLeft: '5s' }, inputTranscription: { text: 'hi', finished: true }, outputTranscription: { text: 'hello', finished: true },
+    interactionId: 'int-1', modelVersion: 'model-1', liveSessionId: 'live-1',
+  };
+}
+
 const delta = (stateDelta: Record<string, unknown>, extra: Parameters<typeof createEvent>[0] = {}): Event =>
   createEvent({ author: 'agent', invocationId: 'inv-1', actions: { stateDelta }, ...extra });
 
@@ -168,13 +207,29 @@ for (const backend of backends) {
         modelVersion: 'model-1',
       });
       const expected = JSON.parse(JSON.stringify(full));
-      delete expected.partial; // partial is not a property of stored events
       await svc.appendEvent({ session: s, event: full });
       const got = await svc.getSession({ appName: 'a', userId: 'u', sessionId: s.id });
-      const event = JSON.parse(JSON.stringify(got!.events[0]));
-      delete event.partial;
-      expect(event).toEqual(expected);
+      expect(JSON.parse(JSON.stringify(got!.events[0]))).toEqual(expected);
       expect(Buffer.from(got!.events[0]!.content!.parts![1]!.inlineData!.data!, 'base64')).toEqual(Buffer.from([0, 1, 2, 250, 255]));
+    });
+
+    it('every field of ADK\'s Event round-trips, set to falsy and empty values (partial: false, "", 0, [], {}) and to non-empty ones', async () => {
+      const { svc } = await service();
+      const s = await svc.createSession({ appName: 'a', userId: 'u' });
+      const events: EveryEventField[] = [
+        falsyEvent('falsy-null', null, false),
+        falsyEvent('falsy-zero', 0, 0),
+        falsyEvent('falsy-empty', '', ''),
+        falsyEvent('falsy-false', false, []),
+        fullEvent('full'),
+      ];
+      for (const e of events) await svc.appendEvent({ session: s, event: e as unknown as Event });
+      const got = await svc.getSession({ appName: 'a', userId: 'u', sessionId: s.id });
+      expect(got!.events.map(asJson)).toEqual(events.map(asJson));
+      expect(s.events.map(asJson)).toEqual(events.map(asJson)); // the object in hand too
+      expect(got!.events[0]).toHaveProperty('partial', false);
+      expect(got!.events[0]).toHaveProperty('author', '');
+      expect(got!.events[4]!.timestamp).toBe(1_750_000_000_123.5);
     });
 
     it('lastUpdateTime equals the timestamp of the last appended event', async () => {
