@@ -370,6 +370,11 @@ function errorFromResponse(status: number, text: string, requestId: string | nul
       err = new ConflictError(num(d['expectedVersion']), num(d['actualVersion']), e.message);
       break;
     case 'invalid':
+      if (typeof d['limit'] === 'number' && typeof d['actual'] === 'number') {
+        // A name in the URL or a page size over a limit: the server answers 400 (413 is for bodies); the store's error is too_large.
+        err = new TooLargeError(str(d['field']), d['actual'], d['limit'], str(d['unit']));
+        break;
+      }
       err = new ValidationError(str(d['field']) || 'input', 'was refused');
       (err as { details: Record<string, unknown> }).details = d;
       break;

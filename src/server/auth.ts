@@ -75,6 +75,20 @@ export function createAuthenticator(apiKeys: readonly ApiKey[], defaultRateLimit
   };
 }
 
+/** A secret that only lets its holder read `/metrics` (for a scraper), given as the token itself or its sha-256 in hex. */
+export type MetricsToken = { key: string; sha256?: undefined } | { sha256: string; key?: undefined };
+
+/** Whether a request's bearer token is the metrics token (compared by sha-256, in constant time). */
+export function createTokenCheck(token: MetricsToken): (header: (name: string) => string | undefined) => boolean {
+  const expected = Buffer.from(token.sha256 ?? sha256(token.key), 'hex');
+  return (header) => {
+    const given = header('authorization')?.replace(/^Bearer\s+/i, '');
+    if (!given) return false;
+    const hash = Buffer.from(sha256(given), 'hex');
+    return hash.length === expected.length && timingSafeEqual(hash, expected);
+  };
+}
+
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
