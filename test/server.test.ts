@@ -325,8 +325,12 @@ describe('HTTP API: statuses, messages and labels', () => {
     await call(a, 'POST', base, { id: 's1' });
     const big = await call(a, 'POST', `${base}/s1/events`, { author: 'u', content: 'x'.repeat(11) });
     expect(big.status).toBe(413);
-    for (const message of [missing.json.error.message, big.json.error.message]) {
-      expect(message).not.toMatch(/\w\(\)|store options|createSession/);
+    await store.close();
+    const closed = await call(a, 'GET', `${base}/s1`);
+    expect(closed.status).toBe(503);
+    expect(closed.headers.get('retry-after')).toBe('1');
+    for (const message of [missing.json.error.message, big.json.error.message, closed.json.error.message]) {
+      expect(message).not.toMatch(/\w\(\)|store options|createSession|open a new one/);
     }
   });
 

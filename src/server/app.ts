@@ -75,7 +75,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     const ms = performance.now() - t0;
     metrics.recordRequest(c.req.method, c.get('route'), c.res.status, ms / 1000);
     options.logger?.info(
-      { requestId: id, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(ms * 10) / 10, tenant: c.get('caller')?.tenant },
+      { requestId: id, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(ms * 10) / 10, tenant: c.get('caller')?.tenant, error: c.get('detail') },
       'request',
     );
   });
@@ -158,6 +158,12 @@ export function createApp(options: AppOptions): Hono<Env> {
     return fail(c, 405, 'method_not_allowed', `${c.req.method} is not a method of ${c.req.path}; it takes ${allow}. See /docs.`);
   });
   app.onError((err, c) => {
+    if (err instanceof SessionDbError && err.code === 'unavailable') {
+      // The store's message names files, hosts and its own options: for the log, not for callers.
+      c.set('detail', redactSecrets(err.message));
+      c.header('Retry-After', '1');
+      return fail(c, 503, 'unavailable', 'The database is unavailable (busy or unreachable); retry shortly. The details are logged with this request id.');
+    }
     if (err instanceof SessionDbError) {
       const conditional = err.code === 'conflict' && c.req.header('if-match') !== undefined;
       return fail(c, conditional ? 412 : httpStatusOf(err.code), err.code, redactSecrets(err.message), err.details);

@@ -8,7 +8,7 @@ import type { Caller } from './auth.js';
 import * as s from './schemas.js';
 
 /** Per-request values the middleware sets. */
-export type Env = { Variables: { caller: Caller; requestId: string; route: string } };
+export type Env = { Variables: { caller: Caller; requestId: string; route: string; /** What went wrong, for the request's log line only. */ detail?: string } };
 
 /** A validated request: its query and (for routes with a body schema) its body. */
 type Handler = (c: Context<Env>, input: { query: Record<string, unknown>; body: unknown }) => Promise<Response> | Response;
