@@ -363,6 +363,8 @@ describe('HTTP API: statuses, messages and labels', () => {
     expect(scraped.text).toMatch(/sessiondb_http_requests_total/);
     const { app: keyless } = app();
     expect((await call(keyless, 'GET', '/metrics')).status).toBe(200); // loopback-only server: open, like the rest
+    expect(() => createApp({ store: new MemoryStore(), metricsToken: {} })).toThrow(/metricsToken: must give exactly one of key or sha256/);
+    expect(() => createApp({ store: new MemoryStore(), metricsToken: { sha256: 'abc' } })).toThrow(/metricsToken\.sha256/);
   });
 
   it('/docs, /openapi.json, /metrics, 405 and 413 are counted under their routes, unknown paths as "unmatched"', async () => {
