@@ -2,7 +2,7 @@
 // against AdkSessionService over memory, a SQLite file and PostgreSQL.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createEvent, type Event, type Session } from '@google/adk';
+import { createEvent, InMemorySessionService, type Event, type EventActions, type Session } from '@google/adk';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ADK_DIVERGENCES, AdkSessionService, StaleSessionError } from '../src/adapters/adk/index.js';
 import { MemoryStore, SessionDbError, SqliteStore, type SessionStore } from '../src/index.js';
@@ -43,6 +43,45 @@ const backends: { name: string; skip?: string; make(): Promise<SessionStore> }[]
 
 const userEvent = (text: string, extra: Parameters<typeof createEvent>[0] = {}): Event =>
   createEvent({ author: 'user', invocationId: 'inv-1', content: { role: 'user', parts: [{ text }] }, ...extra });
+/** Every field of ADK's Event (and of its actions), required: a field ADK adds fails the type check until the tests below set it. */
+type EveryEventField = { [K in keyof Event as K extends string ? K : never]-?: K extends 'actions' ? Required<EventActions> : Exclude<Event[K], undefined> };
+/** An event as JSON would carry it: what a store can keep. */
+const asJson = (value: unknown) => JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+
+/** Every field set to a falsy or empty value of its type (the id aside: ADK always assigns one). */
+function falsyEvent(id: string, output: unknown, route: Event['route']): EveryEventField {
+  return {
+    id, invocationId: '', author: '', timestamp: 0, branch: '', longRunningToolIds: [], output, route: route!, nodeInfo: {}, isolationScope: '',
+    actions: {
+      stateDelta: {}, artifactDelta: {}, requestedAuthConfigs: {}, requestedToolConfirmations: {},
+      skipSummarization: false, transferToAgent: '', escalate: false, agentState: {}, endOfAgent: false,
+    },
+    content: {}, groundingMetadata: {}, citationMetadata: {}, partial: false, turnComplete: false, errorCode: '', errorMessage: '', interrupted: false,
+    customMetadata: {}, usageMetadata: {}, finishReason: 'FINISH_REASON_UNSPECIFIED' as never, liveSessionResumptionUpdate: {}, goAway: {},
+    inputTranscription: {}, outputTranscription: {}, interactionId: '', modelVersion: '', liveSessionId: '',
+  };
+}
+
+/** Every field set to a non-empty value. */
+function fullEvent(id: string): EveryEventField {
+  return {
+    id, invocationId: 'e-123', author: 'root_agent', timestamp: 1_750_000_000_123.5, branch: 'root_agent.sub', longRunningToolIds: ['fc-1'],
+    output: { answer: 42, list: [1, 'two'] }, route: ['left', 2, true], nodeInfo: { path: 'wf.child.0', outputFor: ['wf.child.0', 'wf'], messageAsOutput: true },
+    isolationScope: 'scope-1',
+    actions: {
+      stateDelta: { k: 'v', 'user:u': 1, 'app:a': [1] }, artifactDelta: { 'report.pdf': 2 }, requestedAuthConfigs: { fc1: { authScheme: { type: 'apiKey' } } as never },
+      requestedToolConfirmations: { fc1: { hint: 'sure?', confirmed: true } as never }, skipSummarization: true, transferToAgent: 'other_agent', escalate: true,
+      agentState: { step: 3 }, endOfAgent: true,
+    },
+    content: { role: 'model', parts: [{ text: 'hello' }, { functionCall: { id: 'fc-1', name: 'lookup', args: { q: 1 } } }] },
+    groundingMetadata: { webSearchQueries: ['tea'] }, citationMetadata: { citations: [{ uri: 'https://example.org', startIndex: 0, endIndex: 4 }] },
+    partial: false, turnComplete: true, errorCode: 'E42', errorMessage: 'something odd', interrupted: true, customMetadata: { trace_id: 'abc' },
+    usageMetadata: { promptTokenCount: 10, totalTokenCount: 15 }, finishReason: 'STOP' as never, liveSessionResumptionUpdate: { newHandle: 'h1', resumable: true },
+    goAway: { timeLeft: '5s' }, inputTranscription: { text: 'hi', finished: true }, outputTranscription: { text: 'hello', finished: true },
+    interactionId: 'int-1', modelVersion: 'model-1', liveSessionId: 'live-1',
+  };
+}
+
 const delta = (stateDelta: Record<string, unknown>, extra: Parameters<typeof createEvent>[0] = {}): Event =>
   createEvent({ author: 'agent', invocationId: 'inv-1', actions: { stateDelta }, ...extra });
 
@@ -168,13 +207,29 @@ for (const backend of backends) {
         modelVersion: 'model-1',
       });
       const expected = JSON.parse(JSON.stringify(full));
-      delete expected.partial; // partial is not a property of stored events
       await svc.appendEvent({ session: s, event: full });
       const got = await svc.getSession({ appName: 'a', userId: 'u', sessionId: s.id });
-      const event = JSON.parse(JSON.stringify(got!.events[0]));
-      delete event.partial;
-      expect(event).toEqual(expected);
+      expect(JSON.parse(JSON.stringify(got!.events[0]))).toEqual(expected);
       expect(Buffer.from(got!.events[0]!.content!.parts![1]!.inlineData!.data!, 'base64')).toEqual(Buffer.from([0, 1, 2, 250, 255]));
+    });
+
+    it('every field of ADK\'s Event round-trips, set to falsy and empty values (partial: false, "", 0, [], {}) and to non-empty ones', async () => {
+      const { svc } = await service();
+      const s = await svc.createSession({ appName: 'a', userId: 'u' });
+      const events: EveryEventField[] = [
+        falsyEvent('falsy-null', null, false),
+        falsyEvent('falsy-zero', 0, 0),
+        falsyEvent('falsy-empty', '', ''),
+        falsyEvent('falsy-false', false, []),
+        fullEvent('full'),
+      ];
+      for (const e of events) await svc.appendEvent({ session: s, event: e as unknown as Event });
+      const got = await svc.getSession({ appName: 'a', userId: 'u', sessionId: s.id });
+      expect(got!.events.map(asJson)).toEqual(events.map(asJson));
+      expect(s.events.map(asJson)).toEqual(events.map(asJson)); // the object in hand too
+      expect(got!.events[0]).toHaveProperty('partial', false);
+      expect(got!.events[0]).toHaveProperty('author', '');
+      expect(got!.events[4]!.timestamp).toBe(1_750_000_000_123.5);
     });
 
     it('lastUpdateTime equals the timestamp of the last appended event', async () => {
@@ -268,6 +323,62 @@ for (const backend of backends) {
       expect(ids(offsetOnly)).toEqual(['s4', 's5']);
       expect(offsetOnly).toMatchObject({ page: 1, limit: 5, totalItems: 5, totalPages: 1 });
       await expect(svc.listSessions({ appName: 'app', limit: -1 })).rejects.toThrow(/limit/);
+    });
+
+    it('listSessions breaks ties of lastUpdateTime by id ascending in both orders, as ADK, across page boundaries', async () => {
+      const { svc } = await service();
+      const adk = new InMemorySessionService(); // the reference: ADK's own service
+      // Four sessions share 2000 and two share 3000, so ties straddle every page boundary below.
+      const times: [string, number][] = [['d', 2000], ['f', 3000], ['a', 1000], ['b', 2000], ['g', 3000], ['e', 2000], ['c', 2000]];
+      for (const [id, t] of times) {
+        for (const service of [svc, adk]) {
+          const s = await service.createSession({ appName: 'app', userId: 'u', sessionId: id });
+          await service.appendEvent({ session: s, event: userEvent(id, { timestamp: t }) });
+        }
+      }
+      const other = await svc.createSession({ appName: 'app', userId: 'v', sessionId: 'b' }); // same id, another user, same time
+      await svc.appendEvent({ session: other, event: userEvent('b', { timestamp: 2000 }) });
+      const ids = (r: { sessions: Session[] }) => r.sessions.map((s) => s.id);
+      expect(ids(await svc.listSessions({ appName: 'app', userId: 'u', order: 'desc' }))).toEqual(['f', 'g', 'b', 'c', 'd', 'e', 'a']);
+      for (const order of ['asc', 'desc'] as const) {
+        expect(ids(await svc.listSessions({ appName: 'app', userId: 'u', order }))).toEqual(ids(await adk.listSessions({ appName: 'app', userId: 'u', order })));
+        for (let offset = 0; offset <= 7; offset++) {
+          const request = { appName: 'app', userId: 'u', order, offset };
+          expect(ids(await svc.listSessions(request)), `${order} offset ${offset}`).toEqual(ids(await adk.listSessions(request)));
+          for (let limit = 1; limit <= 4; limit++) {
+            const paged = { ...request, limit };
+            expect(ids(await svc.listSessions(paged)), `${order} offset ${offset} limit ${limit}`).toEqual(ids(await adk.listSessions(paged)));
+          }
+        }
+      }
+      const app = await svc.listSessions({ appName: 'app', order: 'desc' });
+      expect(app.sessions.map((s) => `${s.userId}/${s.id}`)).toEqual(['u/f', 'u/g', 'u/b', 'v/b', 'u/c', 'u/d', 'u/e', 'u/a']);
+      expect((await svc.listSessions({ appName: 'app', order: 'desc', limit: 2, offset: 2 })).sessions.map((s) => `${s.userId}/${s.id}`)).toEqual(['u/b', 'v/b']);
+    });
+
+    it('a descending ADK page reads the page and its tie groups from the store, not the whole listing', async () => {
+      const { store } = await service();
+      let rows = 0;
+      const counting = new Proxy(store, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          if (prop !== 'listSessions' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+          return async (...args: unknown[]) => {
+            const page = await (value as (...a: unknown[]) => Promise<{ sessions: unknown[] }>).apply(target, args);
+            rows += page.sessions.length;
+            return page;
+          };
+        },
+      });
+      const svc = new AdkSessionService(counting);
+      for (let i = 0; i < 60; i++) {
+        const s = await store.createSession({ appName: 'app', userId: 'u', id: `s${String(i).padStart(2, '0')}` });
+        await store.appendEvents({ appName: 'app', userId: 'u', sessionId: s.id }, [{ author: 'u', timestamp: 10_000 + Math.floor(i / 3) }]); // ties of three
+      }
+      rows = 0;
+      const page = await svc.listSessions({ appName: 'app', userId: 'u', order: 'desc', limit: 5, offset: 31 });
+      expect(page.sessions.map((s) => s.id)).toEqual(['s28', 's29', 's24', 's25', 's26']); // s27 (same time as s28) is on the page before
+      expect(rows).toBeLessThan(25); // of 60
     });
 
     it('two copies of one session appending: exactly one wins each round, the other gets StaleSessionError', async () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpStore } from '../src/client/index.js';
 import { copyStore, MemoryStore, openStore, SessionDbError, verifyCopy } from '../src/index.js';
 import { createApp } from '../src/server/index.js';
+import { parseRetryAfter, retryDelay } from '../src/client/retry.js';
 import { rejectsWith } from '../src/testing/index.js';
 
 const ADMIN = 'admin-key-0123456789';
@@ -37,8 +38,9 @@ describe('HttpStore', () => {
     expect((await store.appendEvents({ appName: 'shop', userId: 'u1', sessionId: 's1' }, [{ author: 'u', content: 'hi' }])).version).toBe(2);
     await rejectsWith(store.getSession({ tenant: 'globex', appName: 'shop', userId: 'u1', sessionId: 's1' }), 'forbidden');
     await rejectsWith(store.scanSessionKeys(), 'forbidden');
-    await rejectsWith(store.stats(), 'forbidden');
+    expect(await store.stats()).toMatchObject({ sessions: 1, events: 1 }); // not the whole store: the key's own tenant
     expect((await store.stats({ tenant: 'acme' })).events).toBe(1);
+    await rejectsWith(store.stats({ tenant: 'globex' }), 'forbidden');
     await store.close();
   });
 
@@ -62,7 +64,7 @@ describe('HttpStore', () => {
 
   it('a wrong key is "unauthorized"; a spent budget is "rate_limited"', async () => {
     await rejectsWith(new HttpStore({ url, apiKey: 'wrong-key-0123456789' }).listSessions({ appName: 'shop' }), 'unauthorized');
-    const tiny = new HttpStore({ url, apiKey: 'tiny-key-0123456789' });
+    const tiny = new HttpStore({ url, apiKey: 'tiny-key-0123456789', retry: false });
     await tiny.listSessions({ appName: 'shop' });
     await rejectsWith(tiny.listSessions({ appName: 'shop' }), 'rate_limited');
   });
@@ -78,5 +80,20 @@ describe('HttpStore', () => {
     expect(() => new HttpStore({ url: 'ftp://x' })).toThrow(SessionDbError);
     const store = new HttpStore({ url });
     return rejectsWith(store.getSession({ appName: '..', userId: 'u', sessionId: 's' }), 'invalid', 'appName');
+  });
+
+  it('Retry-After in seconds or as an HTTP date; waits at least that long, jittered, and never above maxDelayMs', () => {
+    const now = Date.parse('2026-11-21T09:30:00Z');
+    expect(parseRetryAfter('7', now)).toBe(7000);
+    expect(parseRetryAfter('Sat, 21 Nov 2026 09:30:05 GMT', now)).toBe(5000);
+    expect(parseRetryAfter('Sat, 21 Nov 2026 09:29:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter(null, now)).toBeUndefined();
+    expect(retryDelay('2', 0, 30_000, now, () => 0)).toBe(2000);
+    expect(retryDelay('2', 0, 30_000, now, () => 0.999)).toBeLessThanOrEqual(3000);
+    expect(retryDelay('120', 0, 30_000, now, () => 0.999)).toBeLessThanOrEqual(30_000);
+    expect(retryDelay('120', 0, 30_000, now, () => 0)).toBeGreaterThanOrEqual(22_500);
+    const backoff = [0, 1, 2, 3].map((attempt) => retryDelay(null, attempt, 30_000, now, () => 1));
+    expect(backoff).toEqual([250, 500, 1000, 2000]);
   });
 });

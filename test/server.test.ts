@@ -1,14 +1,17 @@
 // The HTTP API: every route and error status in-process (app.fetch), then a real spawned server
 // for tenant isolation, SIGTERM shutdown and a SIGKILL during a stream of appends.
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore, SqliteStore } from '../src/index.js';
 import { createApp } from '../src/server/index.js';
+import { PostgresStore } from '../src/stores/postgres/index.js';
 import { startServer, tempDir } from './helpers.js';
+import { adminQuery, dropSchema, PG_URL, pgUnavailableReason, uniqueSchema } from './pg-helpers.js';
 
 const dir = tempDir('server');
+const pgUnavailable = await pgUnavailableReason();
 const base = '/v1/apps/shop/users/u1/sessions';
 
 function app(extra: Parameters<typeof createApp>[0] extends infer O ? Partial<O> : never = {}) {
@@ -266,4 +269,166 @@ describe('a real server', () => {
     second.child.kill('SIGTERM');
     await new Promise((resolve) => second.child.on('exit', resolve));
   }, 30_000);
+});
+
+describe('HTTP API: statuses, messages and labels', () => {
+  it('an export from GET …/export?format=json is accepted as-is by PUT …/sessions/:session, with its app and user state', async () => {
+    const { app: a } = app();
+    await call(a, 'POST', base, { id: 's1', state: { 'app:plan': 'pro', 'user:lang': 'fr', step: 1 }, metadata: { title: 'T' } });
+    await call(a, 'POST', `${base}/s1/events`, { events: [{ id: 'e1', author: 'user', role: 'user', content: 'hi', stateDelta: { step: 2 } }, { id: 'e2', author: 'bot', content: { parts: [{ text: 'yo' }] } }] });
+    const exported = (await call(a, 'GET', `${base}/s1/export?format=json`)).text;
+    expect((await call(a, 'DELETE', `${base}/s1`)).status).toBe(204);
+    await call(a, 'PATCH', '/v1/apps/shop/state', { 'app:plan': 'free' });
+    await call(a, 'PATCH', '/v1/apps/shop/users/u1/state', { 'user:lang': 'de' });
+    const put = await call(a, 'PUT', `${base}/s1`, exported);
+    expect(put.status).toBe(200);
+    expect(put.json).toMatchObject({ id: 's1', eventCount: 2, state: { 'app:plan': 'pro', 'user:lang': 'fr', step: 2 } });
+    expect((await call(a, 'GET', `${base}/s1/export?format=json`)).text).toBe(exported); // exactly as exported
+    const again = await call(a, 'PUT', `${base}/s1`, exported);
+    expect(again.status).toBe(409);
+    expect(again.json.error.message).toMatch(/replace=true/);
+    expect((await call(a, 'PUT', `${base}/s1?replace=true`, exported)).status).toBe(200);
+    const doc = JSON.parse(exported);
+    expect((await call(a, 'PUT', `${base}/s1?replace=true`, { ...doc, format: 'other' })).json.error.details.field).toBe('body.format');
+    expect((await call(a, 'PUT', `${base}/s1?replace=true`, { ...doc, version: 2 })).json.error.details.field).toBe('body.version');
+    const misplaced = await call(a, 'PUT', `${base}/s1?replace=true`, { ...doc, state: { 'app:plan': 'x' } });
+    expect(misplaced.json.error).toMatchObject({ code: 'invalid', details: { field: 'snapshot.state' } });
+    expect(misplaced.json.error.message).toMatch(/appState/);
+  });
+
+  it('a path segment or query value over its limit is 400 "invalid" naming the limit; 413 is for bodies', async () => {
+    const { app: a } = app({ bodyLimitBytes: 4096 });
+    const long = 'x'.repeat(200);
+    const segment = await call(a, 'GET', `${base}/${long}`);
+    expect(segment.status).toBe(400);
+    expect(segment.json.error).toMatchObject({ code: 'invalid', details: { field: 'sessionId', limit: 128, actual: 200 } });
+    expect(segment.json.error.message).toMatch(/128/);
+    expect((await call(a, 'POST', `/v1/apps/${long}/users/u1/sessions`, {})).json.error).toMatchObject({ code: 'invalid', details: { field: 'appName' } });
+    expect((await call(a, 'GET', `/v1/files/${long}`)).status).toBe(400);
+    const page = await call(a, 'GET', `${base}?limit=5000`);
+    expect(page.status).toBe(400);
+    expect(page.json.error).toMatchObject({ code: 'invalid', details: { field: 'limit', limit: 1000, actual: 5000 } });
+    expect(page.json.error.message).toMatch(/1000/);
+    expect((await call(a, 'GET', `${base}/s1/events?limit=5000`)).status).toBe(400);
+    expect((await call(a, 'GET', `/v1/sessions?appName=${long}`)).json.error).toMatchObject({ code: 'invalid', details: { field: 'appName' } });
+    expect((await call(a, 'GET', `/v1/admin/scan/sessions?limit=5000`)).status).toBe(400);
+    expect((await call(a, 'POST', base, { id: long })).status).toBe(413); // in the body
+    expect((await call(a, 'POST', base, { id: 's1', metadata: { big: 'x'.repeat(5000) } })).status).toBe(413);
+  });
+
+  it('messages that reach HTTP callers name no library function or store option', async () => {
+    const store = new MemoryStore({ limits: { maxEventContentBytes: 10 } });
+    const a = createApp({ store });
+    const missing = await call(a, 'POST', `${base}/nope/events`, { author: 'u' });
+    expect(missing.status).toBe(404);
+    expect(missing.json.error.message).toMatch(/Session not found: app "shop", user "u1", session "nope"\. Create the session/);
+    await call(a, 'POST', base, { id: 's1' });
+    const big = await call(a, 'POST', `${base}/s1/events`, { author: 'u', content: 'x'.repeat(11) });
+    expect(big.status).toBe(413);
+    await store.close();
+    const closed = await call(a, 'GET', `${base}/s1`);
+    expect(closed.status).toBe(503);
+    expect(closed.headers.get('retry-after')).toBe('1');
+    for (const message of [missing.json.error.message, big.json.error.message, closed.json.error.message]) {
+      expect(message).not.toMatch(/\w\(\)|store options|createSession|open a new one/);
+    }
+  });
+
+  it('a wrong method on an existing path is 405 with Allow; an unknown path is 404', async () => {
+    const { app: a } = app();
+    const wrong = await call(a, 'DELETE', '/v1/stats');
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('GET, HEAD');
+    expect(wrong.json.error.code).toBe('method_not_allowed');
+    expect((await call(a, 'PATCH', base)).headers.get('allow')).toBe('POST, GET, HEAD');
+    expect((await call(a, 'POST', `${base}/s1`, {})).headers.get('allow')).toBe('GET, HEAD, PUT, PATCH, DELETE');
+    expect((await call(a, 'POST', '/metrics', {})).status).toBe(405);
+    expect((await call(a, 'PUT', '/healthz', {})).status).toBe(405);
+    expect((await call(a, 'DELETE', '/v1/nothing')).status).toBe(404);
+    expect((await call(a, 'GET', `${base}/s1/nothing`)).status).toBe(404);
+  });
+
+  it('/metrics needs an admin key or the metrics token once keys are configured', async () => {
+    const token = 'metrics-token-0123456789';
+    const { app: a } = app({
+      apiKeys: [{ tenant: 'acme', key: 'acme-key-0123456789' }, { tenant: 'ops', key: 'admin-key-0123456789', admin: true }],
+      metricsToken: { sha256: createHash('sha256').update(token).digest('hex') },
+    });
+    expect((await call(a, 'GET', '/metrics')).status).toBe(401);
+    expect((await call(a, 'GET', '/metrics', undefined, { authorization: 'Bearer wrong-token' })).status).toBe(401);
+    expect((await call(a, 'GET', '/metrics', undefined, { authorization: 'Bearer acme-key-0123456789' })).status).toBe(403);
+    expect((await call(a, 'GET', '/metrics', undefined, { authorization: 'Bearer admin-key-0123456789' })).status).toBe(200);
+    const scraped = await call(a, 'GET', '/metrics', undefined, { authorization: `Bearer ${token}` });
+    expect(scraped.status).toBe(200);
+    expect(scraped.text).toMatch(/sessiondb_http_requests_total/);
+    const { app: keyless } = app();
+    expect((await call(keyless, 'GET', '/metrics')).status).toBe(200); // loopback-only server: open, like the rest
+    expect(() => createApp({ store: new MemoryStore(), metricsToken: {} })).toThrow(/metricsToken: must give exactly one of key or sha256/);
+    expect(() => createApp({ store: new MemoryStore(), metricsToken: { sha256: 'abc' } })).toThrow(/metricsToken\.sha256/);
+  });
+
+  it('/docs, /openapi.json, /metrics, 405 and 413 are counted under their routes, unknown paths as "unmatched"', async () => {
+    const { app: a } = app({ bodyLimitBytes: 2048 });
+    await call(a, 'GET', '/docs');
+    await call(a, 'GET', '/openapi.json');
+    await call(a, 'GET', '/metrics');
+    await call(a, 'POST', base, { id: 's1', metadata: { big: 'x'.repeat(4000) } });
+    await call(a, 'POST', base, { id: 's2' }, { 'content-length': '4000' });
+    await call(a, 'DELETE', '/v1/stats');
+    await call(a, 'GET', '/v1/nothing');
+    const lines = (await call(a, 'GET', '/metrics')).text.split('\n');
+    expect(lines).toContain('sessiondb_http_requests_total{method="GET",route="/docs",status="200"} 1');
+    expect(lines).toContain('sessiondb_http_requests_total{method="GET",route="/openapi.json",status="200"} 1');
+    expect(lines).toContain('sessiondb_http_requests_total{method="GET",route="/metrics",status="200"} 1');
+    expect(lines).toContain(`sessiondb_http_requests_total{method="POST",route="/v1/apps/:app/users/:user/sessions",status="413"} 2`);
+    expect(lines).toContain('sessiondb_http_requests_total{method="DELETE",route="/v1/stats",status="405"} 1');
+    expect(lines).toContain('sessiondb_http_requests_total{method="GET",route="unmatched",status="404"} 1');
+  });
+
+  it('?events=abc names the values it takes', async () => {
+    const { app: a } = app();
+    await call(a, 'POST', base, { id: 's1' });
+    const bad = await call(a, 'GET', `${base}/s1?events=abc`);
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.details.field).toBe('query.events');
+    expect(bad.json.error.message).toMatch(/a number.*"all".*"none"/);
+    expect(bad.json.error.message).toMatch(/"abc"/);
+  });
+
+  it('/sessions/storage/stats reports the SQLite database\'s size on disk: main file plus WAL', async () => {
+    const path = join(dir, 'storage-stats.db');
+    const store = new SqliteStore({ path });
+    await store.migrate();
+    const a = createApp({ store });
+    await call(a, 'POST', base, { id: 's1' });
+    for (let i = 0; i < 20; i++) await call(a, 'POST', `${base}/s1/events`, { author: 'u', content: 'x'.repeat(4000) });
+    const onDisk = statSync(path).size + (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
+    expect(onDisk).toBeGreaterThan(80_000);
+    const stats = (await call(a, 'GET', '/sessions/storage/stats')).json;
+    expect(stats.file_size_bytes).toBe(onDisk);
+    expect((await store.stats()).diskBytes).toBe(onDisk);
+    await store.close();
+  });
+
+  it.skipIf(pgUnavailable !== null)(`/sessions/storage/stats on PostgreSQL reports the size of the store's tables${pgUnavailable ? ` (skipped: ${pgUnavailable})` : ''}`, async () => {
+    const schema = uniqueSchema('srvstats');
+    const store = new PostgresStore({ connectionString: PG_URL, schema, max: 2 });
+    try {
+      await store.migrate();
+      const a = createApp({ store });
+      await call(a, 'POST', base, { id: 's1' });
+      await call(a, 'POST', `${base}/s1/events`, { author: 'u', content: 'x'.repeat(4000) });
+      const stats = (await call(a, 'GET', '/sessions/storage/stats')).json;
+      const sizes = await adminQuery(
+        `SELECT sum(pg_total_relation_size(c.oid))::double precision AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname <> 'sessiondb_migrations'`,
+        [schema],
+      );
+      expect(stats.file_size_bytes).toBe(sizes.rows[0].bytes);
+      expect((await store.stats()).diskBytes).toBe(sizes.rows[0].bytes);
+      expect((await store.stats({ tenant: 'default' })).diskBytes).toBeUndefined(); // the database is shared by every tenant
+    } finally {
+      await store.close();
+      await dropSchema(schema);
+    }
+  });
 });

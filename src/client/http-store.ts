@@ -10,6 +10,7 @@ import {
   ValidationError,
 } from '../core/errors.js';
 import { systemClock } from '../core/clock.js';
+import { uuidv7 } from '../core/ids.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
 import type { FileKey, MigrationStatus, SessionStore } from '../core/store.js';
 import type {
@@ -45,6 +46,7 @@ import type {
 import { resolveCountQuery, resolveEventRange, resolveFileQuery, resolveReadOptions, resolveSessionQuery } from '../core/paging.js';
 import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot } from '../core/prepare.js';
 import { checkActivity, checkName, prepareEvents, resolveAppKey, resolveFileKey, resolveKey, resolveSweep, resolveTenant, resolveUserKey } from '../core/validate.js';
+import { DEFAULT_RETRY, retryDelay, type HttpRetryOptions } from './retry.js';
 
 /** Options of `HttpStore`. */
 export interface HttpStoreOptions {
@@ -63,6 +65,16 @@ export interface HttpStoreOptions {
    * without a round trip. The server checks everything again either way.
    */
   checkInput?: boolean;
+  /**
+   * Waiting when the server pushes back. A `429` (rate limit) is retried for
+   * every call, after the server's `Retry-After`; a `503` (database busy or
+   * unreachable) only for calls that are safe to repeat: reads, `PUT`s,
+   * deletes, and appends (every event is sent with an id — the caller's, or
+   * one the client chose — so a repeated append is a replay that stores
+   * nothing twice). Bounded by `maxDelayMs` per wait and `budgetMs` per call;
+   * `false` turns retries off.
+   */
+  retry?: HttpRetryOptions | false;
 }
 
 interface RequestSpec {
@@ -77,6 +89,8 @@ interface RequestSpec {
   check?: () => void;
   /** Names of the API's query fields that the contract calls otherwise, for errors (`query.events` → `lastEvents`). */
   fieldNames?: Record<string, string>;
+  /** Safe to send again after a 503. Default: GET, PUT and DELETE. */
+  idempotent?: boolean;
 }
 
 /**
@@ -91,8 +105,13 @@ interface RequestSpec {
  *
  * A call naming a `tenant` sends it in the `X-Sessiondb-Tenant` header: a key
  * bound to another tenant is refused (`forbidden`); an admin key (or a server
- * without keys) acts for it. Whole-store calls (`scan*`, `sweepExpired`,
- * `stats()` without a tenant) need an admin key.
+ * without keys) acts for it. Whole-store calls (`scan*`, `sweepExpired`) need
+ * an admin key; `stats()` without a tenant gives a tenant key its own
+ * tenant's totals.
+ *
+ * A rate-limited server (429) is waited out, as its `Retry-After` says, and a
+ * busy one (503) too for calls that are safe to repeat; see
+ * {@link HttpStoreOptions.retry}.
  *
  * @example
  * const store = await openStore('http://127.0.0.1:8787', { apiKey: process.env.SESSIONDB_API_KEY });
@@ -108,6 +127,9 @@ export class HttpStore implements SessionStore {
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly checkInput: boolean;
+  private readonly retry: Required<HttpRetryOptions> | null;
+  /** Whether the key is an admin's: from `/v1/info` (`migrate()`), or learned from a 403 on an admin route. */
+  private admin: boolean | undefined;
   private closed = false;
 
   constructor(options: HttpStoreOptions) {
@@ -123,14 +145,16 @@ export class HttpStore implements SessionStore {
     this.limits = resolveLimits(options.limits);
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.checkInput = options.checkInput !== false;
+    this.retry = options.retry === false ? null : { ...DEFAULT_RETRY, ...(options.retry ?? {}) };
     this.headers = { accept: 'application/json', ...(options.headers ?? {}) };
     if (options.apiKey) this.headers['authorization'] = `Bearer ${options.apiKey}`;
   }
 
   /** Checks that the server answers and adopts its input limits. The server migrates its own database. */
   async migrate(): Promise<void> {
-    const info = await this.request<{ limits: Limits; schema: MigrationStatus }>('GET', '/v1/info');
+    const info = await this.request<{ limits: Limits; schema: MigrationStatus; admin?: boolean }>('GET', '/v1/info');
     this.limits = resolveLimits(info.limits);
+    if (typeof info.admin === 'boolean') this.admin = info.admin;
   }
 
   async migrationStatus(): Promise<MigrationStatus> {
@@ -189,7 +213,17 @@ export class HttpStore implements SessionStore {
 
   async appendEvents(key: SessionKey, events: NewEvent[], options: WriteOptions = {}): Promise<AppendResult> {
     const path = `${this.sessionPath(key)}/events`;
-    return this.request<AppendResult>('POST', path, { check: () => void prepareEvents(events, this.limits), tenant: key.tenant, body: { events }, ifMatch: options.expectVersion });
+    // Every event goes with an id (ours when the caller gave none, as the store would choose), so that sending it again is a replay.
+    const withIds = Array.isArray(events)
+      ? events.map((e) => (e !== null && typeof e === 'object' && !Array.isArray(e) && e.id === undefined ? { ...e, id: uuidv7() } : e))
+      : events;
+    return this.request<AppendResult>('POST', path, {
+      check: () => void prepareEvents(events, this.limits),
+      tenant: key.tenant,
+      body: { events: withIds },
+      ifMatch: options.expectVersion,
+      idempotent: true,
+    });
   }
 
   async readEvents(key: SessionKey, range: EventRange = {}): Promise<EventPage | null> {
@@ -253,11 +287,24 @@ export class HttpStore implements SessionStore {
     return this.request<SweepResult>('POST', '/v1/admin/sweep', { check: () => void resolveSweep(options, systemClock), body: options });
   }
 
+  /**
+   * Totals of one tenant, or without `tenant` of the whole store — which only
+   * an admin key (or a server without keys) may read; a tenant key gets its
+   * own tenant's totals instead, all it may see.
+   */
   async stats(options: { tenant?: string } = {}): Promise<StoreStats> {
-    const totals =
-      options.tenant === undefined
-        ? await this.request<StoreStats & { store?: string }>('GET', '/v1/admin/stats')
-        : await this.request<StoreStats & { store?: string }>('GET', '/v1/stats', { tenant: this.tenant(options.tenant) });
+    type Totals = StoreStats & { store?: string };
+    let totals: Totals | undefined;
+    if (options.tenant !== undefined) totals = await this.request<Totals>('GET', '/v1/stats', { tenant: this.tenant(options.tenant) });
+    else if (this.admin !== false) {
+      try {
+        totals = await this.request<Totals>('GET', '/v1/admin/stats');
+      } catch (err) {
+        if (!(err instanceof SessionDbError && err.code === 'forbidden')) throw err;
+        this.admin = false;
+      }
+    }
+    totals ??= await this.request<Totals>('GET', '/v1/stats');
     const { store: _store, ...rest } = totals;
     return rest;
   }
@@ -306,21 +353,35 @@ export class HttpStore implements SessionStore {
         throw new ValidationError('input', `cannot be sent as JSON: ${(err as Error).message}`);
       }
     }
-    let res: Response;
-    try {
-      res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
-    } catch (err) {
-      const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : describeNetworkError(err);
-      throw new UnavailableError(`The sessiondb server at ${this.origin} could not be reached: ${reason}.`, { cause: err });
+    const idempotent = spec.idempotent ?? (method === 'GET' || method === 'PUT' || method === 'DELETE');
+    const started = Date.now();
+    for (let retries = 0; ; retries++) {
+      let res: Response;
+      try {
+        res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+      } catch (err) {
+        const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : describeNetworkError(err);
+        throw new UnavailableError(`The sessiondb server at ${this.origin} could not be reached: ${reason}.`, { cause: err });
+      }
+      if (res.status === 204) return true as T;
+      const text = await res.text();
+      if (res.ok) return JSON.parse(text) as T;
+      if (res.status === 404 && spec.nullIfMissing) {
+        const code = parseError(text)?.code;
+        if (code === 'not_found') return null as T;
+      }
+      const err = errorFromResponse(res.status, text, res.headers.get('x-request-id'), spec.fieldNames);
+      if (this.retry && (res.status === 429 || (res.status === 503 && idempotent))) {
+        const wait = retryDelay(res.headers.get('retry-after'), retries, this.retry.maxDelayMs);
+        if (Date.now() + wait - started <= this.retry.budgetMs) {
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          if (this.closed) throw new UnavailableError('The store was closed while a call waited to retry.');
+          continue;
+        }
+        if (retries > 0) err.message += ` (gave up after ${retries} retries over ${Math.round((Date.now() - started) / 100) / 10} s)`;
+      }
+      throw err;
     }
-    if (res.status === 204) return true as T;
-    const text = await res.text();
-    if (res.ok) return JSON.parse(text) as T;
-    if (res.status === 404 && spec.nullIfMissing) {
-      const code = parseError(text)?.code;
-      if (code === 'not_found') return null as T;
-    }
-    throw errorFromResponse(res.status, text, res.headers.get('x-request-id'), spec.fieldNames);
   }
 }
 
@@ -373,6 +434,11 @@ function errorFromResponse(status: number, text: string, requestId: string | nul
       err = new ConflictError(num(d['expectedVersion']), num(d['actualVersion']), e.message);
       break;
     case 'invalid':
+      if (typeof d['limit'] === 'number' && typeof d['actual'] === 'number') {
+        // A name in the URL or a page size over a limit: the server answers 400 (413 is for bodies); the store's error is too_large.
+        err = new TooLargeError(str(d['field']), d['actual'], d['limit'], str(d['unit']));
+        break;
+      }
       err = new ValidationError(str(d['field']) || 'input', 'was refused');
       (err as { details: Record<string, unknown> }).details = d;
       break;

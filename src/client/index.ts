@@ -1,1 +1,2 @@
 export { HttpStore, type HttpStoreOptions } from './http-store.js';
+export type { HttpRetryOptions } from './retry.js';

@@ -63,7 +63,7 @@ export class SessionNotFoundError extends SessionDbError {
       'not_found',
       `Session not found: app "${key.appName}", user "${key.userId}", session "${key.sessionId}"` +
         (key.tenant && key.tenant !== 'default' ? ` in tenant "${key.tenant}"` : '') +
-        '. Create it first with createSession().',
+        '. Create the session before writing to it.',
       { appName: key.appName, userId: key.userId, sessionId: key.sessionId },
     );
   }
@@ -117,7 +117,7 @@ export class TooLargeError extends SessionDbError {
     super(
       'too_large',
       `${field} is too large: ${actual} ${unit}, the limit is ${limit} ${unit}. ` +
-        'Send less, or raise the limit in the store options (limits).',
+        'Send less, or raise the limit where the store is configured (its limits).',
       { field, limit, actual, unit },
     );
     this.field = field;

@@ -313,4 +313,11 @@ export interface StoreStats {
   stateKeys: number;
   files: number;
   bytes: number;
+  /**
+   * The database's size on disk, in bytes (SQLite: the main file plus its
+   * WAL; PostgreSQL: the store's tables with their indexes and TOAST). Only in
+   * whole-store totals (no `tenant`): every tenant shares the database. Absent
+   * for stores without a database file (memory, HTTP).
+   */
+  diskBytes?: number;
 }

@@ -6,13 +6,15 @@ import type { z } from 'zod';
 import { httpStatusOf, SessionDbError, ValidationError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
 import type { SessionStore } from '../core/store.js';
-import { createAuthenticator, TENANT_HEADER, type ApiKey } from './auth.js';
+import { createAuthenticator, createTokenCheck, TENANT_HEADER, type ApiKey, type MetricsToken } from './auth.js';
 import { instrumentStore, Metrics } from './metrics.js';
 import { docsPage, openApiDocument } from './openapi.js';
 import { RateLimiter } from './rate-limit.js';
+import { checkRequestLimits } from './request-limits.js';
+import { RouteTable } from './route-table.js';
 import { buildRoutes, type Env, type RouteContext } from './routes.js';
 
-export type { ApiKey } from './auth.js';
+export type { ApiKey, MetricsToken } from './auth.js';
 
 /** The minimal structured logger the server writes to (pino fits). */
 export interface RequestLogger {
@@ -36,6 +38,13 @@ export interface AppOptions {
   clock?: { now(): number };
   /** Counters for `/metrics`; pass one to read them elsewhere too. */
   metrics?: Metrics;
+  /**
+   * A token that may read `/metrics` and nothing else (sent as
+   * `Authorization: Bearer <token>`), for a scraper that should hold no API
+   * key. Once API keys or this token are configured, `/metrics` needs this
+   * token or an admin key.
+   */
+  metricsToken?: MetricsToken;
 }
 
 const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
@@ -51,6 +60,9 @@ export function createApp(options: AppOptions): Hono<Env> {
   const authenticate = createAuthenticator(options.apiKeys ?? [], options.rateLimitPerMinute);
   const limiter = new RateLimiter(() => clock.now());
   const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
+  const isMetricsToken = options.metricsToken ? createTokenCheck(options.metricsToken) : null;
+  const routes = buildRoutes({ store, clock, info: options.info });
+  const table = new RouteTable([...routes, ...['/openapi.json', '/docs', '/metrics'].map((path) => ({ method: 'get', path }))]);
   const app = new Hono<Env>();
 
   app.use('*', async (c, next) => {
@@ -63,14 +75,17 @@ export function createApp(options: AppOptions): Hono<Env> {
     const ms = performance.now() - t0;
     metrics.recordRequest(c.req.method, c.get('route'), c.res.status, ms / 1000);
     options.logger?.info(
-      { requestId: id, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(ms * 10) / 10, tenant: c.get('caller')?.tenant },
+      { requestId: id, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(ms * 10) / 10, tenant: c.get('caller')?.tenant, error: c.get('detail') },
       'request',
     );
   });
   if (options.corsOrigins?.length) {
     app.use('*', cors({ origin: options.corsOrigins, exposeHeaders: ['ETag', 'x-request-id', 'Retry-After'], allowHeaders: ['Authorization', 'Content-Type', 'If-Match', TENANT_HEADER] }));
   }
-  const tooLarge = (c: Context) => fail(c, 413, 'too_large', `The request body is over the limit of ${bodyLimitBytes} bytes.`);
+  const tooLarge = (c: Context<Env>) => {
+    c.set('route', table.label(c.req.method, c.req.path)); // answered before routing
+    return fail(c, 413, 'too_large', `The request body is over the limit of ${bodyLimitBytes} bytes.`);
+  };
   const chunkedLimit = bodyLimit({ maxSize: bodyLimitBytes, onError: tooLarge });
   app.use('*', async (c, next) => {
     // Content-Length is checked from the header alone: touching the body stream here would
@@ -81,7 +96,6 @@ export function createApp(options: AppOptions): Hono<Env> {
     return chunkedLimit(c, next); // no length given: count the bytes as they arrive
   });
 
-  const routes = buildRoutes({ store, clock, info: options.info });
   for (const route of routes) {
     app.on(route.method.toUpperCase(), route.path, async (c) => {
       c.set('route', route.path);
@@ -97,7 +111,8 @@ export function createApp(options: AppOptions): Hono<Env> {
         }
         if (route.admin && !caller.admin) throw new SessionDbError('forbidden', 'This route needs an admin API key.');
       }
-      const query = route.query ? parseInput(route.query, c.req.query(), 'query') : {};
+      const query = (route.query ? parseInput(route.query, c.req.query(), 'query') : {}) as Record<string, unknown>;
+      checkRequestLimits(c.req.param() as Record<string, string>, query, store.limits);
       let body: unknown;
       if (route.body) {
         if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
@@ -111,16 +126,44 @@ export function createApp(options: AppOptions): Hono<Env> {
         }
         body = parseInput(route.bodyBranch?.(raw) ?? route.body, raw, 'body');
       }
-      return route.handler(c, { query: query as Record<string, unknown>, body });
+      return route.handler(c, { query, body });
     });
   }
 
   const openapi = openApiDocument(routes);
-  app.get('/openapi.json', (c) => c.json(openapi));
-  app.get('/docs', (c) => c.html(docsPage(routes)));
-  app.get('/metrics', (c) => c.body(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
-  app.notFound((c) => fail(c, 404, 'not_found', `No route ${c.req.method} ${c.req.path}. See /docs.`));
+  app.get('/openapi.json', (c) => {
+    c.set('route', '/openapi.json');
+    return c.json(openapi);
+  });
+  app.get('/docs', (c) => {
+    c.set('route', '/docs');
+    return c.html(docsPage(routes));
+  });
+  const keyed = (options.apiKeys?.length ?? 0) > 0;
+  app.get('/metrics', (c) => {
+    c.set('route', '/metrics');
+    const header = (name: string) => c.req.header(name);
+    if ((keyed || isMetricsToken) && !isMetricsToken?.(header)) {
+      if (!keyed) throw new SessionDbError('unauthorized', 'Reading /metrics needs the metrics token: send "Authorization: Bearer <token>".');
+      if (!authenticate(header).admin) throw new SessionDbError('forbidden', 'Reading /metrics needs an admin API key or the metrics token.');
+    }
+    return c.body(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+  });
+  app.notFound((c) => {
+    const route = table.allowed(c.req.path);
+    if (!route) return fail(c, 404, 'not_found', `No route ${c.req.method} ${c.req.path}. See /docs.`);
+    c.set('route', route.pattern);
+    const allow = route.methods.join(', ');
+    c.header('Allow', allow);
+    return fail(c, 405, 'method_not_allowed', `${c.req.method} is not a method of ${c.req.path}; it takes ${allow}. See /docs.`);
+  });
   app.onError((err, c) => {
+    if (err instanceof SessionDbError && err.code === 'unavailable') {
+      // The store's message names files, hosts and its own options: for the log, not for callers.
+      c.set('detail', redactSecrets(err.message));
+      c.header('Retry-After', '1');
+      return fail(c, 503, 'unavailable', 'The database is unavailable (busy or unreachable); retry shortly. The details are logged with this request id.');
+    }
     if (err instanceof SessionDbError) {
       const conditional = err.code === 'conflict' && c.req.header('if-match') !== undefined;
       return fail(c, conditional ? 412 : httpStatusOf(err.code), err.code, redactSecrets(err.message), err.details);

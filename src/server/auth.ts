@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { SessionDbError } from '../core/errors.js';
+import { SessionDbError, ValidationError } from '../core/errors.js';
 import { DEFAULT_TENANT } from '../core/types.js';
 
 /**
@@ -72,6 +72,33 @@ export function createAuthenticator(apiKeys: readonly ApiKey[], defaultRateLimit
       );
     }
     return { tenant: asked ?? match.tenant, admin: match.admin, keyName: match.name, rateLimitPerMinute: match.rateLimitPerMinute };
+  };
+}
+
+/**
+ * A secret that only lets its holder read `/metrics` (for a scraper): give
+ * exactly one of the token itself (`key`) or, better in config files, its
+ * sha-256 in hex (`sha256`).
+ */
+export interface MetricsToken {
+  key?: string;
+  sha256?: string;
+}
+
+/** Whether a request's bearer token is the metrics token (compared by sha-256, in constant time). */
+export function createTokenCheck(token: MetricsToken): (header: (name: string) => string | undefined) => boolean {
+  if ((token.key === undefined) === (token.sha256 === undefined)) {
+    throw new ValidationError('metricsToken', 'must give exactly one of key or sha256');
+  }
+  if (token.sha256 !== undefined && !/^[0-9a-f]{64}$/i.test(token.sha256)) {
+    throw new ValidationError('metricsToken.sha256', 'must be 64 hex digits (the sha-256 of the token)');
+  }
+  const expected = Buffer.from(token.sha256 ?? sha256(token.key!), 'hex');
+  return (header) => {
+    const given = header('authorization')?.replace(/^Bearer\s+/i, '');
+    if (!given) return false;
+    const hash = Buffer.from(sha256(given), 'hex');
+    return hash.length === expected.length && timingSafeEqual(hash, expected);
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { SessionDbError, SessionNotFoundError, ValidationError } from '../core/errors.js';
+import { SessionDbError, SessionExistsError, SessionNotFoundError, ValidationError } from '../core/errors.js';
 import type { SessionStore } from '../core/store.js';
 import type { JsonObject, NewEvent, ReadOptions, SessionKey, SessionSnapshot } from '../core/types.js';
 import { exportSession, type ExportFormat } from '../transfer/session-export.js';
@@ -8,7 +8,7 @@ import type { Caller } from './auth.js';
 import * as s from './schemas.js';
 
 /** Per-request values the middleware sets. */
-export type Env = { Variables: { caller: Caller; requestId: string; route: string } };
+export type Env = { Variables: { caller: Caller; requestId: string; route: string; /** What went wrong, for the request's log line only. */ detail?: string } };
 
 /** A validated request: its query and (for routes with a body schema) its body. */
 type Handler = (c: Context<Env>, input: { query: Record<string, unknown>; body: unknown }) => Promise<Response> | Response;
@@ -129,7 +129,7 @@ export function buildRoutes({ store, clock, info }: RouteContext): RouteDef[] {
       method: 'put', path: SESSION, summary: 'Write a whole session exactly as given (an import or a copy): counters, version, times, state and events',
       query: s.importQuery, body: s.snapshotBody, responses: { 200: 'the session', 409: 'it exists (pass replace=true)' },
       handler: async (c, { query, body }) => {
-        const snapshot = body as unknown as SessionSnapshot;
+        const { appState, userState, format: _format, version: _version, ...snapshot } = body as z.infer<typeof s.snapshotBody> & SessionSnapshot;
         const key = sessionKey(c);
         const tenant = snapshot.session.tenant ?? key.tenant;
         if (tenant !== key.tenant) {
@@ -140,7 +140,23 @@ export function buildRoutes({ store, clock, info }: RouteContext): RouteDef[] {
             throw new ValidationError(`body.session.${field}`, `is ${JSON.stringify(snapshot.session[field])}, but the URL names ${JSON.stringify(expected)}`);
           }
         }
-        const session = await store.importSession({ ...snapshot, session: { ...snapshot.session, tenant } }, { replace: (query as { replace?: boolean }).replace });
+        for (const [field, delta, prefix] of [['state', snapshot.state, null], ['appState', appState, 'app:'], ['userState', userState, 'user:']] as const) {
+          const wrong = Object.keys(delta ?? {}).find((k) => (prefix ? !k.startsWith(prefix) : k.startsWith('app:') || k.startsWith('user:')));
+          if (wrong === undefined) continue;
+          throw new ValidationError(
+            `snapshot.${field}`, // as the store names it
+            `holds the key ${JSON.stringify(wrong)}`,
+            'The session\'s own keys go in state, app: keys in appState and user: keys in userState, as a JSON export holds them.',
+          );
+        }
+        let session = await store.importSession({ ...snapshot, session: { ...snapshot.session, tenant } }, { replace: (query as { replace?: boolean }).replace }).catch((err: unknown) => {
+          if (err instanceof SessionExistsError) err.message += ' To overwrite it, send the PUT with ?replace=true.';
+          throw err;
+        });
+        // Shared state after the session, as importSessionExport writes it.
+        if (appState && Object.keys(appState).length) await store.updateAppState({ tenant, appName: key.appName }, appState as JsonObject);
+        if (userState && Object.keys(userState).length) await store.updateUserState({ tenant, appName: key.appName, userId: key.userId }, userState as JsonObject);
+        if (appState || userState) session = (await store.getSession(key, { withEvents: false })) ?? session;
         withVersion(c, session.version);
         return c.json(session);
       },
@@ -228,10 +244,11 @@ export function buildRoutes({ store, clock, info }: RouteContext): RouteDef[] {
     {
       method: 'get', path: '/sessions/storage/stats', summary: "Storage statistics of the caller's tenant, in the shape older deployments read", responses: { 200: 'statistics' },
       handler: async (c) => {
-        const totals = await store.stats({ tenant: tenantOf(c) });
+        // The tenant's counts; the size is the database's own (main file and WAL, or PostgreSQL's tables), which whole-store totals carry.
+        const [totals, whole] = await Promise.all([store.stats({ tenant: tenantOf(c) }), store.stats()]);
         return c.json({
           storage_type: store.kind, storage_path: info?.storagePath ?? null, total_sessions: totals.sessions, active_sessions: totals.activeSessions,
-          expiration_hours: info?.expiryHours ?? null, auto_save: info?.autoSave ?? true, file_size_bytes: totals.bytes,
+          expiration_hours: info?.expiryHours ?? null, auto_save: info?.autoSave ?? true, file_size_bytes: whole.diskBytes ?? whole.bytes,
         });
       },
     },

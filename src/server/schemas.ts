@@ -96,10 +96,14 @@ export const tenantListQuery = listQuery.extend({ appName: z.string().optional()
 
 export const countQuery = z.object({ appName: z.string().optional(), userId: z.string().optional(), status: status.optional() }).strict();
 
+function eventsError(issue: { input?: unknown }): string {
+  return `must be a number of events (0 or more), "all" or "none"; got ${JSON.stringify(issue.input)}`;
+}
+
 export const getSessionQuery = z
   .object({
     events: z
-      .union([z.enum(['all', 'none']), z.coerce.number().int().min(0)])
+      .union([z.enum(['all', 'none']), z.coerce.number({ error: eventsError }).int({ error: eventsError }).min(0, { error: eventsError })], { error: eventsError })
       .optional()
       .describe('How many of the newest events: a number (default 100), "all", or "none" (no events field)'),
     afterTimestamp: z.coerce.number().optional().describe('Only events at or after this time (epoch ms)'),
@@ -128,8 +132,23 @@ export const filesQuery = z
   })
   .strict();
 
-/** A whole session as exported by `GET …/export?format=json` or read for a copy; the store checks it deeply. */
-export const snapshotBody = z.object({ session: json, state: json, events: z.array(json) }).strict();
+/**
+ * A whole session: `{ session, state, events }` as read for a copy, or a JSON
+ * export as `GET …/export?format=json` returns it, envelope (`format`,
+ * `version`) and shared state (`appState`, `userState`) included. The store
+ * checks it deeply.
+ */
+export const snapshotBody = z
+  .object({
+    format: z.literal('sessiondb.session').optional().describe('A JSON export\'s format tag'),
+    version: z.literal(1).optional().describe('A JSON export\'s format version'),
+    session: json,
+    state: json.describe("The session's own keys"),
+    appState: json.optional().describe('app: keys, written after the session (as an export carries them)'),
+    userState: json.optional().describe('user: keys, written after the session'),
+    events: z.array(json),
+  })
+  .strict();
 
 export const importQuery = z.object({ replace: flag.optional().describe('Replace the session if it exists') }).strict();
 

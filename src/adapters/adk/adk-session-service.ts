@@ -45,6 +45,8 @@ export interface AdkSessionServiceOptions {
 
 /** Pages fetched when an ADK listing asks for more sessions than one store page holds. */
 const LIST_CHUNK = 500;
+/** Sessions fetched first when a descending page must be extended over a tie group (doubling after). */
+const TIE_CHUNK = 8;
 
 /**
  * A persistent session service for Google ADK (`@google/adk`), on any
@@ -221,14 +223,59 @@ export class AdkSessionService extends BaseSessionService {
     return out;
   }
 
-  /** `count` sessions from `offset` on, following cursors across store pages. */
+  /**
+   * `count` sessions from position `offset` of ADK's order. Ascending, that is
+   * the store's order. Descending, ADK still breaks ties of update time by id
+   * ascending, while the store reverses its whole order; so the page is read
+   * with its neighbours, extended over any tie group cut by the page's edges,
+   * and each group of equal times is put back in ascending order. That reads
+   * the page plus its boundary tie groups, never the whole listing.
+   */
   private async collect(store: SessionStore, query: SessionQuery, offset: number, count: number): Promise<AdkSession[]> {
-    const out: AdkSession[] = [];
+    if (query.order !== 'desc') return (await this.range(store, query, offset, count)).sessions.map((s) => this.toAdk(s));
+    const before = offset > 0 ? 1 : 0;
+    let from = offset - before;
+    const first = await this.range(store, query, from, count + before + 1);
+    let window = first.sessions;
+    if (window.length <= before) return [];
+    const head = window[before]!.updatedAt;
+    for (let chunk = TIE_CHUNK; from > 0 && window[0]!.updatedAt === head; chunk *= 2) {
+      const start = Math.max(0, from - chunk);
+      window = [...(await this.range(store, query, start, from - start)).sessions, ...window];
+      from = start;
+    }
+    const end = offset - from + count; // the page is window[offset - from, end)
+    if (window.length > end) {
+      const tail = window[end - 1]!.updatedAt;
+      for (let cursor = first.nextCursor, chunk = TIE_CHUNK; cursor && window.at(-1)!.updatedAt === tail; chunk *= 2) {
+        const next = await store.listSessions({ ...query, cursor, limit: Math.min(chunk, store.limits.maxPageSize) });
+        window = [...window, ...next.sessions];
+        cursor = next.nextCursor;
+      }
+    }
+    return ascendingWithinTies(window).slice(offset - from, end).map((s) => this.toAdk(s));
+  }
+
+  /** The store's sessions at positions `[offset, offset + count)` of its order, following cursors across pages. */
+  private async range(store: SessionStore, query: SessionQuery, offset: number, count: number): Promise<{ sessions: Session[]; nextCursor: string | null }> {
+    const out: Session[] = [];
     let page = await store.listSessions({ ...query, offset, limit: Math.min(LIST_CHUNK, count) });
     for (;;) {
-      for (const s of page.sessions) if (out.length < count) out.push(this.toAdk(s));
-      if (out.length >= count || !page.nextCursor) return out;
+      for (const s of page.sessions) if (out.length < count) out.push(s);
+      if (out.length >= count || !page.nextCursor) return { sessions: out, nextCursor: page.nextCursor };
       page = await store.listSessions({ ...query, cursor: page.nextCursor, limit: Math.min(LIST_CHUNK, count - out.length) });
     }
   }
+}
+
+/** Reverses each run of equal update times of a descending listing, so that ties read by id (then app, user) ascending. */
+function ascendingWithinTies(sessions: Session[]): Session[] {
+  const out: Session[] = [];
+  for (let i = 0; i < sessions.length; ) {
+    let j = i + 1;
+    while (j < sessions.length && sessions[j]!.updatedAt === sessions[i]!.updatedAt) j++;
+    for (let k = j - 1; k >= i; k--) out.push(sessions[k]!);
+    i = j;
+  }
+  return out;
 }

@@ -13,20 +13,28 @@ const NO_AUTHOR = '(none)';
  * - `stateDelta` is `actions.stateDelta` (already without `temp:` keys), so the
  *   store applies it in the same transaction as it stores the event;
  * - `metadata.adk` holds every other field (actions without the delta, usage,
- *   grounding, citations, transcriptions, error fields, branch, …) verbatim;
+ *   grounding, citations, transcriptions, error fields, branch, `partial: false`,
+ *   …) verbatim, falsy and empty values included;
+ * - an author the store cannot hold as a name (none, or `""`) is stored as a
+ *   placeholder and remembered in `metadata.adk` (`noAuthor`, or `author: ""`);
  * - `role` is derived for readers that are not ADK (exports, the web page).
+ *
+ * `toAdkEvent` reverses it: every field of the ADK event reads back as it was
+ * given (as JSON carries it: `undefined` fields stay absent).
  */
 export function toStoreEvent(event: Event): NewEvent {
-  const { id, timestamp, author, invocationId, content, partial: _partial, actions, ...rest } = event as Event & Record<string, unknown>;
+  const { id, timestamp, author, invocationId, content, actions, ...rest } = event as Event & Record<string, unknown>;
   const { stateDelta, ...otherActions } = (actions ?? {}) as Event['actions'];
   const adk: JsonObject = { ...rest, actions: otherActions };
   if (author === undefined) adk['noAuthor'] = true;
+  else if (author === '') adk['author'] = '';
   const out: NewEvent = {
     id,
     timestamp,
-    author: author ?? NO_AUTHOR,
+    author: author || NO_AUTHOR,
     metadata: { adk },
   };
+  if (event.partial === true) out.partial = true; // never stored, as in appendEvent
   if (invocationId) out.invocationId = invocationId;
   if (content !== undefined) out.content = content;
   const role = roleOf(content);
@@ -44,7 +52,7 @@ export function toAdkEvent(event: SessionEvent): Event {
 }
 
 function fromAdkMetadata(adk: JsonObject, event: SessionEvent): Record<string, unknown> {
-  const { noAuthor, actions, ...rest } = adk;
+  const { noAuthor, author, actions, ...rest } = adk;
   const out: Record<string, unknown> = {
     ...rest,
     id: event.id,
@@ -52,7 +60,8 @@ function fromAdkMetadata(adk: JsonObject, event: SessionEvent): Record<string, u
     timestamp: event.timestamp,
     actions: { ...(actions as JsonObject | undefined), stateDelta: event.stateDelta ?? {} },
   };
-  if (noAuthor !== true) out['author'] = event.author;
+  if (typeof author === 'string') out['author'] = author;
+  else if (noAuthor !== true) out['author'] = event.author;
   if (event.content !== undefined) out['content'] = event.content;
   return out;
 }

@@ -603,6 +603,8 @@ export class PostgresStore implements SessionStore {
       stateKeys: s.state_keys,
       files: s.files,
       bytes: s.bytes ?? 0,
+      // Whole-store bytes are already pg_total_relation_size of the store's tables.
+      ...(tenant === null ? { diskBytes: s.bytes ?? 0 } : {}),
     };
   }
 

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Database, Statement } from 'better-sqlite3';
 import { systemClock, type Clock } from '../../core/clock.js';
@@ -535,7 +535,7 @@ export class SqliteStore implements SessionStore {
                 `SELECT coalesce(sum(coalesce(length(e.content), 0) + coalesce(length(e.state_delta), 0) + coalesce(length(e.metadata), 0) + 64), 0)
                  FROM events e JOIN sessions s ON s.pk = e.session_pk WHERE s.tenant = ?`,
               );
-        return {
+        const totals: StoreStats = {
           sessions: s.sessions,
           activeSessions: s.active,
           archivedSessions: s.archived,
@@ -545,6 +545,11 @@ export class SqliteStore implements SessionStore {
           files,
           bytes,
         };
+        if (tenant === undefined && this.path !== ':memory:') {
+          const size = (file: string) => statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+          totals.diskBytes = size(this.path) + size(`${this.path}-wal`);
+        }
+        return totals;
       })(),
     );
   }
