@@ -30,6 +30,7 @@ export {
 } from './transfer/session-export.js';
 export { JsonFileStore, type JsonFileStoreOptions } from './stores/file/file-store.js';
 export { HttpStore, type HttpStoreOptions } from './client/http-store.js';
+export type { HttpRetryOptions } from './client/retry.js';
 export { loadConfig, createFromConfig, openStoreFromConfig, storeUrlFromConfig, CONFIG_FILES, type LoadConfigOptions, type LoadedConfig } from './config/load.js';
 export { configSchema, type Config, type ConfigInput } from './config/schema.js';
 export { copyStore, verifyCopy, type CopyOptions, type CopySummary, type CopyProgress, type VerifyReport } from './transfer/copy.js';

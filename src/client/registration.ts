@@ -9,7 +9,7 @@ export const httpBackend: StoreBackend<{ kind: 'http'; url: string }> = {
   parse: (url) => ({ kind: 'http', url: url.trim() }),
   async open(location, options) {
     const { HttpStore } = await import('./http-store.js');
-    return new HttpStore({ url: location.url, apiKey: options.apiKey ?? process.env['SESSIONDB_API_KEY'], limits: options.limits });
+    return new HttpStore({ url: location.url, apiKey: options.apiKey ?? process.env['SESSIONDB_API_KEY'], limits: options.limits, retry: options.retry });
   },
   urlFromSettings: ({ connectionString }) => connectionString ?? 'http://127.0.0.1:8787',
 };

@@ -165,7 +165,7 @@ export function prepareSnapshot(snapshot: SessionSnapshot, limits: Limits): Prep
   if (typeof s.id !== 'string') throw new ValidationError('snapshot.session.id', 'is required');
   const stateDelta = splitDelta('snapshot.state', snapshot.state ?? {}, limits);
   if (stateDelta && (stateDelta.app.length || stateDelta.user.length)) {
-    throw new ValidationError('snapshot.state', 'holds app: or user: keys', 'Only the session\'s own keys go here; shared state is imported with updateAppState/updateUserState.');
+    throw new ValidationError('snapshot.state', 'holds app: or user: keys', 'Only the session\'s own keys go here; app: and user: state is imported separately, as the shared state it is.');
   }
   if (!Array.isArray(snapshot.events)) throw new ValidationError('snapshot.events', 'must be an array');
   const prepared = snapshot.events.length ? prepareEvents(snapshot.events, { ...limits, maxEventsPerAppend: Number.MAX_SAFE_INTEGER }) : [];

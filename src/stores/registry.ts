@@ -13,6 +13,8 @@ export interface OpenStoreOptions {
   migrate?: boolean;
   /** For `http://` and `https://` URLs (a sessiondb server): the API key. Default: the `SESSIONDB_API_KEY` environment variable. */
   apiKey?: string;
+  /** For `http://` and `https://` URLs: how long to wait out a server's 429 and 503 answers (see `HttpRetryOptions`), or `false` not to. */
+  retry?: { maxDelayMs?: number; budgetMs?: number } | false;
 }
 
 /** What a URL names, parsed by its backend: `kind` is the backend's name, the rest its options. */
