@@ -86,7 +86,17 @@ describe('importAdkDatabase', () => {
 
   it('refuses a URL that is not an ADK database and names the problem', async () => {
     await expect(importAdkDatabase('mysql://x', new MemoryStore())).rejects.toThrow(/not an ADK database URL/);
-    await expect(importAdkDatabase(`sqlite://${join(dir, 'missing.db')}`, new MemoryStore())).rejects.toThrow();
+    await expect(importAdkDatabase(`sqlite://${join(dir, 'missing.db')}`, new MemoryStore())).rejects.toThrow(`No ADK database at ${join(dir, 'missing.db')}: the file does not exist`);
+  });
+
+  it('refuses a database that is not ADK\'s, saying which tables and columns it expected', async () => {
+    const path = join(dir, 'sessiondb-own.db');
+    const ours = new SqliteStore({ path });
+    await ours.migrate();
+    await ours.close();
+    const err = (await importAdkDatabase(`sqlite://${path}`, new MemoryStore()).catch((e: unknown) => e)) as Error;
+    expect(err.message).toContain(`${path} is not a Google ADK DatabaseSessionService database: table sessions has no column state`);
+    expect(err.message).toMatch(/no table app_states, no table user_states\. Expected the tables ADK creates: sessions \(app_name, user_id, id, state, create_time, update_time\); events/);
   });
 
   describe.skipIf(pgUnavailable !== null)(`from PostgreSQL${pgUnavailable ? ` (skipped: ${pgUnavailable})` : ''}`, () => {
