@@ -4,12 +4,14 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore, type SessionStore } from '../src/index.js';
+import { adkDatabaseUnavailableReason, loadAdkDatabase } from './adk-database-helpers.js';
 import { startServer, tempDir } from './helpers.js';
 import { adminQuery, dropSchema, PG_URL, pgUnavailableReason, uniqueSchema } from './pg-helpers.js';
 
 const bin = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 const work = tempDir('cli');
 const pgUnavailable = await pgUnavailableReason();
+const adkUnavailable = adkDatabaseUnavailableReason();
 const schemas: string[] = [];
 afterAll(async () => {
   for (const s of schemas) await dropSchema(s);
@@ -272,8 +274,8 @@ describe('sessiondb CLI', () => {
     });
   });
 
-  it('import-adk copies an ADK database', async () => {
-    const { DatabaseSessionService, createEvent } = await import('@google/adk');
+  it.skipIf(adkUnavailable !== null)(`import-adk copies an ADK database${adkUnavailable ? ` (skipped: ${adkUnavailable})` : ''}`, async () => {
+    const { DatabaseSessionService, createEvent } = await loadAdkDatabase();
     const adkPath = join(work, 'adk.db');
     const adk = new DatabaseSessionService(`sqlite://${adkPath}`);
     const s = await adk.createSession({ appName: 'a', userId: 'u', state: { 'app:x': 1 } });
