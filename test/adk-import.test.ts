@@ -1,15 +1,19 @@
 // Switching from ADK's own database: fill a real ADK DatabaseSessionService database (SQLite and
 // PostgreSQL), import it, and compare what AdkSessionService returns with what ADK returned.
+// DatabaseSessionService comes from test/adk-database (see adk-database-helpers.ts).
 import { join } from 'node:path';
-import { createEvent, DatabaseSessionService, type BaseSessionService, type Session } from '@google/adk';
+import type { BaseSessionService, DatabaseSessionService, Session } from '@google/adk';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AdkSessionService, importAdkDatabase } from '../src/adapters/adk/index.js';
 import { MemoryStore, SqliteStore, type SessionStore } from '../src/index.js';
+import { adkDatabaseUnavailableReason, loadAdkDatabase } from './adk-database-helpers.js';
 import { tempDir } from './helpers.js';
 import { adminQuery, PG_URL, pgUnavailableReason } from './pg-helpers.js';
 
 const dir = tempDir('adk-import');
 const pgUnavailable = await pgUnavailableReason();
+const adkUnavailable = adkDatabaseUnavailableReason();
+const adkDatabase = adkUnavailable ? null : await loadAdkDatabase();
 
 /** Writes a few apps, users, sessions and events (with every state scope) through `svc`. */
 async function fill(svc: BaseSessionService): Promise<{ appName: string; userId: string; id: string }[]> {
@@ -21,7 +25,7 @@ async function fill(svc: BaseSessionService): Promise<{ appName: string; userId:
         const s = await svc.createSession({ appName, userId, state: { topic: `${appName}-${k}`, 'app:region': 'eu', 'user:tier': userId } });
         made.push({ appName, userId, id: s.id });
         for (let i = 0; i < 4; i++) {
-          const event = createEvent({
+          const event = adkDatabase!.createEvent({
             author: i % 2 ? 'assistant' : 'user',
             invocationId: `inv-${k}-${i}`,
             timestamp: (t += 1000),
@@ -74,22 +78,33 @@ async function importAndCompare(adkUrl: string, adk: DatabaseSessionService, mad
 }
 
 describe('importAdkDatabase', () => {
-  it('copies an ADK SQLite database; AdkSessionService then returns what ADK returned', async () => {
+  it.skipIf(adkDatabase === null)(`copies an ADK SQLite database; AdkSessionService then returns what ADK returned${adkUnavailable ? ` (skipped: ${adkUnavailable})` : ''}`, async () => {
     const adkPath = join(dir, 'adk-own.db');
-    const adk = new DatabaseSessionService(`sqlite://${adkPath}`);
-    const made = await fill(adk);
+    const service = new adkDatabase!.DatabaseSessionService(`sqlite://${adkPath}`);
+    const made = await fill(service);
     const store = new SqliteStore({ path: join(dir, 'imported.db') });
     await store.migrate();
-    await importAndCompare(`sqlite://${adkPath}`, adk, made, store);
+    await importAndCompare(`sqlite://${adkPath}`, service, made, store);
     await store.close();
   }, 120_000);
 
   it('refuses a URL that is not an ADK database and names the problem', async () => {
     await expect(importAdkDatabase('mysql://x', new MemoryStore())).rejects.toThrow(/not an ADK database URL/);
-    await expect(importAdkDatabase(`sqlite://${join(dir, 'missing.db')}`, new MemoryStore())).rejects.toThrow();
+    await expect(importAdkDatabase(`sqlite://${join(dir, 'missing.db')}`, new MemoryStore())).rejects.toThrow(`No ADK database at ${join(dir, 'missing.db')}: the file does not exist`);
   });
 
-  describe.skipIf(pgUnavailable !== null)(`from PostgreSQL${pgUnavailable ? ` (skipped: ${pgUnavailable})` : ''}`, () => {
+  it('refuses a database that is not ADK\'s, saying which tables and columns it expected', async () => {
+    const path = join(dir, 'sessiondb-own.db');
+    const ours = new SqliteStore({ path });
+    await ours.migrate();
+    await ours.close();
+    const err = (await importAdkDatabase(`sqlite://${path}`, new MemoryStore()).catch((e: unknown) => e)) as Error;
+    expect(err.message).toContain(`${path} is not a Google ADK DatabaseSessionService database: table sessions has no column state`);
+    expect(err.message).toMatch(/no table app_states, no table user_states\. Expected the tables ADK creates: sessions \(app_name, user_id, id, state, create_time, update_time\); events/);
+  });
+
+  const pgSkip = pgUnavailable ?? adkUnavailable;
+  describe.skipIf(pgSkip !== null)(`from PostgreSQL${pgSkip ? ` (skipped: ${pgSkip})` : ''}`, () => {
     const database = `sdbt_adk_${process.pid}`;
     const url = new URL(PG_URL);
     url.pathname = `/${database}`;
@@ -100,10 +115,10 @@ describe('importAdkDatabase', () => {
     it('copies an ADK PostgreSQL database; AdkSessionService then returns what ADK returned', async () => {
       await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
       await adminQuery(`CREATE DATABASE ${database}`);
-      const adk = new DatabaseSessionService(url.toString());
-      const made = await fill(adk);
-      await importAndCompare(url.toString(), adk, made, new MemoryStore());
-      await (adk as unknown as { orm?: { close(): Promise<void> } }).orm?.close();
+      const service = new adkDatabase!.DatabaseSessionService(url.toString());
+      const made = await fill(service);
+      await importAndCompare(url.toString(), service, made, new MemoryStore());
+      await (service as unknown as { orm?: { close(): Promise<void> } }).orm?.close();
     }, 120_000);
   });
 });

@@ -4,12 +4,14 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore, type SessionStore } from '../src/index.js';
-import { tempDir } from './helpers.js';
-import { dropSchema, PG_URL, pgUnavailableReason, uniqueSchema } from './pg-helpers.js';
+import { adkDatabaseUnavailableReason, loadAdkDatabase } from './adk-database-helpers.js';
+import { startServer, tempDir } from './helpers.js';
+import { adminQuery, dropSchema, PG_URL, pgUnavailableReason, uniqueSchema } from './pg-helpers.js';
 
 const bin = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 const work = tempDir('cli');
 const pgUnavailable = await pgUnavailableReason();
+const adkUnavailable = adkDatabaseUnavailableReason();
 const schemas: string[] = [];
 afterAll(async () => {
   for (const s of schemas) await dropSchema(s);
@@ -40,7 +42,7 @@ describe('sessiondb CLI', () => {
   it('--help and --version answer with exit 0; each command has help with an example', () => {
     expect(cli(['--help'])).toMatchObject({ code: 0 });
     expect(cli(['--version']).out.trim()).toMatch(/^\d+\.\d+\.\d+/);
-    for (const cmd of ['migrate', 'stats', 'ls', 'show', 'export', 'prune', 'vacuum', 'dump', 'load', 'backup', 'restore', 'copy', 'import-adk']) {
+    for (const cmd of ['migrate', 'stats', 'ls', 'show', 'export', 'prune', 'vacuum', 'dump', 'load', 'backup', 'restore', 'copy', 'import-adk', 'serve', 'config']) {
       const r = cli([cmd, '--help']);
       expect(r.code, cmd).toBe(0);
       expect(r.out, cmd).toMatch(/Example/);
@@ -48,7 +50,10 @@ describe('sessiondb CLI', () => {
   });
 
   it('bad usage exits 2 with a message', () => {
-    for (const args of [['bogus'], ['ls', '--user', 'u1'], ['export', 'a'], ['ls', '--limit', 'zero'], ['ls', '--status', 'gone'], ['copy', '--from', 'memory:'], ['export', 'a', 'b', 'c', '--format', 'pdf']]) {
+    for (const args of [
+      ['bogus'], ['ls', '--user', 'u1'], ['export', 'a'], ['ls', '--limit', 'zero'], ['ls', '--status', 'gone'], ['copy', '--from', 'memory:'],
+      ['export', 'a', 'b', 'c', '--format', 'pdf'], ['ls', '--limit', '100000', '--db', 'memory:'], ['copy', '--from', 'memory:', '--to', 'memory:', '--batch', '100000'],
+    ]) {
       const r = cli(args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err, args.join(' ')).toMatch(/error/);
@@ -132,6 +137,85 @@ describe('sessiondb CLI', () => {
     expect(cli(['stats', '--db', 'mysql://x'])).toMatchObject({ code: 1, err: expect.stringMatching(/does not support/) });
   });
 
+  it('commands that only read fail with "no database at PATH" (exit 1) and create nothing when the database does not exist', () => {
+    const missingFile = join(work, 'nothing-here', 'sessions.db');
+    const missingDir = join(work, 'no-such-dir');
+    for (const db of [`sqlite:${missingFile}`, `file:${missingDir}`]) {
+      for (const args of [
+        ['migrate', '--status'], ['stats'], ['ls'], ['show', 'a', 'u', 's'], ['export', 'a', 'u', 's'], ['prune'], ['vacuum'],
+        ['dump', '--out', join(work, 'never.jsonl')], ['backup', '--dir', join(work, 'never-backups')],
+      ]) {
+        const r = cli([...args, '--db', db]);
+        expect(r.code, `${args.join(' ')} ${db}`).toBe(1);
+        expect(r.err, `${args.join(' ')} ${db}`).toContain(`no database at ${db.startsWith('sqlite:') ? missingFile : missingDir}`);
+      }
+    }
+    expect(cli(['copy', '--from', `sqlite:${missingFile}`, '--to', sqlite('never.db')])).toMatchObject({ code: 1, err: expect.stringContaining(`no database at ${missingFile}`) });
+    expect(cli(['restore', missingFile, '--db', sqlite('never.db')])).toMatchObject({ code: 1, err: expect.stringContaining(`no database at ${missingFile}`) });
+    expect(cli(['load', '--in', join(work, 'never.jsonl'), '--db', sqlite('never.db')])).toMatchObject({ code: 1, err: expect.stringContaining(`no dump at ${join(work, 'never.jsonl')}`) });
+    for (const path of [join(work, 'nothing-here'), missingDir, join(work, 'never.jsonl'), join(work, 'never-backups'), join(work, 'never.db')]) expect(existsSync(path), path).toBe(false);
+    // A new database is still made by the commands that write.
+    expect(cli(['migrate', '--db', `sqlite:${missingFile}`]).code).toBe(0);
+    expect(cli(['ls', '--db', `sqlite:${missingFile}`])).toMatchObject({ code: 0, out: 'no sessions\n' });
+  });
+
+  it('load shows its progress as copy and dump do (plain lines when not on a terminal; nothing with --json)', async () => {
+    const db = sqlite('progress-src.db');
+    await seed(db);
+    const file = join(work, 'progress.jsonl');
+    expect(cli(['dump', '--out', file, '--db', db]).err).toMatch(/^dump: \d+\/12 sessions/m);
+    const load = cli(['load', '--in', file, '--db', sqlite('progress-dst.db')]);
+    expect(load.code).toBe(0);
+    expect(load.err).toMatch(/^load: 12\/12 sessions, 36 events/m);
+    expect(cli(['load', '--in', file, '--json', '--db', sqlite('progress-dst2.db')]).err).toBe('');
+    expect(cli(['restore', file, '--db', sqlite('progress-dst3.db')]).err).toMatch(/^load: 12\/12 sessions/m);
+  });
+
+  it('config prints the configuration with API keys and passwords redacted', () => {
+    const apiKey = 'sk-live-0123456789abcdef';
+    const sha = 'ab'.repeat(32);
+    const migrationUrl = encodeURIComponent('postgres://owner:migr4tion-pw@db:5432/app');
+    writeFileSync(
+      join(work, 'secret.yaml'),
+      [
+        `url: "postgres://app:s3cret-pw@db:5432/app?schema=s&migrationUrl=${migrationUrl}"`,
+        'server:',
+        '  apiKeys:',
+        `    - { tenant: acme, key: "${apiKey}" }`,
+        `    - { tenant: beta, sha256: "${sha}", admin: true }`,
+      ].join('\n') + '\n',
+    );
+    const r = cli(['config', '--config', join(work, 'secret.yaml')]);
+    expect(r.code).toBe(0);
+    for (const secret of [apiKey, 's3cret-pw', 'migr4tion-pw', sha]) expect(r.out).not.toContain(secret);
+    const printed = JSON.parse(r.out);
+    expect(printed.server.apiKeys).toEqual([{ tenant: 'acme', key: '***' }, { tenant: 'beta', sha256: 'abababab…', admin: true }]);
+    expect(printed.url).toMatch(/^postgres:\/\/app:\*\*\*@db:5432\/app\?/);
+    expect(decodeURIComponent(printed.url)).toContain('postgres://owner:***@db:5432/app');
+  });
+
+  it('config with an unsupported store URL exits 1 naming where the URL came from and the supported schemes', () => {
+    const flag = cli(['config', '--db', 'mysql://u:p@h/db']);
+    expect(flag.code).toBe(1);
+    expect(flag.err).toMatch(/--db: uses the scheme "mysql:".*Supported: memory:, sqlite:/);
+    writeFileSync(join(work, 'mysql.yaml'), 'url: "mysql://u:p@h/db"\n');
+    expect(cli(['config', '--config', join(work, 'mysql.yaml')])).toMatchObject({ code: 1, err: expect.stringMatching(/mysql\.yaml: key url: uses the scheme "mysql:"/) });
+  });
+
+  it('import-adk names the file it could not find, and says what it expected of a database that is not ADK\'s', async () => {
+    const missing = join(work, 'no-adk.db');
+    const r = cli(['import-adk', '--from', `sqlite://${missing}`, '--db', 'memory:']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`No ADK database at ${missing}`);
+    const ours = join(work, 'not-adk.db');
+    await seed(`sqlite:${ours}`, 1);
+    const other = cli(['import-adk', '--from', `sqlite://${ours}`, '--db', 'memory:']);
+    expect(other.code).toBe(1);
+    expect(other.err).toContain(`${ours} is not a Google ADK DatabaseSessionService database`);
+    expect(other.err).toMatch(/table sessions has no column state.*no table app_states/);
+    expect(other.err).toMatch(/Expected the tables ADK creates: sessions \(app_name, user_id, id, state/);
+  });
+
   it('reads its store from the environment and a config file', async () => {
     const db = join(work, 'from-env.db');
     await seed(`sqlite:${db}`, 2);
@@ -157,10 +241,41 @@ describe('sessiondb CLI', () => {
       expect(cli(['vacuum', '--db', pg]).out).toMatch(/postgres: vacuumed/);
       expect(JSON.parse(cli(['stats', '--json', '--db', pg]).out)).toMatchObject({ sessions: 30, events: 90 });
     }, 60_000);
+
+    it('migrate --status on a fresh schema lists the pending migrations (exit 1) and creates nothing', async () => {
+      const schema = uniqueSchema('status');
+      schemas.push(schema);
+      const r = cli(['migrate', '--status', '--db', `${PG_URL}?schema=${schema}`]);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/^postgres: schema version 0 of (\d+); pending: 1 \(/);
+      expect((await adminQuery('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount).toBe(0);
+    });
+
+    it('serve logs the store URL and answers its storage path with every password redacted', async () => {
+      const schema = uniqueSchema('serve');
+      schemas.push(schema);
+      const migrationUrl = encodeURIComponent(PG_URL.replace('postgres@', 'postgres:migr4tion-pw@'));
+      // Trust authentication: the passwords are accepted and ignored.
+      const url = `${PG_URL.replace('postgres@', 'postgres:s3cret-pw@')}?schema=${schema}&migrationUrl=${migrationUrl}`;
+      const server = await startServer(['--db', url]);
+      try {
+        const stats = (await (await fetch(`${server.url}/sessions/storage/stats`)).json()) as { storage_path: string };
+        expect(stats.storage_path).toMatch(/^postgres:\/\/postgres:\*\*\*@/);
+        expect(server.output()).toMatch(/"msg":"store opened"/);
+        for (const secret of ['s3cret-pw', 'migr4tion-pw']) {
+          expect(stats.storage_path).not.toContain(secret);
+          expect(server.output()).not.toContain(secret);
+        }
+      } finally {
+        server.child.kill('SIGTERM');
+        await new Promise((r) => server.child.once('exit', r));
+      }
+    });
   });
 
-  it('import-adk copies an ADK database', async () => {
-    const { DatabaseSessionService, createEvent } = await import('@google/adk');
+  it.skipIf(adkUnavailable !== null)(`import-adk copies an ADK database${adkUnavailable ? ` (skipped: ${adkUnavailable})` : ''}`, async () => {
+    const { DatabaseSessionService, createEvent } = await loadAdkDatabase();
     const adkPath = join(work, 'adk.db');
     const adk = new DatabaseSessionService(`sqlite://${adkPath}`);
     const s = await adk.createSession({ appName: 'a', userId: 'u', state: { 'app:x': 1 } });

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { redactConfig, redactStoreUrl, redactText } from '../src/config/redact.js';
 import { loadConfig, SessionDbError, storeUrlFromConfig } from '../src/index.js';
 import { tempDir } from './helpers.js';
 
@@ -86,5 +87,38 @@ describe('loadConfig', () => {
     await bad(load(cwdWith(), { STORAGE_BACKEND: 'oracle' }), /STORAGE_BACKEND.*must be one of file, .*memory, postgres, sqlite/);
     await bad(load(cwdWith(), { STORAGE_BACKEND: 'postgres' }), /STORAGE_CONNECTION_STRING.*required/);
     await bad(load(cwdWith(), {}, { configPath: 'nope.yaml' }), /--config.*does not exist/);
+  });
+
+  it('a config file with several problems reports every one, each with its key', async () => {
+    const dir = cwdWith({ 'sessiondb.config.yaml': 'manager:\n  expiryHour: 3\n  onExpire: never\nserver:\n  prot: 80\n  port: -1\ncolour: blue\n' });
+    const err = (await load(dir).catch((e: unknown) => e)) as SessionDbError;
+    expect(err).toBeInstanceOf(SessionDbError);
+    expect(err.code).toBe('invalid');
+    const file = join(dir, 'sessiondb.config.yaml');
+    expect(err.message).toMatch(/^Invalid configuration \(5 problems\):/);
+    for (const key of ['manager.expiryHour', 'manager.onExpire', 'server.prot', 'server.port', 'colour']) expect(err.message).toContain(`${file}: key ${key}: `);
+  });
+
+  it('an unsupported store URL is refused when the configuration is loaded, naming where it came from', async () => {
+    const bad = async (p: Promise<unknown>, pattern: RegExp) => expect(((await p.catch((e: unknown) => e)) as Error).message).toMatch(pattern);
+    await bad(load(cwdWith({ 'sessiondb.config.yaml': 'url: "mysql://a:pw@h/db"\n' })), /sessiondb\.config\.yaml: key url: uses the scheme "mysql:".*Supported:/);
+    await bad(load(cwdWith(), { SESSIONDB_URL: 'oracle://x' }), /environment variable SESSIONDB_URL: uses the scheme "oracle:"/);
+    await bad(load(cwdWith(), {}, { flags: { url: 'sqlite:./x.db?journal=off' } }), /--db: .*"journal".*not a SQLite option/);
+  });
+});
+
+describe('redactConfig, redactStoreUrl and redactText', () => {
+  it('mask secret settings wherever they are, shorten digests, and redact passwords in URLs and their parameters', () => {
+    const printed = redactConfig({
+      url: `postgres://u:pw1@h/db?password=pw2&migrationUrl=${encodeURIComponent('postgres://o:pw3@h/db')}`,
+      server: { apiKeys: [{ tenant: 't', key: 'k'.repeat(20) }, { tenant: 'u', sha256: 'f'.repeat(64) }], metricsToken: 'tok', port: 1 },
+      notes: ['redis://:pw4@cache:6379'],
+    });
+    expect(JSON.stringify(printed)).not.toMatch(/pw1|pw2|pw3|pw4|kkkk|tok"|ffffffffff/);
+    expect(printed.server).toEqual({ apiKeys: [{ tenant: 't', key: '***' }, { tenant: 'u', sha256: 'ffffffff…' }], metricsToken: '***', port: 1 });
+    expect(redactStoreUrl('sqlite:./data/sessions.db?synchronous=full')).toBe('sqlite:./data/sessions.db?synchronous=full');
+    const message = redactText(`cannot reach postgres://a:pw5@h/db?migrationUrl=${encodeURIComponent('postgres://b:pw6@h/db')} failed; password=pw7`);
+    expect(message).toMatch(/^cannot reach postgres:\/\/a:\*\*\*@h\/db\?migrationUrl=\S+ failed; password=\*\*\*$/);
+    expect(message).not.toMatch(/pw5|pw6|pw7/);
   });
 });

@@ -86,10 +86,23 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Where Debian's package installs pgbouncer (and where another system might put it). */
+function pgBouncerBinary(): string | undefined {
+  return ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer', '/usr/local/bin/pgbouncer'].find((p) => spawnSync('test', ['-x', p]).status === 0);
+}
+
+/** Why the PgBouncer tests cannot run (pgbouncer not installed), or null when they can. In CI a missing pgbouncer fails instead of skipping. */
+export function pgBouncerUnavailableReason(): string | null {
+  if (pgBouncerBinary()) return null;
+  const reason = 'pgbouncer is not installed (apt-get install -y pgbouncer)';
+  if (process.env['CI']) throw new Error(`${reason}; CI requires it (.ci/run installs it)`);
+  return reason;
+}
+
 /** Debian's pgbouncer in transaction mode in front of the test server, on a free port. */
 export async function startPgBouncer(): Promise<{ url: string; stop(): Promise<void> }> {
-  const bin = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((p) => spawnSync('test', ['-x', p]).status === 0);
-  if (!bin) throw new Error('pgbouncer is not installed (apt-get install pgbouncer; .ci/run does this)');
+  const bin = pgBouncerBinary();
+  if (!bin) throw new Error('pgbouncer is not installed (apt-get install -y pgbouncer; .ci/run does this)');
   const target = new URL(PG_URL);
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'sessiondb-pgbouncer-'));

@@ -5,20 +5,24 @@
  * comes from the environment or a config file (see the README, "Configuration").
  */
 import '../client/registration.js'; // --db http://… reaches a sessiondb server
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { loadConfig, openStoreFromConfig, storeUrlFromConfig } from '../config/load.js';
+import { redactConfig, redactText } from '../config/redact.js';
 import type { Config } from '../config/schema.js';
 import { SessionDbError } from '../core/errors.js';
-import { redactSecrets } from '../core/redact.js';
+import { resolveLimits, type Limits } from '../core/limits.js';
 import type { SessionStore } from '../core/store.js';
 import { SESSION_STATUSES, type SessionStatus } from '../core/types.js';
 import { openStore } from '../stores/open-store.js';
 import { copyStore, verifyCopy } from '../transfer/copy.js';
 import { backupStore, dumpStore, loadStore } from '../transfer/dump.js';
 import { exportSession, EXPORT_FORMATS, type ExportFormat } from '../transfer/session-export.js';
-import { progress } from './progress.js';
+import { requireExistingDatabase } from './existing.js';
+import { dumpTotals, progress } from './progress.js';
 
 /** A usage error found after parsing (a bad combination of options): exit code 2. */
 class UsageError extends Error {}
@@ -34,10 +38,21 @@ async function config(opts: Common): Promise<Config> {
   return (await loadConfig({ configPath: opts.config, flags: opts.db ? { url: opts.db } : {} })).config;
 }
 
+interface StoreUse {
+  /** Run `migrate()` on open (default true). */
+  migrate?: boolean;
+  /** Fail with "no database at PATH" rather than create an empty SQLite file or file-store directory. */
+  mustExist?: boolean;
+  /** Checks of flags against the configuration, run before the store is opened. */
+  check?(config: Config): void;
+}
+
 /** Opens the configured store, runs `work`, closes it. */
-async function withStore<T>(opts: Common, work: (store: SessionStore, config: Config) => Promise<T>, migrate = true): Promise<T> {
+async function withStore<T>(opts: Common, work: (store: SessionStore, config: Config) => Promise<T>, use: StoreUse = {}): Promise<T> {
   const cfg = await config(opts);
-  const store = await openStoreFromConfig(cfg, { migrate });
+  use.check?.(cfg);
+  if (use.mustExist) requireExistingDatabase(storeUrlFromConfig(cfg), opts.db ? '--db' : 'the configuration');
+  const store = await openStoreFromConfig(cfg, { migrate: use.migrate ?? true });
   try {
     return await work(store, cfg);
   } finally {
@@ -51,6 +66,40 @@ function positiveInt(name: string) {
     if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer, got "${value}"`);
     return n;
   };
+}
+
+/** `--limit`/`--batch` above the largest page the store serves is bad usage (exit 2), not a failure. */
+function checkPageSize(flag: string, value: number | undefined, limits: Partial<Limits>): void {
+  const max = resolveLimits(limits).maxPageSize;
+  if (value !== undefined && value > max) throw new UsageError(`${flag} must be at most ${max} (limits.maxPageSize), got ${value}`);
+}
+
+/** Fails with a clear message when a file the command reads does not exist. */
+function requireFile(path: string, what: string, flag: string): void {
+  if (!existsSync(path)) throw new SessionDbError('not_found', `no ${what} at ${resolve(path)} (from ${flag})`);
+}
+
+/** Sessions `loadStore` skipped so far: its progress counts carry them, though typed as plain dump counts. */
+const skipped = (counts: object): number => (counts as { skippedSessions?: number }).skippedSessions ?? 0;
+
+/** `loadStore` with a progress display; the total comes from the dump's end record. */
+async function loadWithProgress(store: SessionStore, path: string, options: { replace: boolean; json: boolean }) {
+  const bar = progress('load', await dumpTotals(path), { json: options.json });
+  try {
+    return await loadStore(store, path, { replace: options.replace, onProgress: (c) => bar.update(c.sessions + skipped(c), { events: c.events }) });
+  } finally {
+    bar.stop();
+  }
+}
+
+/** `copyStore` with a progress display. */
+async function copyWithProgress(from: SessionStore, to: SessionStore, options: { json: boolean; batchSize?: number; concurrency?: number }) {
+  const bar = progress('copy', (await from.stats()).sessions, { json: options.json });
+  try {
+    return await copyStore(from, to, { batchSize: options.batchSize, concurrency: options.concurrency, onProgress: (p) => bar.update(p.sessions, { events: p.events }) });
+  } finally {
+    bar.stop();
+  }
 }
 
 function table(rows: string[][]): string {
@@ -88,7 +137,7 @@ export function buildProgram(): Command {
           );
           if (opts.status && s.pending.length) process.exitCode = 1;
         },
-        false,
+        { migrate: false, mustExist: !!opts.status },
       );
     });
 
@@ -111,7 +160,7 @@ export function buildProgram(): Command {
             ['bytes', String(s.bytes)],
           ]),
         );
-      });
+      }, { mustExist: true });
     });
 
   common(program.command('ls'))
@@ -146,7 +195,7 @@ export function buildProgram(): Command {
           ]),
         );
         if (page.nextCursor) out(`\nmore: --cursor ${page.nextCursor}`);
-      });
+      }, { mustExist: true, check: (cfg) => checkPageSize('--limit', opts.limit, cfg.limits) });
     });
 
   common(program.command('show'))
@@ -161,7 +210,7 @@ export function buildProgram(): Command {
         const text = await exportSession(store, { tenant: opts.tenant, appName: app, userId: user, sessionId: session }, 'text');
         if (text === null) throw new SessionDbError('not_found', `No session ${app}/${user}/${session}.`);
         out(text);
-      });
+      }, { mustExist: true });
     });
 
   common(program.command('export'))
@@ -181,7 +230,7 @@ export function buildProgram(): Command {
           await writeFile(opts.out, text);
           process.stderr.write(`wrote ${opts.out} (${Buffer.byteLength(text)} bytes)\n`);
         } else out(text);
-      });
+      }, { mustExist: true });
     });
 
   common(program.command('prune'))
@@ -201,7 +250,7 @@ export function buildProgram(): Command {
         const mode = opts.mode ?? cfg.manager.onExpire;
         const r = await store.sweepExpired({ now, idleBefore: hours === null ? undefined : now - hours * 3_600_000, mode });
         out(opts.json ? JSON.stringify({ mode, ...r }) : `${mode === 'delete' ? 'deleted' : 'marked expired'}: ${r.sessions} sessions; deleted ${r.files} expired file records`);
-      });
+      }, { mustExist: true });
     });
 
   common(program.command('vacuum'))
@@ -212,7 +261,7 @@ export function buildProgram(): Command {
         if (!store.vacuum) return out(`${store.kind}: nothing to vacuum`);
         await store.vacuum();
         out(`${store.kind}: vacuumed`);
-      });
+      }, { mustExist: true });
     });
 
   common(program.command('dump'))
@@ -227,7 +276,7 @@ export function buildProgram(): Command {
         const counts = await dumpStore(store, opts.out, { onProgress: (c) => bar.update(c.sessions, { events: c.events }) });
         bar.stop();
         out(opts.json ? JSON.stringify({ file: opts.out, ...counts }) : `dumped ${counts.sessions} sessions, ${counts.events} events, ${counts.appStates + counts.userStates} shared states, ${counts.files} file records to ${opts.out}`);
-      });
+      }, { mustExist: true });
     });
 
   common(program.command('load'))
@@ -237,8 +286,9 @@ export function buildProgram(): Command {
     .option('--json', 'print the summary as JSON')
     .addHelpText('after', '\nExample:\n  sessiondb load --in sessions.jsonl --db postgres://app@db:5432/app')
     .action(async (opts) => {
+      requireFile(opts.in, 'dump', '--in');
       await withStore(opts, async (store) => {
-        const counts = await loadStore(store, opts.in, { replace: !!opts.replace });
+        const counts = await loadWithProgress(store, opts.in, { replace: !!opts.replace, json: !!opts.json });
         out(opts.json ? JSON.stringify(counts) : `loaded ${counts.sessions} sessions (${counts.skippedSessions} already there), ${counts.events} events, ${counts.appStates + counts.userStates} shared states, ${counts.files} file records`);
       });
     });
@@ -252,7 +302,7 @@ export function buildProgram(): Command {
       await withStore(opts, async (store) => {
         const r = await backupStore(store, opts.dir);
         out(opts.json ? JSON.stringify(r) : `backup: ${r.dump}${r.database ? ` and ${r.database}` : ''} (${r.counts.sessions} sessions, ${r.counts.events} events)`);
-      });
+      }, { mustExist: true });
     });
 
   common(program.command('restore'))
@@ -262,17 +312,20 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  sessiondb restore ./backups/sessiondb-20261121-093000Z.jsonl\n  sessiondb restore ./backups/sessiondb-20261121-093000Z.db --db postgres://app@db/app')
     .action(async (file, opts) => {
+      const fromDatabase = /\.(db|sqlite3?)$/i.test(file);
+      if (fromDatabase) requireExistingDatabase(`sqlite:${file}`, 'the file to restore');
+      else requireFile(file, 'dump', 'the file to restore');
       await withStore(opts, async (store) => {
-        if (/\.(db|sqlite3?)$/i.test(file)) {
+        if (fromDatabase) {
           const source = await openStore(`sqlite:${file}`, { migrate: false });
           try {
-            const r = await copyStore(source, store);
+            const r = await copyWithProgress(source, store, { json: !!opts.json });
             out(opts.json ? JSON.stringify(r) : `restored ${r.sessions} sessions (${r.skippedSessions} already there), ${r.events} events from ${file}`);
           } finally {
             await source.close();
           }
         } else {
-          const r = await loadStore(store, file, { replace: !!opts.replace });
+          const r = await loadWithProgress(store, file, { replace: !!opts.replace, json: !!opts.json });
           out(opts.json ? JSON.stringify(r) : `restored ${r.sessions} sessions (${r.skippedSessions} already there), ${r.events} events from ${file}`);
         }
       });
@@ -289,18 +342,13 @@ export function buildProgram(): Command {
     .option('--json', 'print the summary as JSON (no progress output)')
     .addHelpText('after', '\nExample:\n  sessiondb copy --from sqlite:./data/sessions.db --to postgres://app@db:5432/app --verify')
     .action(async (opts) => {
+      checkPageSize('--batch', opts.batch, {});
+      requireExistingDatabase(opts.from, '--from');
       const from = await openStore(opts.from, { migrate: false });
       try {
         const to = await openStore(opts.to);
         try {
-          const total = (await from.stats()).sessions;
-          const bar = progress('copy', total, { json: !!opts.json });
-          const summary = await copyStore(from, to, {
-            batchSize: opts.batch,
-            concurrency: opts.concurrency,
-            onProgress: (p) => bar.update(p.sessions, { events: p.events }),
-          });
-          bar.stop();
+          const summary = await copyWithProgress(from, to, { json: !!opts.json, batchSize: opts.batch, concurrency: opts.concurrency });
           const result: Record<string, unknown> = { ...summary };
           if (opts.verify) result['verify'] = await verifyCopy(from, to, { batchSize: opts.batch, concurrency: opts.concurrency });
           if (opts.json) out(JSON.stringify(result));
@@ -371,17 +419,19 @@ export function buildProgram(): Command {
 
   program
     .command('config')
-    .description('print the configuration in effect (passwords redacted) and where it came from')
+    .description('print the configuration in effect (API keys and passwords redacted) and where it came from')
     .option('--config <path>', 'config file')
     .option('--db <url>', 'store URL')
+    .addHelpText('after', '\nExamples:\n  sessiondb config\n  sessiondb config --config ./sessiondb.config.yaml --db postgres://app:secret@db:5432/app')
     .action(async (opts) => {
       const loaded = await loadConfig({ configPath: opts.config, flags: opts.db ? { url: opts.db } : {} });
-      out(redactSecrets(JSON.stringify({ ...loaded.config, url: storeUrlFromConfig(loaded.config), sources: loaded.sources }, null, 2)));
+      out(JSON.stringify(redactConfig({ ...loaded.config, url: storeUrlFromConfig(loaded.config), sources: loaded.sources }), null, 2));
     });
 
   return program;
 }
 
+/** Runs the command line `argv` (without the node and script paths); resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -397,14 +447,24 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const message = err instanceof SessionDbError ? err.message : `${(err as Error).message ?? err}`;
-    process.stderr.write(`error: ${redactSecrets(message)}\n`);
+    process.stderr.write(`error: ${redactText(message)}\n`);
     return 1;
   }
 }
 
-// Run when executed (the package's bin), not when imported by tests.
-if (process.argv[1] && /[\\/]cli[\\/]main\.(js|ts)$/.test(process.argv[1])) {
+// `node dist/cli/main.js …` runs the command too (the package's bin is bin.js). Compared by
+// real path, so a symlinked or relative argv[1] still counts; importing this module runs nothing.
+if (isMainModule(process.argv[1])) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
+}
+
+function isMainModule(argv1: string | undefined): boolean {
+  if (!argv1) return false;
+  try {
+    return realpathSync(argv1) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
 }

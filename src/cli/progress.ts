@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 
 /** Shows how far a long command is: a bar on a terminal, a plain line every few seconds otherwise, nothing with --json. */
@@ -6,7 +7,8 @@ export interface Progress {
   stop(): void;
 }
 
-export function progress(label: string, total: number, options: { json: boolean; stream?: NodeJS.WriteStream }): Progress {
+/** `total` null: not known in advance (the bar then grows with the work done). */
+export function progress(label: string, total: number | null, options: { json: boolean; stream?: NodeJS.WriteStream }): Progress {
   const stream = options.stream ?? process.stderr;
   if (options.json) return { update() {}, stop() {} };
   if (stream.isTTY) {
@@ -14,10 +16,10 @@ export function progress(label: string, total: number, options: { json: boolean;
       { stream, format: `${label} [{bar}] {value}/{total} sessions | {events} events | {duration_formatted}`, hideCursor: true },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(Math.max(total, 1), 0, { events: 0 });
+    bar.start(Math.max(total ?? 0, 1), 0, { events: 0 });
     return {
       update(done, detail) {
-        bar.setTotal(Math.max(total, done, 1));
+        bar.setTotal(Math.max(total ?? 0, done, 1));
         bar.update(done, detail);
       },
       stop: () => bar.stop(),
@@ -31,8 +33,28 @@ export function progress(label: string, total: number, options: { json: boolean;
       if (now - last < 2000) return;
       last = now;
       const extra = Object.entries(detail).map(([k, v]) => `${v} ${k}`).join(', ');
-      stream.write(`${label}: ${done}/${total} sessions${extra ? ', ' + extra : ''} (${Math.round((now - started) / 1000)} s)\n`);
+      stream.write(`${label}: ${done}${total === null ? '' : `/${total}`} sessions${extra ? ', ' + extra : ''} (${Math.round((now - started) / 1000)} s)\n`);
     },
     stop() {},
   };
+}
+
+/**
+ * The number of sessions a dump holds, from its end record (the last line), read
+ * without reading the whole file; null when the file has no end record.
+ */
+export async function dumpTotals(path: string): Promise<number | null> {
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    const length = Math.min(size, 64 * 1024);
+    const { buffer, bytesRead } = await file.read(Buffer.alloc(length), 0, length, size - length);
+    const last = buffer.subarray(0, bytesRead).toString('utf8').trimEnd().split('\n').pop() ?? '';
+    const record = JSON.parse(last) as { type?: unknown; counts?: { sessions?: unknown } };
+    return record.type === 'end' && typeof record.counts?.sessions === 'number' ? record.counts.sessions : null;
+  } catch {
+    return null;
+  } finally {
+    await file.close();
+  }
 }

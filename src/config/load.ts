@@ -5,11 +5,11 @@ import { parseEnv } from 'node:util';
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { ValidationError } from '../core/errors.js';
+import { SessionDbError, ValidationError } from '../core/errors.js';
 import { isPlainObject } from '../core/json.js';
 import { redactSecrets } from '../core/redact.js';
 import type { OpenStoreOptions } from '../stores/open-store.js';
-import { openStore } from '../stores/open-store.js';
+import { openStore, parseStoreUrl } from '../stores/open-store.js';
 import { backendForUrl, backendNamed, storeBackends } from '../stores/registry.js';
 import { SessionManager } from '../manager/session-manager.js';
 import { configSchema, type Config } from './schema.js';
@@ -58,6 +58,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   for (const layer of layers) mergeInto(merged, layer.values, layer.source, origin, '');
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) throw configError(parsed.error, origin);
+  checkStoreUrl(parsed.data.url, origin.get('url'));
   return { config: parsed.data, sources: layers.map((l) => l.source) };
 }
 
@@ -220,18 +221,43 @@ function mergeInto(target: Record<string, unknown>, values: Record<string, unkno
   }
 }
 
-function configError(error: z.ZodError, origin: Map<string, string>): ValidationError {
-  const issue = error.issues[0]!;
-  let path = issue.path.map(String).join('.');
-  let problem = issue.message;
-  if (issue.code === 'unrecognized_keys') {
-    const keys = (issue as { keys?: string[] }).keys ?? [];
-    path = [path, keys[0]].filter(Boolean).join('.');
-    problem = `is not a setting sessiondb knows`;
+/** The store URL is checked here (scheme and parameters), so that an error names where it came from. */
+function checkStoreUrl(url: string, source: string | undefined): void {
+  try {
+    parseStoreUrl(url);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    const rest = err.message.replace(/^Invalid [^:]*: /, '').replace(/\.$/, '');
+    const problem = err.field === 'url' ? rest : `${err.field} ${rest}`;
+    throw new ValidationError(describeSource(source, 'url'), redactSecrets(problem));
   }
-  let source = origin.get(path);
-  for (let p = path; !source && p.includes('.'); ) source = origin.get((p = p.slice(0, p.lastIndexOf('.'))));
-  const where = source?.startsWith('environment variable') || source === 'command-line flags' ? source : `${source ?? 'configuration'}: key ${path}`;
-  const err = new ValidationError(source?.startsWith('environment variable') ? source : where, redactSecrets(problem), 'See "Configuration" in the README for every setting.');
-  return err;
+}
+
+/** Where a setting came from, as an error names it: a file and key, a variable, or a flag. */
+function describeSource(source: string | undefined, path: string): string {
+  if (source?.startsWith('environment variable')) return source;
+  if (source === 'command-line flags') return path === 'url' ? '--db' : `command-line flag for ${path}`;
+  return `${source ?? 'configuration'}: key ${path}`;
+}
+
+/** One error for every problem the schema found (not just the first), each naming its source and key. */
+function configError(error: z.ZodError, origin: Map<string, string>): SessionDbError {
+  const problems: { where: string; problem: string }[] = [];
+  for (const issue of error.issues) {
+    const base = issue.path.map(String).join('.');
+    const paths = issue.code === 'unrecognized_keys' ? ((issue as { keys?: string[] }).keys ?? []).map((k) => [base, k].filter(Boolean).join('.')) : [base];
+    for (const path of paths) {
+      let source = origin.get(path);
+      for (let p = path; !source && p.includes('.'); ) source = origin.get((p = p.slice(0, p.lastIndexOf('.'))));
+      const problem = issue.code === 'unrecognized_keys' ? 'is not a setting sessiondb knows' : redactSecrets(issue.message);
+      problems.push({ where: describeSource(source, path), problem });
+    }
+  }
+  const hint = 'See "Configuration" in the README for every setting.';
+  if (problems.length === 1) return new ValidationError(problems[0]!.where, problems[0]!.problem, hint);
+  return new SessionDbError(
+    'invalid',
+    `Invalid configuration (${problems.length} problems):\n${problems.map((p) => `  - ${p.where}: ${p.problem}`).join('\n')}\n${hint}`,
+    { field: problems[0]!.where, problems },
+  );
 }

@@ -1,6 +1,7 @@
 import { serve as serveNode, type ServerType } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { createFromConfig } from '../config/load.js';
+import { redactStoreUrl } from '../config/redact.js';
 import type { Config } from '../config/schema.js';
 import { SessionDbError } from '../core/errors.js';
 import { createApp } from './app.js';
@@ -30,6 +31,8 @@ export async function startServer(config: Config, options: { insecure?: boolean;
   }
   const manager = await createFromConfig(config);
   await manager.startup();
+  const storeUrl = redactStoreUrl(config.url);
+  logger.info({ store: manager.store.kind, storeUrl }, 'store opened');
   const app = createApp({
     store: manager.store,
     apiKeys,
@@ -37,7 +40,7 @@ export async function startServer(config: Config, options: { insecure?: boolean;
     corsOrigins,
     bodyLimitBytes,
     logger,
-    info: { expiryHours: config.manager.expiryHours, autoSave: config.manager.autoSave, storagePath: config.url.replace(/:\/\/[^@/]*@/, '://***@') },
+    info: { expiryHours: config.manager.expiryHours, autoSave: config.manager.autoSave, storagePath: storeUrl },
   });
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serveNode({ fetch: app.fetch, hostname: host, port }, () => resolve(s));

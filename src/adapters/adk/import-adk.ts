@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Event } from '@google/adk';
 import { loadDriver } from '../../core/driver.js';
-import { SessionExistsError, ValidationError } from '../../core/errors.js';
+import { SessionDbError, SessionExistsError, ValidationError } from '../../core/errors.js';
 import { redactSecrets } from '../../core/redact.js';
 import { APP_PREFIX, USER_PREFIX, scopeOf } from '../../core/state.js';
 import type { SessionStore } from '../../core/store.js';
@@ -114,9 +116,46 @@ async function openAdkSource(url: string): Promise<AdkSource> {
   throw new ValidationError('fromUrl', `is not an ADK database URL: ${redactSecrets(url)}`, 'Use sqlite://path/to/adk.db or postgres://user:password@host/db.');
 }
 
+/** The tables and columns of ADK's schema that the import reads. */
+const ADK_COLUMNS: Record<string, string[]> = {
+  sessions: ['app_name', 'user_id', 'id', 'state', 'create_time', 'update_time'],
+  events: ['app_name', 'user_id', 'session_id', 'timestamp', 'event_data'],
+  app_states: ['app_name', 'state'],
+  user_states: ['app_name', 'user_id', 'state'],
+};
+
+/** Throws, naming what is missing, unless every table and column the import reads is there. */
+async function checkAdkSchema(where: string, columnsOf: (table: string) => Promise<string[]>): Promise<void> {
+  const missing: string[] = [];
+  for (const [table, wanted] of Object.entries(ADK_COLUMNS)) {
+    const have = new Set(await columnsOf(table));
+    if (!have.size) missing.push(`no table ${table}`);
+    else for (const column of wanted) if (!have.has(column)) missing.push(`table ${table} has no column ${column}`);
+  }
+  if (!missing.length) return;
+  throw new ValidationError(
+    'fromUrl',
+    `${where} is not a Google ADK DatabaseSessionService database: ${missing.join(', ')}`,
+    `Expected the tables ADK creates: ${Object.entries(ADK_COLUMNS).map(([t, c]) => `${t} (${c.join(', ')})`).join('; ')}.`,
+  );
+}
+
 async function openSqliteSource(path: string): Promise<AdkSource> {
   const { default: Driver } = await loadDriver('better-sqlite3', 'Importing an ADK SQLite database', () => import('better-sqlite3'));
+  const where = resolve(path);
+  if (!existsSync(path)) {
+    throw new SessionDbError('not_found', `No ADK database at ${where}: the file does not exist. Give the SQLite file ADK's DatabaseSessionService writes, as sqlite://path/to/file.db.`, {
+      field: 'fromUrl',
+    });
+  }
   const db = new Driver(path, { readonly: true, fileMustExist: true });
+  try {
+    await checkAdkSchema(where, async (table) => (db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as { name: string }[]).map((r) => r.name));
+  } catch (err) {
+    db.close();
+    if (err instanceof SessionDbError) throw err;
+    throw new ValidationError('fromUrl', `${where} cannot be read as a SQLite database (${(err as Error).message})`);
+  }
   return {
     async *sessions() {
       const page = db.prepare(
@@ -169,6 +208,18 @@ async function openPostgresSource(url: string): Promise<AdkSource> {
     await client.connect();
   } catch (err) {
     throw new ValidationError('fromUrl', `cannot connect to ${redactSecrets(url)}: ${redactSecrets((err as Error).message)}`);
+  }
+  try {
+    await checkAdkSchema(redactSecrets(url), async (table) => {
+      const { rows } = await client.query(
+        'SELECT column_name FROM information_schema.columns WHERE table_name = $1 AND table_schema = ANY (current_schemas(false))',
+        [table],
+      );
+      return rows.map((r: { column_name: string }) => r.column_name);
+    });
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw err;
   }
   return {
     async *sessions() {

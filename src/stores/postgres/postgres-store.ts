@@ -217,7 +217,10 @@ export class PostgresStore implements SessionStore {
   }
 
   async migrationStatus(): Promise<MigrationStatus> {
-    const current = Number((await this.query(this.sql.schemaVersion, [])).rows[0].version);
+    // Two statements, not one: PostgreSQL resolves every table a statement names when it plans
+    // it, so on a fresh schema a single query fails on the missing table even behind a CASE.
+    const exists = (await this.query('SELECT to_regclass($1) IS NOT NULL AS exists', [this.names.migrations])).rows[0].exists === true;
+    const current = exists ? Number((await this.query(`SELECT coalesce(max(version), 0) AS version FROM ${this.names.migrations}`, [])).rows[0].version) : 0;
     return {
       current,
       latest: PG_SCHEMA_VERSION,
