@@ -215,6 +215,31 @@ describe('a real server', () => {
     expect(String(err)).toMatch(/Refusing to listen on 0\.0\.0\.0 without API keys/);
   });
 
+  it('says how it authenticates: --insecure beyond loopback is not "loopback only", keys are counted, a metrics token is taken from the config', async () => {
+    const auth = (output: string) => (/"auth":"([^"]*)"/.exec(output) ?? [])[1];
+    const stopped = async (server: Awaited<ReturnType<typeof startServer>>) => {
+      const exit = new Promise((resolve) => server.child.on('exit', resolve));
+      server.child.kill('SIGTERM');
+      await exit;
+      return server.output();
+    };
+    expect(auth(await stopped(await startServer(['--db', 'memory:', '--host', '0.0.0.0', '--insecure'])))).toMatch(/^none \(--insecure/);
+    expect(auth(await stopped(await startServer(['--db', 'memory:'])))).toBe('none (loopback only)');
+    const cfg = join(dir, 'metrics-token.yaml');
+    writeFileSync(cfg, `url: "memory:"\nserver:\n  metricsToken: { key: "metrics-token-0000001" }\n  apiKeys:\n    - { tenant: a, key: "tenant-a-key-000001" }\n`);
+    const keyed = await startServer(['--config', cfg]);
+    try {
+      for (let i = 0; i < 50 && auth(keyed.output()) === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(auth(keyed.output())).toBe('1 API key, a metrics token');
+      expect(keyed.output()).not.toContain('metrics-token-0000001');
+      expect((await fetch(`${keyed.url}/metrics`)).status).toBe(401);
+      expect((await fetch(`${keyed.url}/metrics`, { headers: { authorization: 'Bearer tenant-a-key-000001' } })).status).toBe(403);
+      expect((await fetch(`${keyed.url}/metrics`, { headers: { authorization: 'Bearer metrics-token-0000001' } })).status).toBe(200);
+    } finally {
+      keyed.child.kill('SIGTERM');
+    }
+  }, 30_000);
+
   it('isolates tenants by API key, and SIGTERM finishes in-flight requests, flushes, closes and exits 0', async () => {
     const cfg = join(dir, 'keys.yaml');
     writeFileSync(cfg, `url: "sqlite:${join(dir, 'keys.db')}"\nserver:\n  apiKeys:\n    - { tenant: a, key: "tenant-a-key-000001" }\n    - { tenant: b, key: "tenant-b-key-000002" }\n`);

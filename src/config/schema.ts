@@ -26,6 +26,12 @@ export const configSchema = z
               .refine((k) => (k.key === undefined) !== (k.sha256 === undefined), 'give exactly one of key or sha256'),
           )
           .default([]),
+        /** A token that may read /metrics (and nothing else) once API keys are configured; give `sha256` (hex of the token) rather than `key` in files. */
+        metricsToken: z
+          .object({ key: z.string().min(16).optional(), sha256: z.string().regex(/^[0-9a-f]{64}$/i).optional() })
+          .strict()
+          .refine((k) => (k.key === undefined) !== (k.sha256 === undefined), 'give exactly one of key or sha256')
+          .optional(),
         corsOrigins: z.array(z.string()).default([]),
         /** Requests per minute per API key; a key's own rateLimitPerMinute overrides it. Off when absent. */
         rateLimitPerMinute: z.number().int().min(1).optional(),

@@ -21,7 +21,7 @@ export interface RunningServer {
  */
 export async function startServer(config: Config, options: { insecure?: boolean; logger?: Logger } = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ base: undefined });
-  const { host, port, apiKeys, corsOrigins, bodyLimitBytes, shutdownGraceMs, rateLimitPerMinute } = config.server;
+  const { host, port, apiKeys, corsOrigins, bodyLimitBytes, shutdownGraceMs, rateLimitPerMinute, metricsToken } = config.server;
   if (!apiKeys.length && !LOOPBACK.has(host) && !options.insecure) {
     throw new SessionDbError(
       'forbidden',
@@ -37,6 +37,7 @@ export async function startServer(config: Config, options: { insecure?: boolean;
     store: manager.store,
     apiKeys,
     rateLimitPerMinute,
+    metricsToken,
     corsOrigins,
     bodyLimitBytes,
     logger,
@@ -49,7 +50,7 @@ export async function startServer(config: Config, options: { insecure?: boolean;
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
-  logger.info({ url, store: manager.store.kind, auth: apiKeys.length ? `${apiKeys.length} API keys` : 'none (loopback only)' }, 'sessiondb listening');
+  logger.info({ url, store: manager.store.kind, auth: describeAuth(apiKeys.length, metricsToken !== undefined, LOOPBACK.has(host)) }, 'sessiondb listening');
   if (!apiKeys.length) logger.info({}, 'no API keys configured: every request uses the "default" tenant');
 
   let stopping: Promise<void> | null = null;
@@ -70,4 +71,10 @@ export async function startServer(config: Config, options: { insecure?: boolean;
       return stopping;
     },
   };
+}
+
+/** How the server authenticates, for its startup log line (never the keys themselves). */
+function describeAuth(keys: number, metricsToken: boolean, loopback: boolean): string {
+  if (keys === 0) return loopback ? 'none (loopback only)' : 'none (--insecure: every caller is trusted; authenticate in front of it)';
+  return `${keys} API key${keys === 1 ? '' : 's'}${metricsToken ? ', a metrics token' : ''}`;
 }
