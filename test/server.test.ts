@@ -218,7 +218,7 @@ describe('a real server', () => {
   it('says how it authenticates: --insecure beyond loopback is not "loopback only", keys are counted, a metrics token is taken from the config', async () => {
     const auth = (output: string) => (/"auth":"([^"]*)"/.exec(output) ?? [])[1];
     const stopped = async (server: Awaited<ReturnType<typeof startServer>>) => {
-      const exit = new Promise((resolve) => server.child.on('exit', resolve));
+      const exit = new Promise((resolve) => server.child.on('close', resolve)); // 'close': its output is all read
       server.child.kill('SIGTERM');
       await exit;
       return server.output();

@@ -409,12 +409,15 @@ export function buildProgram(): Command {
       const { config: cfg } = await loadConfig({ configPath: opts.config, flags });
       const { startServer } = await import('../server/serve.js');
       const running = await startServer(cfg, { insecure: !!opts.insecure });
-      process.stdout.write(`sessiondb listening on ${running.url}\n`);
-      await new Promise<void>((resolve) => {
+      // The handlers go in before the line that tells a supervisor the server is up: a SIGTERM sent
+      // the moment it reads that line must stop the server gracefully, not kill it.
+      const stopped = new Promise<void>((resolve) => {
         const stop = () => void running.stop().then(resolve);
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       });
+      process.stdout.write(`sessiondb listening on ${running.url}\n`);
+      await stopped;
     });
 
   program

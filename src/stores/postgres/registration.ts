@@ -23,7 +23,7 @@ export const postgresBackend: StoreBackend<PostgresLocation> = {
   name: 'postgres',
   aliases: ['postgresql'],
   schemes: ['postgres', 'postgresql'],
-  example: 'postgres://user:password@host:5432/db',
+  example: 'postgres://user@host:5432/db',
   parse(text) {
     let url: URL;
     try {
