@@ -8,6 +8,8 @@
  * when its Python packages are missing (and fails under CI).
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,6 +48,24 @@ describe('MongoDB URLs and configuration (no server needed)', () => {
     const { config } = await loadConfig({ env, dotEnv: false, cwd: root });
     expect(storeUrlFromConfig(config)).toBe('mongodb://db.internal:27017/app?maxPoolSize=20');
     await expect(loadConfig({ env: { STORAGE_BACKEND: 'mongodb' }, dotEnv: false, cwd: root })).rejects.toThrow(/STORAGE_CONNECTION_STRING/);
+  });
+
+  it("the seeds' YAML storage section (backend mongodb, connection_string, options.database_name, pool sizes) names the store", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sessiondb-mongo-yaml-'));
+    try {
+      writeFileSync(
+        join(dir, 'sessiondb.config.yaml'),
+        'storage:\n  backend: "mongodb"\n  connection_string: "mongodb://localhost:27017"\n  min_pool_size: 5\n  max_pool_size: 20\n  options:\n    database_name: "gemini_mcp"\n',
+      );
+      const { config } = await loadConfig({ cwd: dir, env: {}, dotEnv: false });
+      const url = storeUrlFromConfig(config);
+      expect(url).toBe('mongodb://localhost:27017?database_name=gemini_mcp&minPoolSize=5&maxPoolSize=20');
+      expect(parseStoreUrl(url)).toEqual({ kind: 'mongodb', url: 'mongodb://localhost:27017/?minPoolSize=5&maxPoolSize=20', database: 'gemini_mcp' });
+      writeFileSync(join(dir, 'sessiondb.config.yaml'), 'storage:\n  backend: "cassandra"\n');
+      await expect(loadConfig({ cwd: dir, env: {}, dotEnv: false })).rejects.toThrow(/storage\.backend.*mongodb/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('an unreachable server is "unavailable" within the selection timeout, with the password redacted', async () => {

@@ -13,7 +13,8 @@ export interface MongoUrlOptions {
 export type MongoLocation = { kind: 'mongodb'; url: string } & MongoUrlOptions;
 
 const SHAPE = /^(mongodb(?:\+srv)?:\/\/)([^/?#]+)(\/[^?#]*)?(?:\?([^#]*))?$/i;
-const OWN_PARAMS = new Set(['database', 'collectionprefix', 'transactions']);
+// `database_name` is the seeds' name for the database (`storage.options.database_name` in their YAML).
+const OWN_PARAMS = new Set(['database', 'database_name', 'collectionprefix', 'transactions']);
 
 /** `mongodb://user:password@host:27017/db` or `mongodb+srv://…`; driver options and sessiondb's (`database`, `collectionPrefix`, `transactions`) as query parameters. */
 export const mongoBackend: StoreBackend<MongoLocation> = {
@@ -37,12 +38,12 @@ export const mongoBackend: StoreBackend<MongoLocation> = {
         kept.push(pair);
         continue;
       }
-      if (name.toLowerCase() === 'database') out.database = value;
+      if (name.toLowerCase() === 'database' || name.toLowerCase() === 'database_name') out.database = value;
       else if (name.toLowerCase() === 'collectionprefix') out.collectionPrefix = value;
       else if (value === 'true' || value === 'false') out.transactions = value === 'true';
       else if (value !== 'auto') throw new ValidationError('url parameter "transactions"', `must be true, false or auto, got "${value}"`);
     }
-    out.url = `${m[1]}${m[2]}${m[3] ?? ''}${kept.length ? `?${kept.join('&')}` : ''}`;
+    out.url = `${m[1]}${m[2]}${m[3] ?? (kept.length ? '/' : '')}${kept.length ? `?${kept.join('&')}` : ''}`;
     return out;
   },
   async open({ kind: _kind, ...location }, options) {
