@@ -2,8 +2,10 @@
  * The append protocol: safe on a standalone server, and the same steps inside
  * a transaction on a replica set.
  *
- * 1. Read the session's head (sid, version, eventCount, fence) and the stored
- *    events with the call's ids; the planner decides (replay, conflict, or rows).
+ * 1. Read the session's head (sid, version, eventCount, fence); the planner
+ *    decides (replay, conflict, or rows). Caller-chosen ids are taken to be new
+ *    at first; if one is stored, the insert collides (or a replay meets a version
+ *    check), and the next attempt looks the ids up before planning.
  * 2. Insert the new events at seqs eventCount+1… The unique (sid, seq) index
  *    lets one writer hold a seq; until step 3 they are invisible, because
  *    readers only read seqs <= the session's eventCount.
@@ -23,14 +25,14 @@ import { randomBytes } from 'node:crypto';
 import type { ClientSession } from 'mongodb';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import { SessionNotFoundError, UnavailableError } from '../../core/errors.js';
-import { planAppend, type WritePlan } from '../../core/plan.js';
+import { ConflictError, SessionNotFoundError, UnavailableError } from '../../core/errors.js';
+import { planAppend, type AppendPlan, type WritePlan } from '../../core/plan.js';
 import { eventFromRow, type EventRow } from '../../core/rows.js';
 import type { AppendResult } from '../../core/types.js';
 import type { PreparedEvent, ResolvedKey } from '../../core/validate.js';
 import { approximateBytes, eventDocOf, eventRowOfDoc, stateSets, type SessionHeadDoc } from './documents.js';
 import { isDuplicateKey } from './errors.js';
-import { sessionKeyFilter } from './queries.js';
+import { sessionAt, sessionKeyFilter } from './queries.js';
 import type { MongoCollections } from './schema.js';
 import { backoff } from './transaction.js';
 import { writeSharedDelta } from './shared-state.js';
@@ -43,8 +45,15 @@ export const HEAD_PROJECTION = { sid: 1, version: 1, eventCount: 1, fence: 1 } a
 
 /** The seqs or ids of an append are held by events above eventCount. */
 class Blocked extends Error {
-  constructor(readonly head: SessionHeadDoc, readonly rows: readonly EventRow[], readonly token: string) {
+  constructor(readonly k: ResolvedKey, readonly head: SessionHeadDoc, readonly rows: readonly EventRow[], readonly token: string) {
     super('append blocked');
+  }
+}
+
+/** A version conflict found without looking the call's ids up: it may be a replay, which needs no version check. */
+class LookUpFirst extends Error {
+  constructor() {
+    super('look the ids up first');
   }
 }
 
@@ -73,12 +82,19 @@ export class MongoAppender {
 
   async append(k: ResolvedKey, events: readonly PreparedEvent[], expectVersion: number | undefined, run: WriteRunner): Promise<AppendResult> {
     const deadline = Date.now() + this.options.retryTimeoutMs;
+    // Optimistic first: caller-chosen ids are almost always new, so the first attempt does not look them up;
+    // one that is stored makes the insert collide (or the version check fail on a replay), and the retry looks.
+    let lookUp = false;
     for (let attempt = 0; ; attempt++) {
       const token = randomBytes(9).toString('base64url');
       try {
-        return await run((session) => this.attempt(session, k, events, expectVersion, token));
+        const look = lookUp;
+        return await run((session) => this.attempt(session, k, events, expectVersion, token, look));
       } catch (err) {
-        if (err instanceof Blocked) {
+        lookUp = true;
+        if (err instanceof LookUpFirst) {
+          continue;
+        } else if (err instanceof Blocked) {
           await this.discardOwn(err.head.sid, err.token);
           await this.unblock(err, attempt);
         } else if (err instanceof Superseded) {
@@ -99,22 +115,30 @@ export class MongoAppender {
     events: readonly PreparedEvent[],
     expectVersion: number | undefined,
     token: string,
+    lookUp: boolean,
   ): Promise<AppendResult> {
     const head = await this.c.sessions.findOne(sessionKeyFilter(k), { session, projection: HEAD_PROJECTION });
     if (!head) throw new SessionNotFoundError(k);
     const ids = events.flatMap((e) => (e.id === undefined ? [] : [e.id]));
     const stored = new Map<string, EventRow>();
-    if (ids.length) {
+    if (ids.length && lookUp) {
       const docs = await this.c.events.find({ sid: head.sid, id: { $in: ids }, seq: { $lte: head.eventCount } }, { session }).toArray();
       for (const d of docs) stored.set(d.id, eventRowOfDoc(d));
     }
-    const plan = planAppend({
-      head: { version: head.version, event_count: head.eventCount },
-      stored: events.map((e) => (e.id === undefined ? undefined : stored.get(e.id))),
-      events,
-      expectVersion,
-      now: this.clock.now(),
-    });
+    let plan: AppendPlan;
+    try {
+      plan = planAppend({
+        head: { version: head.version, event_count: head.eventCount },
+        stored: events.map((e) => (e.id === undefined ? undefined : stored.get(e.id))),
+        events,
+        expectVersion,
+        now: this.clock.now(),
+      });
+    } catch (err) {
+      // Not looked up: the call may be a replay, which succeeds whatever the version. Look, then decide.
+      if (err instanceof ConflictError && ids.length && !lookUp) throw new LookUpFirst();
+      throw err;
+    }
     if (plan.kind === 'replay') return { events: plan.events.map(eventFromRow), version: plan.version };
     try {
       await this.c.events.insertMany(
@@ -122,18 +146,18 @@ export class MongoAppender {
         { session, ordered: true },
       );
     } catch (err) {
-      if (isDuplicateKey(err)) throw new Blocked(head as SessionHeadDoc, plan.rows, token);
+      if (isDuplicateKey(err)) throw new Blocked(k, head, plan.rows, token);
       throw err;
     }
-    await this.commit(session, head as SessionHeadDoc, plan, token);
+    await this.commit(session, k, head, plan, token);
     await writeSharedDelta(this.c, session, k, plan.delta);
     return { events: plan.events.map(eventFromRow), version: plan.head.version };
   }
 
-  private async commit(session: ClientSession | undefined, head: SessionHeadDoc, plan: WritePlan, token: string): Promise<void> {
+  private async commit(session: ClientSession | undefined, k: ResolvedKey, head: SessionHeadDoc, plan: WritePlan, token: string): Promise<void> {
     const h = plan.head;
     const result = await this.c.sessions.updateOne(
-      { _id: head._id, sid: head.sid, version: head.version, fence: head.fence },
+      { ...sessionAt(k, head.sid, head.version), fence: head.fence },
       {
         $set: { version: h.version, eventCount: h.event_count, updatedAt: h.updated_at, lastActivityAt: h.last_activity_at, ...stateSets('state', plan.delta?.session) },
         $inc: { bytes: approximateBytes(plan.rows, plan.delta?.session) },
@@ -150,8 +174,8 @@ export class MongoAppender {
 
   /** Clears or waits out the events above eventCount that hold the seqs or ids an attempt wanted. */
   private async unblock(blocked: Blocked, attempt: number): Promise<void> {
-    const { head, rows } = blocked;
-    const now = await this.c.sessions.findOne({ _id: head._id }, { projection: HEAD_PROJECTION });
+    const { k, head, rows } = blocked;
+    const now = await this.c.sessions.findOne(sessionKeyFilter(k), { projection: HEAD_PROJECTION });
     if (!now || now.sid !== head.sid) return; // deleted or replaced: the next attempt sees it
     const holders = await this.c.events
       .find({
@@ -174,7 +198,7 @@ export class MongoAppender {
     } else if (clock - first >= this.options.pendingTimeoutMs) {
       this.pendingSince.delete(holder);
       const fenced = await this.c.sessions.updateOne(
-        { _id: head._id, sid: head.sid, version: now.version, fence: now.fence },
+        { ...sessionAt(k, head.sid, now.version), fence: now.fence },
         { $inc: { fence: 1 } },
       );
       if (fenced.matchedCount === 1) {

@@ -39,7 +39,7 @@ export interface SessionDoc {
 }
 
 /** The head of a session: what an append reads before it plans. */
-export type SessionHeadDoc = Pick<SessionDoc, 'sid' | 'version' | 'eventCount' | 'fence'> & { _id: ObjectId };
+export type SessionHeadDoc = Pick<SessionDoc, 'sid' | 'version' | 'eventCount' | 'fence'>;
 
 /** An event. `w` (the writing attempt) and `fence` matter only while `seq` is above the session's eventCount. */
 export interface EventDoc {

@@ -83,7 +83,7 @@ import {
   type SessionDoc,
 } from './documents.js';
 import { isDuplicateKey, translateMongoError } from './errors.js';
-import { fileListing, SCAN_FIELDS, scanFilter, sessionCountFilter, sessionKeyFilter, sessionListing, sortBy } from './queries.js';
+import { fileListing, SCAN_FIELDS, scanFilter, sessionAt, sessionCountFilter, sessionKeyFilter, sessionListing, sortBy } from './queries.js';
 import { createIndexes, INDEX, MONGO_MIGRATIONS, MONGO_SCHEMA_VERSION, mongoCollections, recordSchemaVersion, schemaVersion, type MongoCollections } from './schema.js';
 import { readShared, readSharedMany, updateSharedReturning, writeSharedDelta } from './shared-state.js';
 import { detectTopology, type MongoTopology } from './topology.js';
@@ -279,7 +279,7 @@ export class MongoStore implements SessionStore {
           const row = planPatch(sessionRowOfDoc(doc), p, this.clock.now());
           const own = p.delta?.session;
           const done = await c.sessions.updateOne(
-            { _id: doc._id, version: doc.version },
+            sessionAt(k, doc.sid, doc.version),
             { $set: { ...sessionRowSets(row), ...stateSets('state', own) }, $inc: { bytes: approximateBytes([], own) } },
             { session },
           );
@@ -320,7 +320,7 @@ export class MongoStore implements SessionStore {
               }
               return true;
             }
-            const swapped = await c.sessions.replaceOne({ _id: existing._id, sid: existing.sid, version: existing.version }, doc(), { session });
+            const swapped = await c.sessions.replaceOne(sessionAt(k, existing.sid, existing.version), doc(), { session });
             if (swapped.matchedCount === 0) return RETRY;
             await c.events.deleteMany({ sid: existing.sid }, { session });
             return true;
@@ -367,7 +367,7 @@ export class MongoStore implements SessionStore {
         const doc = await c.sessions.findOne(sessionKeyFilter(k));
         if (!doc) throw new SessionNotFoundError(k);
         const row = planActivity(sessionRowOfDoc(doc), a);
-        const done = await c.sessions.updateOne({ _id: doc._id, version: doc.version }, { $set: sessionRowSets(row) });
+        const done = await c.sessions.updateOne(sessionAt(k, doc.sid, doc.version), { $set: sessionRowSets(row) });
         return done.matchedCount === 0 ? RETRY : ({ ...doc, ...sessionRowSets(row) } as SessionDoc);
       });
       return this.toSession(c, updated, null);
@@ -406,7 +406,7 @@ export class MongoStore implements SessionStore {
       await run(async (session) => {
         if (row.session_id !== null) {
           const owner = { tenant: row.tenant, appName: row.app_name!, userId: row.user_id!, sessionId: row.session_id };
-          if (!(await c.sessions.findOne(sessionKeyFilter(owner), { session, projection: { _id: 1 } }))) throw new SessionNotFoundError(owner);
+          if (!(await c.sessions.findOne(sessionKeyFilter(owner), { session, projection: { sid: 1 } }))) throw new SessionNotFoundError(owner);
         }
         for (let attempt = 0; ; attempt++) {
           try {
@@ -626,10 +626,10 @@ export class MongoStore implements SessionStore {
 
   /** Deletes a session (at `version`, when given): its file records first, then the document (the commit point), then its events. */
   private async deleteNow(c: MongoCollections, session: ClientSession | undefined, k: ResolvedKey, version: number | null): Promise<boolean> {
-    const found = await c.sessions.findOne(sessionKeyFilter(k), { session, projection: { _id: 1, version: 1 } });
+    const found = await c.sessions.findOne(sessionKeyFilter(k), { session, projection: { sid: 1, version: 1 } });
     if (!found || (version !== null && found.version !== version)) return false;
     await c.files.deleteMany({ tenant: k.tenant, appName: k.appName, userId: k.userId, sessionId: k.sessionId }, { session });
-    const gone = await c.sessions.findOneAndDelete(version === null ? { _id: found._id } : { _id: found._id, version }, { session, projection: { sid: 1 } });
+    const gone = await c.sessions.findOneAndDelete(version === null ? sessionKeyFilter(k) : sessionAt(k, found.sid, version), { session, projection: { sid: 1 } });
     if (!gone) return false;
     await c.events.deleteMany({ sid: gone.sid }, { session });
     return true;
@@ -647,10 +647,10 @@ export class MongoStore implements SessionStore {
         const version = current.version;
         if (await run((session) => this.deleteNow(c, session, k, version))) return true;
       } else {
-        const done = await c.sessions.updateOne({ _id: current._id, version: current.version }, { $set: sessionRowSets(plan.row) });
+        const done = await c.sessions.updateOne(sessionAt(k, current.sid, current.version), { $set: sessionRowSets(plan.row) });
         if (done.matchedCount === 1) return true;
       }
-      current = await c.sessions.findOne({ _id: current._id });
+      current = await c.sessions.findOne(sessionKeyFilter(k));
     }
     return false;
   }

@@ -31,6 +31,16 @@ export function sessionKeyFilter(k: ResolvedKey): Filter<SessionDoc> {
   return { tenant: k.tenant, appName: k.appName, userId: k.userId, id: k.sessionId };
 }
 
+/**
+ * One incarnation of a session at one version: the filter of every conditional
+ * write. It names the whole key (a shard key prefix, so a write on a sharded
+ * cluster goes to one shard) and the incarnation (`sid`), so a write planned on a
+ * session that was since replaced or re-created can never apply to the new one.
+ */
+export function sessionAt(k: ResolvedKey, sid: string, version: number): Filter<SessionDoc> {
+  return { ...sessionKeyFilter(k), sid, version };
+}
+
 /** A session listing: its filter, its order (the listing's total order past what the scope fixes), and the index that has that order. */
 export function sessionListing(q: ResolvedSessionQuery): { filter: Filter<SessionDoc>; sort: Sort; hint: string } {
   const filter: Document = { tenant: q.tenant };

@@ -5,6 +5,7 @@
  */
 import type { Collection, Db, IndexDescription } from 'mongodb';
 import type { EventDoc, FileDoc, SessionDoc, SharedStateDoc } from './documents.js';
+import { isDuplicateKey } from './errors.js';
 
 /** The schema version this code writes and reads. */
 export const MONGO_SCHEMA_VERSION = 1;
@@ -86,7 +87,13 @@ export async function schemaVersion(c: MongoCollections): Promise<number> {
   return doc?.version ?? 0;
 }
 
-/** Records the schema version, never lowering it. */
+/** Records the schema version, never lowering it. Safe when several processes migrate at once. */
 export async function recordSchemaVersion(c: MongoCollections, now: number): Promise<void> {
-  await c.meta.updateOne({ _id: 'schema' }, { $max: { version: MONGO_SCHEMA_VERSION }, $set: { migratedAt: now } }, { upsert: true });
+  const record = () => c.meta.updateOne({ _id: 'schema' }, { $max: { version: MONGO_SCHEMA_VERSION }, $set: { migratedAt: now } }, { upsert: true });
+  try {
+    await record();
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    await record(); // another process inserted it first: now it is an update
+  }
 }
