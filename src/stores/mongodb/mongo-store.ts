@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ClientSession, MongoClient, MongoClientOptions, ReadConcernLevel, WriteConcernSettings } from 'mongodb';
+import type { ClientSession } from 'mongodb';
 import { systemClock, type Clock } from '../../core/clock.js';
-import { loadDriver } from '../../core/driver.js';
 import { SchemaMismatchError, SessionExistsError, SessionNotFoundError, StoreClosedError, UnavailableError, ValidationError } from '../../core/errors.js';
 import { resolveLimits, type Limits } from '../../core/limits.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
@@ -21,8 +20,7 @@ import {
 } from '../../core/paging.js';
 import { checkExpected, expectedVersion, mergeState, newSessionRow, planActivity, planPatch, planSweep } from '../../core/plan.js';
 import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot } from '../../core/prepare.js';
-import { redactSecrets } from '../../core/redact.js';
-import { eventFromRow, fileFromRow, sessionFromRow, sharedItem } from '../../core/rows.js';
+import { fileFromRow, sessionFromRow, sharedItem } from '../../core/rows.js';
 import { entriesToState } from '../../core/state.js';
 import type { FileKey, MigrationStatus, SessionStore } from '../../core/store.js';
 import type {
@@ -42,7 +40,6 @@ import type {
   ScanQuery,
   Session,
   SessionCountQuery,
-  SessionEvent,
   SessionKey,
   SessionKeyPage,
   SessionPage,
@@ -67,11 +64,9 @@ import {
   resolveUserKey,
   type ResolvedKey,
 } from '../../core/validate.js';
-import { MongoAppender, type WriteRunner } from './append.js';
 import {
   approximateBytes,
   eventDocOf,
-  eventRowOfDoc,
   fileDocOf,
   fileRowOfDoc,
   sessionDocOf,
@@ -84,62 +79,13 @@ import {
 } from './documents.js';
 import { isDuplicateKey, translateMongoError } from './errors.js';
 import { fileListing, SCAN_FIELDS, scanFilter, sessionAt, sessionCountFilter, sessionKeyFilter, sessionListing, sortBy } from './queries.js';
-import { createIndexes, INDEX, MONGO_MIGRATIONS, MONGO_SCHEMA_VERSION, mongoCollections, recordSchemaVersion, schemaVersion, type MongoCollections } from './schema.js';
+import { createIndexes, INDEX, MONGO_MIGRATIONS, MONGO_SCHEMA_VERSION, recordSchemaVersion, schemaVersion, type MongoCollections } from './schema.js';
 import { readShared, readSharedMany, updateSharedReturning, writeSharedDelta } from './shared-state.js';
-import { detectTopology, type MongoTopology } from './topology.js';
-import { backoff, inTransaction } from './transaction.js';
+import { describeHosts, openConnection, type MongoConnection, type MongoConnectionInfo, type MongoStoreOptions } from './connection.js';
+import { eventsBySeq, selectEvents } from './event-reads.js';
+import { backoff } from './transaction.js';
 
-export interface MongoStoreOptions {
-  /** `mongodb://host:27017/db` or `mongodb+srv://…` (driver options as query parameters). Either this or `client`. */
-  url?: string;
-  /** A connected or unconnected `MongoClient` you own; the store uses it and does not close it. */
-  client?: MongoClient;
-  /** The database. Default: the URL's path, else `sessiondb`. */
-  database?: string;
-  /** Prepended to every collection name, e.g. `sdb_`. Default none. */
-  collectionPrefix?: string;
-  /**
-   * One multi-document transaction per write. Default: on where the server
-   * has them (a replica set or a sharded cluster, asked with `hello`), off on
-   * a standalone server, where the store keeps its standalone write order.
-   */
-  transactions?: boolean;
-  /** Default `{ w: 'majority' }`, unless the URL sets `w`. */
-  writeConcern?: WriteConcernSettings;
-  /** Read concern of reads outside transactions. Default `majority`, unless the URL sets `readConcernLevel`. */
-  readConcern?: ReadConcernLevel;
-  /** Connection pool bounds (driver defaults 0 and 100), unless the URL sets them. */
-  minPoolSize?: number;
-  maxPoolSize?: number;
-  /** How long a call waits for a usable server before failing `unavailable`. Default 10,000 ms, unless the URL sets it. */
-  serverSelectionTimeoutMs?: number;
-  /**
-   * How long events above a session's eventCount may hold the seqs an append
-   * wants before the append takes their writer for dead and discards them.
-   * Only crashed (or stalled) writers leave such events. Default 2,000 ms.
-   */
-  pendingTimeoutMs?: number;
-  /** How long a write keeps retrying contention and transient errors before failing `unavailable`. Default 30,000 ms. */
-  retryTimeoutMs?: number;
-  limits?: Partial<Limits>;
-  clock?: Clock;
-  logger?: Logger;
-}
-
-/** What the store found when it connected. */
-export interface MongoConnectionInfo {
-  topology: MongoTopology;
-  /** Whether each write is one multi-document transaction. */
-  transactions: boolean;
-  database: string;
-}
-
-interface Connected extends MongoConnectionInfo {
-  client: MongoClient;
-  c: MongoCollections;
-  run: WriteRunner;
-  appender: MongoAppender;
-}
+export type { MongoConnectionInfo, MongoStoreOptions } from './connection.js';
 
 /** A conditional write found the session changed since it was read: read again and retry. */
 const RETRY = Symbol('retry');
@@ -161,7 +107,7 @@ export class MongoStore implements SessionStore {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly where: string;
-  private connecting: Promise<Connected> | null = null;
+  private connecting: Promise<MongoConnection> | null = null;
   private schemaChecked = false;
   private closed = false;
 
@@ -224,7 +170,7 @@ export class MongoStore implements SessionStore {
         }
         await writeSharedDelta(c, session, k, p.state);
       });
-      return this.toSession(c, doc, null);
+      return this.toSession(c, doc);
     });
   }
 
@@ -235,7 +181,7 @@ export class MongoStore implements SessionStore {
       for (let attempt = 0; ; attempt++) {
         const doc = await c.sessions.findOne(sessionKeyFilter(k));
         if (!doc) return null;
-        const [selected, shared] = await Promise.all([read.withEvents ? this.selectEvents(c, doc, read) : null, readShared(c, k)]);
+        const [selected, shared] = await Promise.all([read.withEvents ? selectEvents(c, doc, read) : null, readShared(c, k)]);
         // Fewer events than the document counts: it was replaced or deleted between the two reads.
         if (selected && !selected.complete && attempt < 3) continue;
         const session = sessionFromRow(sessionRowOfDoc(doc), mergeState(shared.app, shared.user, stateEntries(doc.state)));
@@ -288,7 +234,7 @@ export class MongoStore implements SessionStore {
           return { ...doc, ...sessionRowSets(row), state: { ...doc.state, ...stateMap(own) } } as SessionDoc;
         }),
       );
-      return this.toSession(c, updated, null);
+      return this.toSession(c, updated);
     });
   }
 
@@ -330,7 +276,7 @@ export class MongoStore implements SessionStore {
         await c.events.deleteMany({ sid }).catch(() => undefined);
         throw err;
       }
-      return this.toSession(c, doc(), null);
+      return this.toSession(c, doc());
     });
   }
 
@@ -351,7 +297,7 @@ export class MongoStore implements SessionStore {
         const doc = await c.sessions.findOne(sessionKeyFilter(k), { projection: { sid: 1, eventCount: 1 } });
         if (!doc) return null;
         const { from, to, more } = eventPageSeqs(r, doc.eventCount);
-        const { events: page, complete } = from > to ? { events: [], complete: true } : await this.eventsBySeq(c, doc.sid, from, to);
+        const { events: page, complete } = from > to ? { events: [], complete: true } : await eventsBySeq(c, doc.sid, from, to);
         if (!complete && attempt < 3) continue;
         if (r.order === 'desc') page.reverse();
         return { events: page, nextCursor: more && page.length ? eventCursor(r.order, page[page.length - 1]!.seq) : null };
@@ -370,7 +316,7 @@ export class MongoStore implements SessionStore {
         const done = await c.sessions.updateOne(sessionAt(k, doc.sid, doc.version), { $set: sessionRowSets(row) });
         return done.matchedCount === 0 ? RETRY : ({ ...doc, ...sessionRowSets(row) } as SessionDoc);
       });
-      return this.toSession(c, updated, null);
+      return this.toSession(c, updated);
     });
   }
 
@@ -545,10 +491,10 @@ export class MongoStore implements SessionStore {
   // ---- internals
 
   /** Connects once (loading the driver), learns the topology, and checks the schema version unless migrating. */
-  private async connected(): Promise<Connected> {
+  private async connected(): Promise<MongoConnection> {
     if (this.closed) throw new StoreClosedError();
     if (!this.connecting) {
-      this.connecting = this.connect();
+      this.connecting = this.guard(() => openConnection(this.options, { clock: this.clock, logger: this.logger, where: this.where }));
       this.connecting.catch(() => (this.connecting = null));
     }
     const conn = await this.connecting;
@@ -556,45 +502,8 @@ export class MongoStore implements SessionStore {
     return conn;
   }
 
-  private async connect(): Promise<Connected> {
-    const driver = await loadDriver('mongodb', 'The MongoDB store', () => import('mongodb'));
-    const o = this.options;
-    const given = urlOptionNames(o.url);
-    const clientOptions: MongoClientOptions = {};
-    if (!given.has('serverselectiontimeoutms')) clientOptions.serverSelectionTimeoutMS = o.serverSelectionTimeoutMs ?? 10_000;
-    if (o.minPoolSize !== undefined && !given.has('minpoolsize')) clientOptions.minPoolSize = o.minPoolSize;
-    if (o.maxPoolSize !== undefined && !given.has('maxpoolsize')) clientOptions.maxPoolSize = o.maxPoolSize;
-    const client = o.client ?? new driver.MongoClient(o.url!, clientOptions);
-    try {
-      await this.guard(() => client.connect());
-      const database = o.database ?? databaseFromUrl(o.url) ?? 'sessiondb';
-      const writeConcern: WriteConcernSettings = o.writeConcern ?? (given.has('w') || (o.client && client.writeConcern) ? {} : { w: 'majority' });
-      const readConcern = o.readConcern ?? (given.has('readconcernlevel') || (o.client && client.readConcern) ? undefined : 'majority');
-      const db = client.db(database, {
-        ...(Object.keys(writeConcern).length ? { writeConcern } : {}),
-        ...(readConcern ? { readConcern: new driver.ReadConcern(readConcern) } : {}),
-      });
-      const topology = await this.guard(() => detectTopology(db));
-      const transactions = o.transactions ?? topology !== 'standalone';
-      if (transactions && topology === 'standalone') {
-        throw new ValidationError('transactions', `cannot be on: MongoDB at ${this.where} is a standalone server`, 'Transactions need a replica set or a sharded cluster; leave the option unset.');
-      }
-      const c = mongoCollections(db, o.collectionPrefix ?? '');
-      const retryTimeoutMs = o.retryTimeoutMs ?? 30_000;
-      const txnWriteConcern = Object.keys(writeConcern).length ? writeConcern : (client.writeConcern ?? { w: 'majority' });
-      const run: WriteRunner = transactions
-        ? (work) => inTransaction(client, (session) => work(session), { deadline: Date.now() + retryTimeoutMs, writeConcern: txnWriteConcern })
-        : (work) => work(undefined);
-      const appender = new MongoAppender(c, this.clock, this.logger, { pendingTimeoutMs: o.pendingTimeoutMs ?? 2000, retryTimeoutMs });
-      return { client, c, run, appender, topology, transactions, database };
-    } catch (err) {
-      if (!o.client) await client.close().catch(() => undefined);
-      throw err;
-    }
-  }
-
   /** Every call: connected, schema checked, driver errors translated. */
-  private async call<T>(work: (conn: Connected) => Promise<T>): Promise<T> {
+  private async call<T>(work: (conn: MongoConnection) => Promise<T>): Promise<T> {
     const conn = await this.connected();
     if (!this.schemaChecked) {
       const current = await this.guard(() => schemaVersion(conn.c));
@@ -636,7 +545,7 @@ export class MongoStore implements SessionStore {
   }
 
   /** Applies the planner's sweep decision to one session; true if it was marked or deleted. */
-  private async sweepOne(conn: Connected, doc: SessionDoc, sweep: { now: number; idleBefore: number | null; mode: 'mark' | 'delete' }): Promise<boolean> {
+  private async sweepOne(conn: MongoConnection, doc: SessionDoc, sweep: { now: number; idleBefore: number | null; mode: 'mark' | 'delete' }): Promise<boolean> {
     const { c, run } = conn;
     let current: SessionDoc | null = doc;
     for (let attempt = 0; current && attempt < 5; attempt++) {
@@ -655,41 +564,10 @@ export class MongoStore implements SessionStore {
     return false;
   }
 
-  /** The events with seqs `from`..`to`; not `complete` if some are missing (the session was replaced or deleted meanwhile). */
-  private async eventsBySeq(c: MongoCollections, sid: string, from: number, to: number): Promise<{ events: SessionEvent[]; complete: boolean }> {
-    const docs = await c.events.find({ sid, seq: { $gte: from, $lte: to } }, { sort: { seq: 1 }, hint: INDEX.eventSeq }).toArray();
-    return { events: docs.map((d) => eventFromRow(eventRowOfDoc(d))), complete: docs.length === to - from + 1 };
-  }
-
-  /** The events a `getSession` asks for: the newest `lastEvents`, those at or after `afterTimestamp`, oldest first. */
-  private async selectEvents(
-    c: MongoCollections,
-    doc: SessionDoc,
-    read: { lastEvents: number | undefined; afterTimestamp: number | undefined },
-  ): Promise<{ events: SessionEvent[]; complete: boolean }> {
-    const count = doc.eventCount;
-    if (read.afterTimestamp === undefined) {
-      const n = Math.min(read.lastEvents ?? count, count);
-      return n === 0 ? { events: [], complete: true } : this.eventsBySeq(c, doc.sid, count - n + 1, count);
-    }
-    if (read.lastEvents === 0) return { events: [], complete: true };
-    const filter = { sid: doc.sid, seq: { $lte: count }, timestamp: { $gte: read.afterTimestamp } };
-    if (read.lastEvents === undefined) {
-      const docs = await c.events.find(filter, { sort: { seq: 1 } }).toArray();
-      return { events: docs.map((d) => eventFromRow(eventRowOfDoc(d))), complete: true };
-    }
-    // Newest first along the seq index, stopping after N matches: O(N) when timestamps grow with seq.
-    const docs = await c.events.find(filter, { sort: { seq: -1 }, hint: INDEX.eventSeq, limit: read.lastEvents }).toArray();
-    return { events: docs.reverse().map((d) => eventFromRow(eventRowOfDoc(d))), complete: true };
-  }
-
   /** The session as callers see it: its document's row, and the merged state of all three scopes. */
-  private async toSession(c: MongoCollections, doc: SessionDoc, events: SessionEvent[] | null): Promise<Session> {
-    const k = keyOfDoc(doc);
-    const shared = await readShared(c, k);
-    const out = sessionFromRow(sessionRowOfDoc(doc), mergeState(shared.app, shared.user, stateEntries(doc.state)));
-    if (events) out.events = events;
-    return out;
+  private async toSession(c: MongoCollections, doc: SessionDoc): Promise<Session> {
+    const shared = await readShared(c, keyOfDoc(doc));
+    return sessionFromRow(sessionRowOfDoc(doc), mergeState(shared.app, shared.user, stateEntries(doc.state)));
   }
 }
 
@@ -700,25 +578,5 @@ function keyOfDoc(d: { tenant: string; appName: string; userId: string; id: stri
 /** A session incarnation id: random, so that a range shard key on it spreads writes. */
 function newSid(): string {
   return randomUUID();
-}
-
-/** The host list of a connection string, without credentials or options (for messages). */
-export function describeHosts(url: string): string {
-  const m = /^([a-z+]+:\/\/)(?:[^@/?]*@)?([^/?]*)/i.exec(url);
-  return m ? redactSecrets(`${m[1]}${m[2]}`) : 'the configured server';
-}
-
-/** The database named by a connection string's path, if any. */
-export function databaseFromUrl(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  const m = /^[a-z+]+:\/\/[^/?]*\/([^?]*)/i.exec(url);
-  return m && m[1] ? decodeURIComponent(m[1]) : undefined;
-}
-
-/** The names of the options a connection string sets, lower-cased (the driver's options are case-insensitive). */
-function urlOptionNames(url: string | undefined): Set<string> {
-  const q = url?.indexOf('?') ?? -1;
-  if (!url || q < 0) return new Set();
-  return new Set([...new URLSearchParams(url.slice(q + 1)).keys()].map((name) => name.toLowerCase()));
 }
 
