@@ -84,7 +84,7 @@ describe('loadConfig', () => {
     await bad(load(cwdWith(), { SESSIONDB_PORT: 'eighty' }), /environment variable SESSIONDB_PORT/);
     await bad(load(cwdWith(), { SESSIONDB_PORT: '70000' }), /environment variable SESSIONDB_PORT/);
     await bad(load(cwdWith(), { STORAGE_AUTO_SAVE: 'maybe' }), /STORAGE_AUTO_SAVE.*true or false/);
-    await bad(load(cwdWith(), { STORAGE_BACKEND: 'oracle' }), /STORAGE_BACKEND.*must be one of file, .*memory, postgres, sqlite/);
+    await bad(load(cwdWith(), { STORAGE_BACKEND: 'oracle' }), /STORAGE_BACKEND.*must be one of file, .*memory, .*postgres, .*sqlite/);
     await bad(load(cwdWith(), { STORAGE_BACKEND: 'postgres' }), /STORAGE_CONNECTION_STRING.*required/);
     await bad(load(cwdWith(), {}, { configPath: 'nope.yaml' }), /--config.*does not exist/);
   });

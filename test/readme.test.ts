@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startServer, tempDir } from './helpers.js';
+import { lazyStandIn, standInUnavailableReason } from './mongo-helpers.js';
 
 const root = join(import.meta.dirname, '..');
 const work = tempDir('readme');
@@ -48,4 +49,8 @@ describe('README', () => {
     }
   }, 60_000);
   it('the Google ADK example runs against the built package and prints what its comments say', () => runExample('adk'), 60_000);
+  const mongoStandIn = standInUnavailableReason() === null ? lazyStandIn('standalone') : null;
+  it.skipIf(!mongoStandIn)(`the MongoDB example runs against the wire-protocol stand-in and prints what its comments say${mongoStandIn ? '' : ` (skipped: ${standInUnavailableReason()})`}`, async () => {
+    runExample('mongodb', [['127.0.0.1:27017', `127.0.0.1:${(await mongoStandIn!()).port}`]]);
+  }, 60_000);
 });

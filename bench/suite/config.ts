@@ -61,3 +61,6 @@ export function planFor(argv: readonly string[]): Plan {
 }
 
 export const PG_URL = process.env['SESSIONDB_BENCH_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A MongoDB server for the MongoDB runs; without it they are left out (no server can be installed on the project's machines). */
+export const MONGODB_URL = process.env['MONGODB_URL'] || undefined;

@@ -6,7 +6,8 @@
  *
  *   npm run bench                    (about 8½ minutes; SESSIONDB_BENCH_PG_URL overrides the server)
  *   npm run bench -- --quick         (under 2 minutes)
- *   npm run bench -- --only sqlite   (or postgres)
+ *   npm run bench -- --only sqlite   (or postgres, or mongodb)
+ *   MONGODB_URL=mongodb://… npm run bench   (also MongoDB: the store, AdkSessionService and a raw-driver floor)
  *
  * The anchors live in bench/package.json; the first run installs them.
  */

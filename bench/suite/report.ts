@@ -61,6 +61,7 @@ export interface FlushOffSection {
 const BACKEND_TITLES: Record<Backend, string> = {
   sqlite: 'SQLite: a file in a temporary directory, WAL, synchronous=NORMAL',
   postgres: 'PostgreSQL: the local server, one connection per writer (8)',
+  mongodb: 'MongoDB: the server at MONGODB_URL, up to one connection per writer (8), write concern majority',
 };
 
 function find(ms: readonly Measurement[], backend: Backend, workload: string, system: SystemKind, variant: Variant = 'standard'): Measurement | undefined {
@@ -78,7 +79,7 @@ const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x 
 /** One Markdown table per backend: every workload and system, medians of rounds, ratios to the floor and to ADK. */
 export function markdownTables(measurements: readonly Measurement[]): string {
   const lines: string[] = [];
-  for (const backend of ['sqlite', 'postgres'] as const) {
+  for (const backend of ['sqlite', 'postgres', 'mongodb'] as const) {
     const rows = measurements.filter((m) => m.backend === backend && m.variant === 'standard');
     if (rows.length === 0) continue;
     lines.push(`### ${BACKEND_TITLES[backend]}`, '');
@@ -175,7 +176,10 @@ export function checkTargets(measurements: readonly Measurement[], plan: Plan): 
     out.push({ target: `${t.name} appends: AdkSessionService >= ${t.adk}x ADK's DatabaseSessionService`, measured: `${measured})`, pass: check(service / adk, (x) => x >= t.adk) });
   }
   const [smallest, largest] = [Math.min(...plan.lastSizes), Math.max(...plan.lastSizes)];
-  for (const [backend, name, label] of [['sqlite', 'SQLite', 'SqliteStore'], ['postgres', 'PostgreSQL', 'PostgresStore']] as const) {
+  const scaling = [['sqlite', 'SQLite', 'SqliteStore'], ['postgres', 'PostgreSQL', 'PostgresStore'], ['mongodb', 'MongoDB', 'MongoStore']] as const;
+  for (const [backend, name, label] of scaling) {
+    // MongoDB runs only with MONGODB_URL: without it its checks are left out, not reported n/a.
+    if (backend === 'mongodb' && !measurements.some((m) => m.backend === 'mongodb')) continue;
     const p50 = (workload: string) => find(measurements, backend, workload, 'store')?.median?.p50Ms ?? NaN;
     const reads = p50(`read-last-${largest}`) / p50(`read-last-${smallest}`);
     out.push({

@@ -1,10 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_DIR } from './anchors.js';
-import { PG_URL, planFor, type Plan } from './config.js';
+import { MONGODB_URL, PG_URL, planFor, type Plan } from './config.js';
 import { machineInfo, versions } from './machine.js';
 import { checkTargets, FLUSH_OFF_TITLE, flushOffMarkdown, flushOffSection, markdownTables, targetLines, type SuiteResult } from './report.js';
 import { checkOneAdk, runArena, type Measurement } from './run.js';
+import { mongoArena } from './systems/mongodb.js';
 import { postgresArena } from './systems/postgres.js';
 import { sqliteArena } from './systems/sqlite.js';
 import type { Arena, Backend, Variant } from './systems/system.js';
@@ -19,6 +20,9 @@ function notes(plan: Plan): string[] {
     "ADK on SQLite runs with the same WAL journal and synchronous=NORMAL (set through MikroORM's pool afterCreate); its default would be a rollback journal with synchronous=FULL.",
     'Read workloads: sessions of 100 / 1,000 / 10,000 / 100,000 events and the 10,000 listed sessions are pre-filled by copying, in SQL, an event (a session) the system itself wrote through its API into its own tables; the timed reads go through the API. AdkSessionService and ADK page by offset (ADK\'s API has no cursor); SessionStore by cursor; the floor by keyset.',
     'PostgreSQL: fresh schemas (ADK: a fresh database) per run, dropped afterwards; autovacuum is off on the benchmark machine, so the tables are ANALYZEd after the warm-up round and after the pre-fills.',
+    MONGODB_URL
+      ? 'MongoDB (MONGODB_URL): MongoStore, AdkSessionService on a MongoStore, and a raw-driver floor on the store\'s own collections and indexes (an append: one findOneAndUpdate of the session and one insert, in a transaction where the server has them), each in a fresh database, write concern majority; Google ADK has no MongoDB service, so there is no ADK column.'
+      : 'MongoDB: left out (set MONGODB_URL to a server to include it).',
     `"${FLUSH_OFF_TITLE}": workload 1 again, after the PostgreSQL runs, on fresh databases set to synchronous_commit = off for all four systems, ${plan.flushOff.rounds} rounds of ${plan.flushOff.sequentialAppends.fast} appends (ADK ${plan.flushOff.sequentialAppends.slow}). Not durable; it leaves out the WAL flush every durable commit waits for, to show the software overhead alone. Targets are checked on the durable figures.`,
   ];
 }
@@ -27,7 +31,8 @@ function onlyBackend(argv: readonly string[]): Backend | null {
   const i = argv.indexOf('--only');
   const value = i >= 0 ? argv[i + 1] : undefined;
   if (value === undefined) return null;
-  if (value !== 'sqlite' && value !== 'postgres') throw new Error('--only takes sqlite or postgres');
+  if (value !== 'sqlite' && value !== 'postgres' && value !== 'mongodb') throw new Error('--only takes sqlite, postgres or mongodb');
+  if (value === 'mongodb' && !MONGODB_URL) throw new Error('--only mongodb needs MONGODB_URL');
   return value;
 }
 
@@ -41,6 +46,7 @@ const arenas: [Backend, Variant, () => Promise<Arena>][] = [
   ['sqlite', 'standard', sqliteArena],
   ['postgres', 'standard', () => postgresArena(PG_URL, runId)],
   ['postgres', 'flush-off', () => postgresArena(PG_URL, runId, { flushOff: true })],
+  ...(MONGODB_URL ? [['mongodb', 'standard', () => mongoArena(MONGODB_URL!, runId)] as [Backend, Variant, () => Promise<Arena>]] : []),
 ];
 const measurements: Measurement[] = [];
 let synchronousCommit: Record<string, string> | undefined;

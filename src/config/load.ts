@@ -112,7 +112,31 @@ async function readConfigFile(cwd: string, explicit: string | undefined): Promis
   }
   if (values === null || values === undefined) values = {};
   if (!isPlainObject(values)) throw new ValidationError(path, 'must hold a mapping of settings at its top level');
-  return { source: path, values };
+  return { source: path, values: fromStorageSection(values, path) };
+}
+
+/**
+ * The seeds' `storage:` section — `backend`, `connection_string` or `database_path`,
+ * `min_pool_size`, `max_pool_size`, and `options` (the backend's URL parameters) —
+ * as `url` and `pool`. A `url` or `pool` given beside it wins.
+ */
+function fromStorageSection(values: Record<string, unknown>, path: string): Record<string, unknown> {
+  const { storage, ...rest } = values;
+  if (storage === undefined) return values;
+  if (!isPlainObject(storage)) throw new ValidationError(`${path}: key storage`, 'must be a mapping (backend, connection_string, options)');
+  const text = (key: string) => (storage[key] === undefined || storage[key] === null ? undefined : String(storage[key]));
+  const backend = backendNamed(text('backend') ?? '');
+  if (!backend?.urlFromSettings) {
+    const names = storeBackends().filter((b) => b.urlFromSettings).map((b) => b.name);
+    throw new ValidationError(`${path}: key storage.backend`, `must be one of ${names.join(', ')}, got "${text('backend') ?? ''}"`);
+  }
+  let url = backend.urlFromSettings({ connectionString: text('connection_string'), path: text('database_path') });
+  if (isPlainObject(storage['options'])) {
+    const params = new URLSearchParams(Object.entries(storage['options']).map(([k, v]): [string, string] => [k, String(v)]));
+    if ([...params].length) url += (url.includes('?') ? '&' : '?') + params.toString();
+  }
+  const pool = { ...(storage['min_pool_size'] === undefined ? {} : { min: storage['min_pool_size'] }), ...(storage['max_pool_size'] === undefined ? {} : { max: storage['max_pool_size'] }) };
+  return { url, ...rest, pool: { ...pool, ...(isPlainObject(rest['pool']) ? rest['pool'] : {}) } };
 }
 
 const TRUE = new Set(['1', 'true', 'yes', 'on']);

@@ -1,6 +1,7 @@
 import type { SessionStore } from '../core/store.js';
 import { fileBackend } from './file/registration.js';
 import { memoryBackend } from './memory/registration.js';
+import { mongoBackend, type MongoLocation } from './mongodb/registration.js';
 import type { PostgresLocation } from './postgres/registration.js';
 import { postgresBackend } from './postgres/registration.js';
 import { backendForUrl, registerStoreBackend, type OpenStoreOptions } from './registry.js';
@@ -14,6 +15,7 @@ registerStoreBackend(memoryBackend);
 registerStoreBackend(sqliteBackend);
 registerStoreBackend(fileBackend);
 registerStoreBackend(postgresBackend);
+registerStoreBackend(mongoBackend);
 
 /** What a store URL means, before any store is loaded (the built-in kinds; a registered backend's own kinds parse to its own shape). */
 export type StoreLocation =
@@ -22,6 +24,7 @@ export type StoreLocation =
   | { kind: 'file'; dir: string }
   | { kind: 'http'; url: string }
   | PostgresLocation
+  | MongoLocation
   | { kind: 'redis'; [option: string]: unknown };
 
 /**
@@ -32,6 +35,7 @@ export type StoreLocation =
  * - a bare path ending in `.db`, `.sqlite` or `.sqlite3` is a SQLite file;
  * - `file:./data/sessions` — JSON files in a directory;
  * - `postgres://…` — PostgreSQL;
+ * - `mongodb://…`, `mongodb+srv://…` — MongoDB;
  * - `http://host:8787`, `https://…` — a sessiondb server, through `HttpStore`.
  */
 export function parseStoreUrl(url: string): StoreLocation {
