@@ -3,6 +3,7 @@ import { ValidationError } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
 import type { Logger } from '../core/logger.js';
 import type { SessionStore } from '../core/store.js';
+import { isRedisUrl, parseRedisUrl, type RedisConnectionOptions } from './redis/url.js';
 
 /** Options `openStore` passes to whichever store the URL names. */
 export interface OpenStoreOptions {
@@ -21,7 +22,8 @@ export type StoreLocation =
   | { kind: 'sqlite'; path: string; synchronous?: 'normal' | 'full'; busyTimeoutMs?: number }
   | { kind: 'file'; dir: string }
   | { kind: 'http'; url: string }
-  | ({ kind: 'postgres'; connectionString: string } & PostgresUrlOptions);
+  | ({ kind: 'postgres'; connectionString: string } & PostgresUrlOptions)
+  | ({ kind: 'redis' } & RedisConnectionOptions);
 
 /** sessiondb's own query parameters on a postgres:// URL (removed before the URL reaches pg). */
 export interface PostgresUrlOptions {
@@ -62,6 +64,7 @@ export function parseStoreUrl(url: string): StoreLocation {
     return { kind: 'sqlite', path: decodeURIComponent(path), ...sqliteParams(query) };
   }
   if (/^postgres(ql)?:\/\//i.test(base)) return parsePostgresUrl(text);
+  if (isRedisUrl(text)) return { kind: 'redis', ...parseRedisUrl(text) };
   if (/^https?:\/\//i.test(base)) return { kind: 'http', url: text };
   if (/^file:/i.test(base)) {
     if (query) throw new ValidationError('url', 'file: URLs take no parameters');
@@ -155,6 +158,10 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     const { PostgresStore } = await import('./postgres/postgres-store.js');
     const { kind: _kind, ...postgres } = location;
     store = new PostgresStore({ ...common, logger: options.logger, ...postgres });
+  } else if (location.kind === 'redis') {
+    const { RedisStore } = await import('./redis/redis-store.js');
+    const { kind: _kind, ...redis } = location;
+    store = new RedisStore({ ...common, logger: options.logger, ...redis });
   } else {
     const { SqliteStore } = await import('./sqlite/sqlite-store.js');
     const { kind: _kind, ...sqlite } = location;
