@@ -52,6 +52,8 @@ export class RedisConnection {
   /** host:port of the server or of the first seed node, without credentials. */
   readonly where: string;
   private handle: Promise<Handle> | null = null;
+  /** The client of the latest connection attempt, ready or not. */
+  private current: { handle: Handle; ready: boolean } | null = null;
   private closed = false;
   private errorLogged = false;
 
@@ -102,10 +104,10 @@ export class RedisConnection {
   async sendToNode<T>(node: string, args: readonly string[]): Promise<T> {
     const handle = await this.connected();
     try {
-      if (!handle.cluster) return await handle.client.sendCommand<T>(args);
+      if (!handle.cluster) return await this.deadline(handle, handle.client.sendCommand<T>(args));
       const master = handle.client.masters.find((m) => `${m.host}:${m.port}` === node);
       if (!master) throw new UnavailableError(`Redis at ${this.where}: ${node} is no longer a master. Retry.`);
-      return await (await handle.client.nodeClient(master)).sendCommand<T>(args);
+      return await this.deadline(handle, handle.client.nodeClient(master).then((c) => c.sendCommand<T>(args)));
     } catch (err) {
       throw translateRedisError(err, this.where);
     }
@@ -114,26 +116,69 @@ export class RedisConnection {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const handle = this.handle;
+    const client = this.current;
+    this.current = null;
     this.handle = null;
-    if (!handle) return;
-    const h = await handle.catch(() => null);
-    if (!h) return;
+    if (!client) return;
+    if (!client.ready) {
+      client.handle.client.destroy(); // still connecting: nothing to finish
+      return;
+    }
     try {
-      await h.client.close();
+      await client.handle.client.close();
     } catch {
-      h.client.destroy();
+      client.handle.client.destroy();
     }
   }
 
   private raw<T>(handle: Handle, routingKey: string, args: readonly string[]): Promise<T> {
-    return handle.cluster ? handle.client.sendCommand<T>(routingKey, false, args) : handle.client.sendCommand<T>(args);
+    return this.deadline(handle, handle.cluster ? handle.client.sendCommand<T>(routingKey, false, args) : handle.client.sendCommand<T>(args));
+  }
+
+  /**
+   * Fails a command not answered within commandTimeoutMs. (The driver's own
+   * timeout covers only the wait before a command is written.) On one server
+   * the connection is then dropped and the next call connects afresh, so a
+   * connection whose peer vanished without a word does not linger.
+   */
+  private deadline<T>(handle: Handle, reply: Promise<T>): Promise<T> {
+    const ms = this.settings.commandTimeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new UnavailableError(`Redis at ${this.where} is unavailable: no answer within ${ms} ms. Retry later (appends with the same event ids are not stored twice).`));
+        if (!handle.cluster) this.drop(handle);
+      }, ms);
+      reply.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  private drop(handle: Handle): void {
+    const current = this.handle;
+    if (!current) return;
+    void current.then(
+      (h) => {
+        if (h !== handle || this.handle !== current) return;
+        this.handle = null;
+        this.current = null;
+        h.client.destroy();
+      },
+      () => undefined,
+    );
   }
 
   private async everyMaster<T>(handle: Handle, args: readonly string[]): Promise<NodeReply<T>[]> {
     if (!handle.cluster) {
       try {
-        return [{ node: this.where, reply: await handle.client.sendCommand<T>(args) }];
+        return [{ node: this.where, reply: await this.deadline(handle, handle.client.sendCommand<T>(args)) }];
       } catch (error) {
         return [{ node: this.where, error }];
       }
@@ -142,7 +187,7 @@ export class RedisConnection {
       handle.client.masters.map(async (m) => {
         const node = `${m.host}:${m.port}`;
         try {
-          return { node, reply: await (await handle.client.nodeClient(m)).sendCommand<T>(args) };
+          return { node, reply: await this.deadline(handle, handle.client.nodeClient(m).then((c) => c.sendCommand<T>(args))) };
         } catch (error) {
           return { node, error };
         }
@@ -225,12 +270,16 @@ export class RedisConnection {
       client.on('error', onError);
       handle = { cluster: true, client };
     }
+    const current = { handle, ready: false };
+    this.current = current;
     try {
       await handle.client.connect();
     } catch (err) {
       handle.client.destroy();
+      if (this.current === current) this.current = null;
       throw err;
     }
+    current.ready = true;
     if (this.closed) {
       handle.client.destroy();
       throw new UnavailableError('The store is closed; open a new one.');

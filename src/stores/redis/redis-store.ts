@@ -400,9 +400,12 @@ export class RedisStore implements SessionStore {
     if (status === 'notfound') throw new SessionNotFoundError(k);
     if (status === 'conflict') throw new ConflictError(Number(expect), Number(reply[1]));
     const stored = new Map<number, SessionEvent>();
-    const from = status === 'replay' ? 2 : 4;
+    const from = status === 'replay' ? 3 : 4;
     for (let i = from; i < reply.length; i += 3) stored.set(Number(reply[i]) - 1, eventFromBody(Number(reply[i + 1]), reply[i + 2] as string));
-    if (status === 'replay') return { events: stamped.map((_, i) => stored.get(i)!), version: Number(reply[1]) };
+    if (status === 'replay') {
+      await this.followUp(reply[2], false);
+      return { events: stamped.map((_, i) => stored.get(i)!), version: Number(reply[1]) };
+    }
     let seq = Number(reply[2]);
     const out = stamped.map((e, i) => stored.get(i) ?? eventFromStamped(e, seq++));
     await this.followUp(reply[3], false);

@@ -29,8 +29,8 @@ return session_reply(sid, rec)
  * timestamp, position, stored body, the counts of its session, user and app
  * state entries, and the entries.
  * Reply: ok, version, first seq, outbox entry, then (index, seq, body) of each
- * event already stored; replay, version, (index, seq, body)…; notfound;
- * conflict, version.
+ * event already stored; replay, version, pending outbox entry, (index, seq,
+ * body)…; notfound; conflict, version.
  */
 export const APPEND = String.raw`
 local sid, tenant, app, user = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -76,7 +76,12 @@ local function with_stored(out)
   end
   return out
 end
-if fresh == 0 then return with_stored({ 'replay', version }) end
+if fresh == 0 then
+  -- A retry: on a cluster, hand back the session's pending outbox entry too, so the retry finishes what the first attempt left.
+  local pending = ''
+  if not INLINE then pending = redis.call('HGET', B .. ':ob', sid) or '' end
+  return with_stored({ 'replay', version, pending })
+end
 if ARGV[5] ~= '' and tonumber(ARGV[5]) ~= version then return { 'conflict', version } end
 local seq = tonumber(h[2])
 local first = seq + 1
