@@ -199,7 +199,7 @@ export async function startRedisCluster(options: { masters?: number; replicasEac
       const port = await freePort();
       nodes.push(
         await startRedisServer(
-          ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1000), '--appendonly', 'no'],
+          ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1000), '--appendonly', 'no', '--repl-diskless-sync-delay', '0'],
           { dir, port },
         ),
       );
@@ -215,11 +215,12 @@ export async function startRedisCluster(options: { masters?: number; replicasEac
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    // With replicas: wait until each replica is attached and in sync.
+    // With replicas: wait until every master has its replicas online (in sync).
     if (replicasEach > 0) {
+      const online = (info: string) => (info.match(/state=online/g) ?? []).length;
       for (const n of nodes) {
-        while (/role:master/.test(redisCli(n.port, ['info', 'replication'])) && !new RegExp(`connected_slaves:${replicasEach}`).test(redisCli(n.port, ['info', 'replication']))) {
-          if (Date.now() > deadline) break;
+        for (let info = redisCli(n.port, ['info', 'replication']); /role:master/.test(info) && online(info) < replicasEach; info = redisCli(n.port, ['info', 'replication'])) {
+          if (Date.now() > deadline) throw new Error(`the replicas of ${n.port} were not in sync within 30 s`);
           await new Promise((r) => setTimeout(r, 100));
         }
       }

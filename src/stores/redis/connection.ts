@@ -26,6 +26,9 @@ interface ClusterClient {
   nodeClient(node: { host: string; port: number }): Promise<NodeClient>;
 }
 
+/** A command not answered in time (an `unavailable` error like the others). */
+class DeadlineError extends UnavailableError {}
+
 type Handle = { cluster: false; client: NodeClient } | { cluster: true; client: ClusterClient };
 
 export interface ConnectionSettings extends Pick<RedisConnectionOptions, 'nodes' | 'cluster' | 'tls' | 'username' | 'password' | 'database'> {
@@ -56,6 +59,7 @@ export class RedisConnection {
   private current: { handle: Handle; ready: boolean } | null = null;
   private closed = false;
   private errorLogged = false;
+  private lastDrop = 0;
 
   constructor(
     private readonly settings: ConnectionSettings,
@@ -74,7 +78,7 @@ export class RedisConnection {
     try {
       return await this.raw<T>(handle, routingKey, args);
     } catch (err) {
-      throw translateRedisError(err, this.where);
+      throw this.failed(handle, err);
     }
   }
 
@@ -90,7 +94,7 @@ export class RedisConnection {
         return await this.raw<T>(handle, keys[0]!, ['EVAL', script.source, ...tail]);
       }
     } catch (err) {
-      throw translateRedisError(err, this.where);
+      throw this.failed(handle, err);
     }
   }
 
@@ -109,7 +113,7 @@ export class RedisConnection {
       if (!master) throw new UnavailableError(`Redis at ${this.where}: ${node} is no longer a master. Retry.`);
       return await this.deadline(handle, handle.client.nodeClient(master).then((c) => c.sendCommand<T>(args)));
     } catch (err) {
-      throw translateRedisError(err, this.where);
+      throw this.failed(handle, err);
     }
   }
 
@@ -132,7 +136,8 @@ export class RedisConnection {
   }
 
   private raw<T>(handle: Handle, routingKey: string, args: readonly string[]): Promise<T> {
-    return this.deadline(handle, handle.cluster ? handle.client.sendCommand<T>(routingKey, false, args) : handle.client.sendCommand<T>(args));
+    // WAIT outliving the deadline means slow replicas, not a broken connection: keep the client.
+    return this.deadline(handle, handle.cluster ? handle.client.sendCommand<T>(routingKey, false, args) : handle.client.sendCommand<T>(args), args[0] !== 'WAIT');
   }
 
   /**
@@ -141,12 +146,12 @@ export class RedisConnection {
    * the connection is then dropped and the next call connects afresh, so a
    * connection whose peer vanished without a word does not linger.
    */
-  private deadline<T>(handle: Handle, reply: Promise<T>): Promise<T> {
+  private deadline<T>(handle: Handle, reply: Promise<T>, dropOnTimeout = true): Promise<T> {
     const ms = this.settings.commandTimeoutMs;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new UnavailableError(`Redis at ${this.where} is unavailable: no answer within ${ms} ms. Retry later (appends with the same event ids are not stored twice).`));
-        if (!handle.cluster) this.drop(handle);
+        reject(new DeadlineError(`Redis at ${this.where} is unavailable: no answer within ${ms} ms. Retry later (appends with the same event ids are not stored twice).`));
+        if (dropOnTimeout) this.drop(handle);
       }, ms);
       reply.then(
         (value) => {
@@ -161,7 +166,25 @@ export class RedisConnection {
     });
   }
 
+  /**
+   * Translates a driver error. A connection-class failure on a cluster also
+   * replaces the cluster client (at most once a second), so that the next call
+   * discovers the topology afresh: after a failover the driver would otherwise
+   * keep waiting on the dead master.
+   */
+  private failed(handle: Handle, err: unknown): unknown {
+    if (err instanceof DeadlineError) return err; // the deadline already decided about the client
+    const translated = translateRedisError(err, this.where);
+    if (handle.cluster && translated instanceof UnavailableError) this.drop(handle);
+    return translated;
+  }
+
+  /** Forgets a client (the next call connects afresh): on one server after a timeout, on a cluster after an outage (rate-limited). */
   private drop(handle: Handle): void {
+    if (handle.cluster) {
+      if (Date.now() - this.lastDrop < 1000) return;
+      this.lastDrop = Date.now();
+    }
     const current = this.handle;
     if (!current) return;
     void current.then(
@@ -264,7 +287,8 @@ export class RedisConnection {
         defaults: { ...common, socket },
         RESP: 2,
         commandOptions: { timeout: s.commandTimeoutMs },
-        // Learn a new topology soon after a node stops answering (failover).
+        // Connect to a node when a command needs it: a dead master must not hold up discovery.
+        minimizeConnections: true,
         topologyRefreshOnReconnectionAttemptStrategy: 200,
       }) as unknown as ClusterClient;
       client.on('error', onError);
