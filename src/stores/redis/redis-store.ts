@@ -133,6 +133,7 @@ export class RedisStore implements SessionStore {
   private checked: Promise<void> | null = null;
   private closed = false;
   private readonly background = new Set<Promise<unknown>>();
+  private readonly warnedDurability = new Set<string>();
 
   constructor(options: RedisStoreOptions) {
     if (!options || typeof options !== 'object') throw new ValidationError('options', 'must be an object with a url');
@@ -912,7 +913,8 @@ export class RedisStore implements SessionStore {
   private async checkDurability(everyMaster: <T>(args: readonly string[]) => Promise<NodeReply<T>[]>): Promise<void> {
     for (const { node, reply } of await everyMaster<string[]>(['CONFIG', 'GET', 'appendonly'])) {
       // CONFIG may be disabled or renamed (managed services): then the server's settings are unknown.
-      if (!Array.isArray(reply) || reply[1] !== 'no') continue;
+      if (!Array.isArray(reply) || reply[1] !== 'no' || this.warnedDurability.has(node)) continue;
+      this.warnedDurability.add(node);
       this.logger.warn(
         `sessiondb: Redis at ${node} runs with appendonly no: writes acknowledged since its last snapshot are lost if it restarts. ` +
           'Set appendonly yes (appendfsync everysec loses at most about a second of writes on a crash of the machine; always loses none).',
