@@ -4,9 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startServer, tempDir } from './helpers.js';
+import { deletePrefix, REDIS_URL, redisUnavailableReason, uniquePrefix } from './redis-helpers.js';
 
 const root = join(import.meta.dirname, '..');
 const work = tempDir('readme');
+const redisUnavailable = await redisUnavailableReason();
 
 /** The code block that follows `<!-- readme-example: NAME -->` in the README. */
 function readmeExample(name: string): string {
@@ -46,5 +48,13 @@ describe('README', () => {
       server.child.kill('SIGTERM');
     }
   }, 60_000);
+  it.skipIf(redisUnavailable)(`the Redis example runs against the local Redis and prints what its comments say${redisUnavailable ? ` (skipped: ${redisUnavailable})` : ''}`, async () => {
+    const prefix = uniquePrefix('readme');
+    try {
+      runExample('redis', [['redis://127.0.0.1:6379/0?prefix=shop:', `${REDIS_URL}?prefix=${encodeURIComponent(prefix)}`]]);
+    } finally {
+      await deletePrefix(REDIS_URL, prefix);
+    }
+  }, 30_000);
   it('the Google ADK example runs against the built package and prints what its comments say', () => runExample('adk'), 60_000);
 });
