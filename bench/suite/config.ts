@@ -61,3 +61,4 @@ export function planFor(argv: readonly string[]): Plan {
 }
 
 export const PG_URL = process.env['SESSIONDB_BENCH_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const REDIS_URL = process.env['SESSIONDB_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379/0';

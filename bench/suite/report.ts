@@ -61,6 +61,7 @@ export interface FlushOffSection {
 const BACKEND_TITLES: Record<Backend, string> = {
   sqlite: 'SQLite: a file in a temporary directory, WAL, synchronous=NORMAL',
   postgres: 'PostgreSQL: the local server, one connection per writer (8)',
+  redis: 'Redis: the local server with its own persistence settings, one connection',
 };
 
 function find(ms: readonly Measurement[], backend: Backend, workload: string, system: SystemKind, variant: Variant = 'standard'): Measurement | undefined {
@@ -78,7 +79,7 @@ const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x 
 /** One Markdown table per backend: every workload and system, medians of rounds, ratios to the floor and to ADK. */
 export function markdownTables(measurements: readonly Measurement[]): string {
   const lines: string[] = [];
-  for (const backend of ['sqlite', 'postgres'] as const) {
+  for (const backend of ['sqlite', 'postgres', 'redis'] as const) {
     const rows = measurements.filter((m) => m.backend === backend && m.variant === 'standard');
     if (rows.length === 0) continue;
     lines.push(`### ${BACKEND_TITLES[backend]}`, '');
@@ -174,8 +175,13 @@ export function checkTargets(measurements: readonly Measurement[], plan: Plan): 
     }
     out.push({ target: `${t.name} appends: AdkSessionService >= ${t.adk}x ADK's DatabaseSessionService`, measured: `${measured})`, pass: check(service / adk, (x) => x >= t.adk) });
   }
+  for (const workload of ['append-sequential', 'append-concurrent'] as const) {
+    const ratio = rate(find(measurements, 'redis', workload, 'store')) / rate(find(measurements, 'redis', workload, 'floor'));
+    const what = workload === 'append-sequential' ? 'one awaited append at a time' : `${plan.concurrent.writers} concurrent writers`;
+    out.push({ target: `Redis appends (${what}): RedisStore >= 80 % of the raw floor`, measured: percent(ratio), pass: check(ratio, (x) => x >= 0.8) });
+  }
   const [smallest, largest] = [Math.min(...plan.lastSizes), Math.max(...plan.lastSizes)];
-  for (const [backend, name, label] of [['sqlite', 'SQLite', 'SqliteStore'], ['postgres', 'PostgreSQL', 'PostgresStore']] as const) {
+  for (const [backend, name, label] of [['sqlite', 'SQLite', 'SqliteStore'], ['postgres', 'PostgreSQL', 'PostgresStore'], ['redis', 'Redis', 'RedisStore']] as const) {
     const p50 = (workload: string) => find(measurements, backend, workload, 'store')?.median?.p50Ms ?? NaN;
     const reads = p50(`read-last-${largest}`) / p50(`read-last-${smallest}`);
     out.push({

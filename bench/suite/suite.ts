@@ -1,11 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_DIR } from './anchors.js';
-import { PG_URL, planFor, type Plan } from './config.js';
+import { PG_URL, planFor, REDIS_URL, type Plan } from './config.js';
 import { machineInfo, versions } from './machine.js';
 import { checkTargets, FLUSH_OFF_TITLE, flushOffMarkdown, flushOffSection, markdownTables, targetLines, type SuiteResult } from './report.js';
 import { checkOneAdk, runArena, type Measurement } from './run.js';
 import { postgresArena } from './systems/postgres.js';
+import { redisArena, redisServerInfo } from './systems/redis.js';
 import { sqliteArena } from './systems/sqlite.js';
 import type { Arena, Backend, Variant } from './systems/system.js';
 
@@ -19,6 +20,7 @@ function notes(plan: Plan): string[] {
     "ADK on SQLite runs with the same WAL journal and synchronous=NORMAL (set through MikroORM's pool afterCreate); its default would be a rollback journal with synchronous=FULL.",
     'Read workloads: sessions of 100 / 1,000 / 10,000 / 100,000 events and the 10,000 listed sessions are pre-filled by copying, in SQL, an event (a session) the system itself wrote through its API into its own tables; the timed reads go through the API. AdkSessionService and ADK page by offset (ADK\'s API has no cursor); SessionStore by cursor; the floor by keyset.',
     'PostgreSQL: fresh schemas (ADK: a fresh database) per run, dropped afterwards; autovacuum is off on the benchmark machine, so the tables are ANALYZEd after the warm-up round and after the pre-fills.',
+    `Redis: the local server (${REDIS_URL}) with its own persistence settings (reported under versions), the same for both systems; the floor is raw node-redis, one EVALSHA of a minimal script per call writing (or reading) the same keys as RedisStore, without its checks; both on one connection (node-redis pipelines the concurrent writers' calls). Read sessions and the listed sessions are pre-filled by copying, with pipelined commands, an event (a session) each system wrote through its API. The Redis arena has no ADK systems (ADK has no Redis session service).`,
     `"${FLUSH_OFF_TITLE}": workload 1 again, after the PostgreSQL runs, on fresh databases set to synchronous_commit = off for all four systems, ${plan.flushOff.rounds} rounds of ${plan.flushOff.sequentialAppends.fast} appends (ADK ${plan.flushOff.sequentialAppends.slow}). Not durable; it leaves out the WAL flush every durable commit waits for, to show the software overhead alone. Targets are checked on the durable figures.`,
   ];
 }
@@ -27,7 +29,7 @@ function onlyBackend(argv: readonly string[]): Backend | null {
   const i = argv.indexOf('--only');
   const value = i >= 0 ? argv[i + 1] : undefined;
   if (value === undefined) return null;
-  if (value !== 'sqlite' && value !== 'postgres') throw new Error('--only takes sqlite or postgres');
+  if (value !== 'sqlite' && value !== 'postgres' && value !== 'redis') throw new Error('--only takes sqlite, postgres or redis');
   return value;
 }
 
@@ -41,6 +43,7 @@ const arenas: [Backend, Variant, () => Promise<Arena>][] = [
   ['sqlite', 'standard', sqliteArena],
   ['postgres', 'standard', () => postgresArena(PG_URL, runId)],
   ['postgres', 'flush-off', () => postgresArena(PG_URL, runId, { flushOff: true })],
+  ['redis', 'standard', () => redisArena(REDIS_URL, runId)],
 ];
 const measurements: Measurement[] = [];
 let synchronousCommit: Record<string, string> | undefined;
@@ -63,7 +66,7 @@ const result: SuiteResult = {
   durationSeconds: Math.round((performance.now() - t0) / 1000),
   command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
   machine: machineInfo(),
-  versions: await versions(PG_URL),
+  versions: { ...(await versions(PG_URL)), redisServer: await redisServerInfo(REDIS_URL) },
   notes: notes(plan),
   plan,
   measurements,
@@ -79,7 +82,8 @@ writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 const m = result.machine;
 console.log(`## sessiondb bench (${plan.mode}), ${result.startedAt}`);
 console.log('');
-console.log(`${m.cpuCount} x ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; PostgreSQL ${result.versions.postgresServer}, SQLite ${result.versions.sqliteLibrary}; @google/adk ${result.versions['@google/adk']}, MikroORM ${result.versions['@mikro-orm/core']}, better-sqlite3 ${result.versions['better-sqlite3']}, pg ${result.versions.pg}; sessiondb ${result.versions.sessiondb} (${result.versions.sessiondbCommit})`);
+const rs = result.versions.redisServer!;
+console.log(`${m.cpuCount} x ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; PostgreSQL ${result.versions.postgresServer}, SQLite ${result.versions.sqliteLibrary}, Redis ${rs.version} (appendonly ${rs.appendonly}, appendfsync ${rs.appendfsync}); @google/adk ${result.versions['@google/adk']}, MikroORM ${result.versions['@mikro-orm/core']}, better-sqlite3 ${result.versions['better-sqlite3']}, pg ${result.versions.pg}, redis ${result.versions.redis}; sessiondb ${result.versions.sessiondb} (${result.versions.sessiondbCommit})`);
 console.log('');
 console.log(markdownTables(measurements));
 if (flushOff) console.log(flushOffMarkdown(measurements, flushOff, plan));
