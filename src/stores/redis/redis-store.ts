@@ -17,9 +17,7 @@ import {
   resolveEventRange,
   resolveFileQuery,
   resolveReadOptions,
-  resolveScan,
   resolveSessionQuery,
-  scanCursor,
   sessionCursor,
 } from '../../core/paging.js';
 import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot } from '../../core/prepare.js';
@@ -87,7 +85,9 @@ import {
 import { RedisConnection, type NodeReply } from './connection.js';
 import { fileIndex, keys, LAYOUT_VERSION, positionOf, RedisLayout, splitMember } from './layout.js';
 import { Outbox } from './outbox.js';
+import { Registries } from './registries.js';
 import { SCRIPTS, type LuaScript } from './scripts.js';
+import { storeTotals } from './totals.js';
 import { checkPrefix, parseRedisUrl, type RedisConnectionOptions } from './url.js';
 
 /** Options of `RedisStore`: a URL, or the connection fields, or both (the fields win). */
@@ -102,7 +102,7 @@ export interface RedisStoreOptions extends Partial<RedisConnectionOptions> {
 
 type Reply = unknown[];
 
-/** Sessions, registry members and index entries processed per step of sweeps, scans and stats. */
+/** Sweep candidates (and expired file records) handled per step. */
 const BATCH = 200;
 
 const LAYOUT_DESCRIPTION = 'key layout 1: sessions, events and user state per user slot; app state per app slot; indexes, registries and files per tenant slot';
@@ -125,6 +125,7 @@ export class RedisStore implements SessionStore {
   private readonly layout: RedisLayout;
   private readonly conn: RedisConnection;
   private readonly outbox: Outbox;
+  private readonly registries: Registries;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly waitReplicas: number;
@@ -171,6 +172,7 @@ export class RedisStore implements SessionStore {
       (everyMaster) => this.checkDurability(everyMaster),
     );
     this.outbox = new Outbox(this.conn, this.layout, (key) => this.replicate(key));
+    this.registries = new Registries(this.conn, this.layout, this.limits);
   }
 
   /** host:port of the server (or first seed node), without credentials. */
@@ -532,7 +534,8 @@ export class RedisStore implements SessionStore {
   // ---- whole-store scans
 
   async scanSessionKeys(query?: ScanQuery): Promise<SessionKeyPage> {
-    const { items, nextCursor } = await this.scanRegistry('sessions', 4, query, keys.sessionKeys, async (found) => {
+    await this.ready();
+    const { items, nextCursor } = await this.registries.scanPage('sessions', 4, query, keys.sessionKeys, async (found) => {
       if (!this.cluster) return found;
       // On a cluster the registry may name a session deleted a moment ago: check.
       const live = await Promise.all(found.map(([t, a, u, id]) => this.conn.send<number>(this.layout.user(t!, a!, u!), ['EXISTS', keys.session(this.layout.user(t!, a!, u!), id!)])));
@@ -542,10 +545,11 @@ export class RedisStore implements SessionStore {
   }
 
   async scanSharedState(scope: 'app' | 'user', query?: ScanQuery): Promise<SharedStatePage> {
+    await this.ready();
     const width = scope === 'app' ? 2 : 3;
     const registry = scope === 'app' ? keys.appsWithState : keys.usersWithState;
     const states = new Map<string, JsonObject>();
-    const { items, nextCursor } = await this.scanRegistry(scope, width, query, registry, async (found) => {
+    const { items, nextCursor } = await this.registries.scanPage(scope, width, query, registry, async (found) => {
       const loaded = await Promise.all(
         found.map(([t, a, u]) => {
           if (scope === 'app') {
@@ -566,8 +570,9 @@ export class RedisStore implements SessionStore {
   }
 
   async scanFiles(query?: ScanQuery): Promise<FilePage> {
+    await this.ready();
     const rows = new Map<string, FileRow>();
-    const { items, nextCursor } = await this.scanRegistry('files', 2, query, keys.fileIds, async (found) => {
+    const { items, nextCursor } = await this.registries.scanPage('files', 2, query, keys.fileIds, async (found) => {
       const loaded = await Promise.all(
         found.map(([t, id]) => {
           const base = this.layout.tenant(t!);
@@ -592,7 +597,7 @@ export class RedisStore implements SessionStore {
     let files = 0;
     const expiring: SessionStatus[] = mode === 'mark' ? ['active', 'archived'] : ['active', 'archived', 'expired'];
     const idling: SessionStatus[] = idleBefore === null ? [] : mode === 'mark' ? ['active'] : ['active', 'expired'];
-    for (let tenant = await this.nextTenant(null); tenant !== null; tenant = await this.nextTenant(tenant)) {
+    for (let tenant = await this.registries.nextTenant(null); tenant !== null; tenant = await this.registries.nextTenant(tenant)) {
       const base = this.layout.tenant(tenant);
       const sources: [string, number][] = [
         ...expiring.map((s): [string, number] => [keys.expiry(base, s), now]),
@@ -621,54 +626,7 @@ export class RedisStore implements SessionStore {
   async stats(options: { tenant?: string } = {}): Promise<StoreStats> {
     const only = options.tenant === undefined ? undefined : resolveTenant(options.tenant, this.limits);
     await this.ready();
-    const out: StoreStats = { sessions: 0, activeSessions: 0, archivedSessions: 0, expiredSessions: 0, events: 0, stateKeys: 0, files: 0, bytes: 0 };
-    const tenants = only !== undefined ? [only] : await this.allTenants();
-    for (const tenant of tenants) {
-      const base = this.layout.tenant(tenant);
-      await this.eachMember(base, keys.sessionKeys(base), async (members) => {
-        const rows = await Promise.all(
-          members.map(async (m) => {
-            const [app, user, id] = m.split('\u0000') as [string, string, string];
-            const u = this.layout.user(tenant, app, user);
-            return Promise.all([
-              this.conn.send<(string | null)[]>(u, ['HMGET', keys.session(u, id), 'status', 'n', 'bytes']),
-              this.conn.send<number>(u, ['HLEN', `${u}:st:${id}`]),
-            ]);
-          }),
-        );
-        for (const [[status, n, bytes], own] of rows) {
-          if (status === null || status === undefined) continue;
-          out.sessions++;
-          if (status === 'active') out.activeSessions++;
-          else if (status === 'archived') out.archivedSessions++;
-          else out.expiredSessions++;
-          out.events += Number(n);
-          out.stateKeys += own;
-          out.bytes += Number(bytes);
-        }
-      });
-      await this.eachMember(base, keys.usersWithState(base), async (members) => {
-        const sizes = await Promise.all(
-          members.map((m) => {
-            const [app, user] = m.split('\u0000') as [string, string];
-            const u = this.layout.user(tenant, app, user);
-            return this.conn.send<number>(u, ['HLEN', keys.userState(u)]);
-          }),
-        );
-        for (const n of sizes) out.stateKeys += n;
-      });
-      await this.eachMember(base, keys.appsWithState(base), async (members) => {
-        const sizes = await Promise.all(
-          members.map((app) => {
-            const a = this.layout.app(tenant, app);
-            return this.conn.send<number>(a, ['HLEN', keys.appState(a)]);
-          }),
-        );
-        for (const n of sizes) out.stateKeys += n;
-      });
-      out.files += await this.conn.send<number>(base, ['ZCARD', keys.fileIds(base)]);
-    }
-    return out;
+    return storeTotals(this.conn, this.layout, this.registries, only !== undefined ? [only] : await this.registries.allTenants());
   }
 
   /**
@@ -841,60 +799,6 @@ export class RedisStore implements SessionStore {
     }
     await this.followUp(reply[1], false);
     return true;
-  }
-
-  /** The tenant after `after` in the tenant registry (the first when null), or null. */
-  private async nextTenant(after: string | null): Promise<string | null> {
-    const [next] = await this.conn.send<string[]>(this.global, ['ZRANGEBYLEX', keys.tenants(this.global), after === null ? '-' : `(${after}`, '+', 'LIMIT', '0', '1']);
-    return next ?? null;
-  }
-
-  private async allTenants(): Promise<string[]> {
-    const out: string[] = [];
-    await this.eachMember(this.global, keys.tenants(this.global), async (members) => void out.push(...members));
-    return out;
-  }
-
-  /** Walks a lexicographic sorted set in pages. */
-  private async eachMember(routing: string, key: string, visit: (members: string[]) => Promise<void>): Promise<void> {
-    let start = '-';
-    for (;;) {
-      const members = await this.conn.send<string[]>(routing, ['ZRANGEBYLEX', key, start, '+', 'LIMIT', '0', String(BATCH)]);
-      if (members.length > 0) await visit(members);
-      if (members.length < BATCH) return;
-      start = `(${members[members.length - 1]}`;
-    }
-  }
-
-  /**
-   * A page of a whole-store scan: the registry `registry(tenantBase)` of every
-   * tenant in turn, members split on NUL after the tenant. `keep` loads and
-   * filters the page (it may drop members whose data is gone).
-   */
-  private async scanRegistry(
-    kind: string,
-    width: number,
-    query: ScanQuery | undefined,
-    registry: (tenantBase: string) => string,
-    keep: (found: string[][]) => Promise<string[][]>,
-  ): Promise<{ items: string[][]; nextCursor: string | null }> {
-    const { limit, after } = resolveScan(kind, width, query, this.limits);
-    await this.ready();
-    const found: string[][] = [];
-    let tenant = after ? after[0]! : await this.nextTenant(null);
-    let start = after ? `(${after.slice(1).join('\u0000')}` : '-';
-    while (tenant !== null && found.length <= limit) {
-      const base = this.layout.tenant(tenant);
-      const want = limit + 1 - found.length;
-      const members = await this.conn.send<string[]>(base, ['ZRANGEBYLEX', registry(base), start, '+', 'LIMIT', '0', String(want)]);
-      for (const m of members) found.push([tenant, ...m.split('\u0000')]);
-      if (members.length < want) {
-        tenant = await this.nextTenant(tenant);
-        start = '-';
-      }
-    }
-    const page = found.slice(0, limit);
-    return { items: await keep(page), nextCursor: found.length > limit ? scanCursor(kind, page[page.length - 1]!) : null };
   }
 
   private async scanEveryMaster(pattern: string, visit: (key: string) => void): Promise<void> {
