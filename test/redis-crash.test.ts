@@ -41,7 +41,7 @@ describe.skipIf(missing)(`RedisStore crash safety${missing ? ` (skipped: ${missi
     server = await startRedisServer(['--appendonly', 'yes', '--appendfsync', 'always']);
   });
   afterAll(async () => {
-    await server?.stop('SIGKILL');
+    await server?.dispose();
   });
 
   it('every acknowledged append survives the server being killed with SIGKILL mid-run (appendfsync always); nothing is half-written', async () => {

@@ -120,11 +120,14 @@ export interface TestServer {
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port and directory (after stop). */
   restart(): Promise<void>;
+  /** Kills it and removes the directory it made. */
+  dispose(): Promise<void>;
 }
 
 /** Starts redis-server with extra arguments (e.g. --appendonly yes) and waits until it answers PING. */
 export async function startRedisServer(args: string[], options: { dir?: string; port?: number } = {}): Promise<TestServer> {
   const port = options.port ?? (await freePort());
+  const ownDir = options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'sessiondb-redis-'));
   const server: TestServer = {
     port,
@@ -141,6 +144,11 @@ export async function startRedisServer(args: string[], options: { dir?: string; 
       server.child = launch();
       await waitForPing(port, server.child);
     },
+    async dispose() {
+      await server.stop('SIGKILL');
+      liveServers.delete(server);
+      if (ownDir) rmSync(dir, { recursive: true, force: true });
+    },
   };
   const launch = () =>
     spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no', '--logfile', join(dir, `redis-${port}.log`), ...args], {
@@ -148,15 +156,22 @@ export async function startRedisServer(args: string[], options: { dir?: string; 
     });
   server.child = launch();
   liveServers.add(server);
-  server.child.once('exit', () => undefined);
-  await waitForPing(port, server.child);
+  if (ownDir) ownDirs.add(dir);
+  try {
+    await waitForPing(port, server.child);
+  } catch (err) {
+    await server.dispose();
+    throw err;
+  }
   return server;
 }
 
-// Servers are killed when the test process exits, whatever happened.
+// Servers are killed, and their directories removed, when the test process exits, whatever happened.
 const liveServers = new Set<TestServer>();
+const ownDirs = new Set<string>();
 process.once('exit', () => {
   for (const s of liveServers) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+  for (const dir of ownDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 async function waitForPing(port: number, child: ChildProcess): Promise<void> {
@@ -193,6 +208,7 @@ export async function startRedisCluster(options: { masters?: number; replicasEac
   const masters = options.masters ?? 3;
   const replicasEach = options.replicasEach ?? 0;
   const dir = mkdtempSync(join(tmpdir(), 'sessiondb-cluster-'));
+  ownDirs.add(dir);
   const nodes: TestServer[] = [];
   try {
     for (let i = 0; i < masters * (1 + replicasEach); i++) {
@@ -226,7 +242,7 @@ export async function startRedisCluster(options: { masters?: number; replicasEac
       }
     }
   } catch (err) {
-    await Promise.all(nodes.map((n) => n.stop('SIGKILL')));
+    await Promise.all(nodes.map((n) => n.dispose()));
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
@@ -239,8 +255,7 @@ export async function startRedisCluster(options: { masters?: number; replicasEac
     masters: nodes.filter((_, i) => roles[i]),
     replicas: nodes.filter((_, i) => !roles[i]),
     async stop() {
-      await Promise.all(nodes.map((n) => n.stop('SIGKILL')));
-      for (const n of nodes) liveServers.delete(n);
+      await Promise.all(nodes.map((n) => n.dispose()));
       rmSync(dir, { recursive: true, force: true });
     },
   };

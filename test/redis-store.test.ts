@@ -150,7 +150,7 @@ describe.skipIf(binaryMissing)(`RedisStore when its server goes away${binaryMiss
     server = await startRedisServer(['--appendonly', 'yes', '--appendfsync', 'always']);
   });
   afterAll(async () => {
-    await server?.stop('SIGKILL');
+    await server?.dispose();
   });
 
   it('killed: calls fail "unavailable" at once, then work again once it is back, without reopening the store', async () => {
