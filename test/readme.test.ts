@@ -5,9 +5,11 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startServer, tempDir } from './helpers.js';
 import { lazyStandIn, standInUnavailableReason } from './mongo-helpers.js';
+import { deletePrefix, REDIS_URL, redisUnavailableReason, uniquePrefix } from './redis-helpers.js';
 
 const root = join(import.meta.dirname, '..');
 const work = tempDir('readme');
+const redisUnavailable = await redisUnavailableReason();
 
 /** The code block that follows `<!-- readme-example: NAME -->` in the README. */
 function readmeExample(name: string): string {
@@ -48,6 +50,14 @@ describe('README', () => {
       server.child.kill('SIGTERM');
     }
   }, 60_000);
+  it.skipIf(redisUnavailable)(`the Redis example runs against the local Redis and prints what its comments say${redisUnavailable ? ` (skipped: ${redisUnavailable})` : ''}`, async () => {
+    const prefix = uniquePrefix('readme');
+    try {
+      runExample('redis', [['redis://127.0.0.1:6379/0?prefix=shop:', `${REDIS_URL}?prefix=${encodeURIComponent(prefix)}`]]);
+    } finally {
+      await deletePrefix(REDIS_URL, prefix);
+    }
+  }, 30_000);
   it('the Google ADK example runs against the built package and prints what its comments say', () => runExample('adk'), 60_000);
   const mongoStandIn = standInUnavailableReason() === null ? lazyStandIn('standalone') : null;
   it.skipIf(!mongoStandIn)(`the MongoDB example runs against the wire-protocol stand-in and prints what its comments say${mongoStandIn ? '' : ` (skipped: ${standInUnavailableReason()})`}`, async () => {

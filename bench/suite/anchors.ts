@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 export const BENCH_DIR = join(import.meta.dirname, '..');
 
 /** The benchmark's anchors: the packages it measures sessiondb against, pinned by bench/package.json. */
-export const ANCHORS = ['@google/adk', '@mikro-orm/core', '@mikro-orm/sqlite', '@mikro-orm/postgresql', '@mikro-orm/reflection', 'better-sqlite3', 'pg'] as const;
+export const ANCHORS = ['@google/adk', '@mikro-orm/core', '@mikro-orm/sqlite', '@mikro-orm/postgresql', '@mikro-orm/reflection', 'better-sqlite3', 'pg', 'redis'] as const;
 
 /**
  * Makes every import of an anchor, from sessiondb's sources as well as from the

@@ -64,3 +64,4 @@ export const PG_URL = process.env['SESSIONDB_BENCH_PG_URL'] ?? 'postgres://postg
 
 /** A MongoDB server for the MongoDB runs; without it they are left out (no server can be installed on the project's machines). */
 export const MONGODB_URL = process.env['MONGODB_URL'] || undefined;
+export const REDIS_URL = process.env['SESSIONDB_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379/0';

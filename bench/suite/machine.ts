@@ -24,6 +24,9 @@ export interface Versions {
   '@mikro-orm/postgresql': string;
   'better-sqlite3': string;
   pg: string;
+  redis: string;
+  /** The Redis server the Redis arena ran on, and its persistence settings. */
+  redisServer?: { version: string; appendonly: string; appendfsync: string };
   /** The driver MikroORM uses for ADK on SQLite. */
   sqlite3: string;
   /** The SQLite library better-sqlite3 is built with. */
@@ -73,6 +76,7 @@ export async function versions(pgUrl: string): Promise<Versions> {
     '@mikro-orm/postgresql': anchorVersion('@mikro-orm/postgresql'),
     'better-sqlite3': anchorVersion('better-sqlite3'),
     pg: anchorVersion('pg'),
+    redis: anchorVersion('redis'),
     sqlite3: anchorVersion('sqlite3'),
     sqliteLibrary,
     postgresServer,

@@ -62,6 +62,7 @@ const BACKEND_TITLES: Record<Backend, string> = {
   sqlite: 'SQLite: a file in a temporary directory, WAL, synchronous=NORMAL',
   postgres: 'PostgreSQL: the local server, one connection per writer (8)',
   mongodb: 'MongoDB: the server at MONGODB_URL, up to one connection per writer (8), write concern majority',
+  redis: 'Redis: the local server with its own persistence settings, one connection',
 };
 
 function find(ms: readonly Measurement[], backend: Backend, workload: string, system: SystemKind, variant: Variant = 'standard'): Measurement | undefined {
@@ -79,7 +80,7 @@ const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x 
 /** One Markdown table per backend: every workload and system, medians of rounds, ratios to the floor and to ADK. */
 export function markdownTables(measurements: readonly Measurement[]): string {
   const lines: string[] = [];
-  for (const backend of ['sqlite', 'postgres', 'mongodb'] as const) {
+  for (const backend of ['sqlite', 'postgres', 'redis', 'mongodb'] as const) {
     const rows = measurements.filter((m) => m.backend === backend && m.variant === 'standard');
     if (rows.length === 0) continue;
     lines.push(`### ${BACKEND_TITLES[backend]}`, '');
@@ -175,8 +176,13 @@ export function checkTargets(measurements: readonly Measurement[], plan: Plan): 
     }
     out.push({ target: `${t.name} appends: AdkSessionService >= ${t.adk}x ADK's DatabaseSessionService`, measured: `${measured})`, pass: check(service / adk, (x) => x >= t.adk) });
   }
+  for (const workload of ['append-sequential', 'append-concurrent'] as const) {
+    const ratio = rate(find(measurements, 'redis', workload, 'store')) / rate(find(measurements, 'redis', workload, 'floor'));
+    const what = workload === 'append-sequential' ? 'one awaited append at a time' : `${plan.concurrent.writers} concurrent writers`;
+    out.push({ target: `Redis appends (${what}): RedisStore >= 80 % of the raw floor`, measured: percent(ratio), pass: check(ratio, (x) => x >= 0.8) });
+  }
   const [smallest, largest] = [Math.min(...plan.lastSizes), Math.max(...plan.lastSizes)];
-  const scaling = [['sqlite', 'SQLite', 'SqliteStore'], ['postgres', 'PostgreSQL', 'PostgresStore'], ['mongodb', 'MongoDB', 'MongoStore']] as const;
+  const scaling = [['sqlite', 'SQLite', 'SqliteStore'], ['postgres', 'PostgreSQL', 'PostgresStore'], ['redis', 'Redis', 'RedisStore'], ['mongodb', 'MongoDB', 'MongoStore']] as const;
   for (const [backend, name, label] of scaling) {
     // MongoDB runs only with MONGODB_URL: without it its checks are left out, not reported n/a.
     if (backend === 'mongodb' && !measurements.some((m) => m.backend === 'mongodb')) continue;

@@ -1,12 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_DIR } from './anchors.js';
-import { MONGODB_URL, PG_URL, planFor, type Plan } from './config.js';
+import { MONGODB_URL, PG_URL, planFor, REDIS_URL, type Plan } from './config.js';
 import { machineInfo, versions } from './machine.js';
 import { checkTargets, FLUSH_OFF_TITLE, flushOffMarkdown, flushOffSection, markdownTables, targetLines, type SuiteResult } from './report.js';
 import { checkOneAdk, runArena, type Measurement } from './run.js';
 import { mongoArena } from './systems/mongodb.js';
 import { postgresArena } from './systems/postgres.js';
+import { redisArena, redisServerInfo } from './systems/redis.js';
 import { sqliteArena } from './systems/sqlite.js';
 import type { Arena, Backend, Variant } from './systems/system.js';
 
@@ -20,6 +21,7 @@ function notes(plan: Plan): string[] {
     "ADK on SQLite runs with the same WAL journal and synchronous=NORMAL (set through MikroORM's pool afterCreate); its default would be a rollback journal with synchronous=FULL.",
     'Read workloads: sessions of 100 / 1,000 / 10,000 / 100,000 events and the 10,000 listed sessions are pre-filled by copying, in SQL, an event (a session) the system itself wrote through its API into its own tables; the timed reads go through the API. AdkSessionService and ADK page by offset (ADK\'s API has no cursor); SessionStore by cursor; the floor by keyset.',
     'PostgreSQL: fresh schemas (ADK: a fresh database) per run, dropped afterwards; autovacuum is off on the benchmark machine, so the tables are ANALYZEd after the warm-up round and after the pre-fills.',
+    `Redis: the local server (${REDIS_URL}) with its own persistence settings (reported under versions), the same for both systems; the floor is raw node-redis, one EVALSHA of a minimal script per call writing (or reading) the same keys as RedisStore, without its checks; both on one connection (node-redis pipelines the concurrent writers' calls). Read sessions and the listed sessions are pre-filled by copying, with pipelined commands, an event (a session) each system wrote through its API. The Redis arena has no ADK systems (ADK has no Redis session service).`,
     MONGODB_URL
       ? 'MongoDB (MONGODB_URL): MongoStore, AdkSessionService on a MongoStore, and a raw-driver floor on the store\'s own collections and indexes (an append: one findOneAndUpdate of the session and one insert, in a transaction where the server has them), each in a fresh database, write concern majority; Google ADK has no MongoDB service, so there is no ADK column.'
       : 'MongoDB: left out (set MONGODB_URL to a server to include it).',
@@ -31,7 +33,7 @@ function onlyBackend(argv: readonly string[]): Backend | null {
   const i = argv.indexOf('--only');
   const value = i >= 0 ? argv[i + 1] : undefined;
   if (value === undefined) return null;
-  if (value !== 'sqlite' && value !== 'postgres' && value !== 'mongodb') throw new Error('--only takes sqlite, postgres or mongodb');
+  if (value !== 'sqlite' && value !== 'postgres' && value !== 'redis' && value !== 'mongodb') throw new Error('--only takes sqlite, postgres, redis or mongodb');
   if (value === 'mongodb' && !MONGODB_URL) throw new Error('--only mongodb needs MONGODB_URL');
   return value;
 }
@@ -46,6 +48,7 @@ const arenas: [Backend, Variant, () => Promise<Arena>][] = [
   ['sqlite', 'standard', sqliteArena],
   ['postgres', 'standard', () => postgresArena(PG_URL, runId)],
   ['postgres', 'flush-off', () => postgresArena(PG_URL, runId, { flushOff: true })],
+  ['redis', 'standard', () => redisArena(REDIS_URL, runId)],
   ...(MONGODB_URL ? [['mongodb', 'standard', () => mongoArena(MONGODB_URL!, runId)] as [Backend, Variant, () => Promise<Arena>]] : []),
 ];
 const measurements: Measurement[] = [];
@@ -69,7 +72,7 @@ const result: SuiteResult = {
   durationSeconds: Math.round((performance.now() - t0) / 1000),
   command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
   machine: machineInfo(),
-  versions: await versions(PG_URL),
+  versions: { ...(await versions(PG_URL)), redisServer: await redisServerInfo(REDIS_URL) },
   notes: notes(plan),
   plan,
   measurements,
@@ -85,7 +88,8 @@ writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 const m = result.machine;
 console.log(`## sessiondb bench (${plan.mode}), ${result.startedAt}`);
 console.log('');
-console.log(`${m.cpuCount} x ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; PostgreSQL ${result.versions.postgresServer}, SQLite ${result.versions.sqliteLibrary}; @google/adk ${result.versions['@google/adk']}, MikroORM ${result.versions['@mikro-orm/core']}, better-sqlite3 ${result.versions['better-sqlite3']}, pg ${result.versions.pg}; sessiondb ${result.versions.sessiondb} (${result.versions.sessiondbCommit})`);
+const rs = result.versions.redisServer!;
+console.log(`${m.cpuCount} x ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; PostgreSQL ${result.versions.postgresServer}, SQLite ${result.versions.sqliteLibrary}, Redis ${rs.version} (appendonly ${rs.appendonly}, appendfsync ${rs.appendfsync}); @google/adk ${result.versions['@google/adk']}, MikroORM ${result.versions['@mikro-orm/core']}, better-sqlite3 ${result.versions['better-sqlite3']}, pg ${result.versions.pg}, redis ${result.versions.redis}; sessiondb ${result.versions.sessiondb} (${result.versions.sessiondbCommit})`);
 console.log('');
 console.log(markdownTables(measurements));
 if (flushOff) console.log(flushOffMarkdown(measurements, flushOff, plan));

@@ -4,6 +4,7 @@ import { memoryBackend } from './memory/registration.js';
 import { mongoBackend, type MongoLocation } from './mongodb/registration.js';
 import type { PostgresLocation } from './postgres/registration.js';
 import { postgresBackend } from './postgres/registration.js';
+import { redisBackend, type RedisLocation } from './redis/registration.js';
 import { backendForUrl, registerStoreBackend, type OpenStoreOptions } from './registry.js';
 import type { SqliteLocation } from './sqlite/registration.js';
 import { sqliteBackend } from './sqlite/registration.js';
@@ -16,6 +17,7 @@ registerStoreBackend(sqliteBackend);
 registerStoreBackend(fileBackend);
 registerStoreBackend(postgresBackend);
 registerStoreBackend(mongoBackend);
+registerStoreBackend(redisBackend);
 
 /** What a store URL means, before any store is loaded (the built-in kinds; a registered backend's own kinds parse to its own shape). */
 export type StoreLocation =
@@ -25,7 +27,7 @@ export type StoreLocation =
   | { kind: 'http'; url: string }
   | PostgresLocation
   | MongoLocation
-  | { kind: 'redis'; [option: string]: unknown };
+  | RedisLocation;
 
 /**
  * Parses a store URL with the backend registered for its scheme:

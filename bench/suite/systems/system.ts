@@ -1,5 +1,5 @@
 /** Where a system keeps its data. */
-export type Backend = 'sqlite' | 'postgres' | 'mongodb';
+export type Backend = 'sqlite' | 'postgres' | 'redis' | 'mongodb';
 
 /**
  * - `floor`: the raw driver doing the same work with the same durability;
