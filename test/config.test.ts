@@ -55,6 +55,7 @@ describe('loadConfig', () => {
     expect(await url({ STORAGE_BACKEND: 'sqlite', STORAGE_DATABASE_PATH: '/var/s.db' })).toBe('sqlite:/var/s.db');
     expect(await url({ STORAGE_BACKEND: 'postgres', STORAGE_CONNECTION_STRING: 'postgres://a@h/db' })).toBe('postgres://a@h/db');
     expect(await url({ STORAGE_BACKEND: 'file', STORAGE_DATABASE_PATH: './sessions' })).toBe('file:./sessions');
+    expect(await url({ STORAGE_BACKEND: 'redis', STORAGE_CONNECTION_STRING: 'redis://h:6379/2' })).toBe('redis://h:6379/2');
     expect(await url({ DATABASE_URL: 'postgres://a@h/db' })).toBe('postgres://a@h/db');
     expect(await url({ DATABASE_URL: './x.db' })).toBe('sqlite:./x.db');
     expect(await url({ DATABASE_PATH: './y.db' })).toBe('sqlite:./y.db');
