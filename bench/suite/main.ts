@@ -12,12 +12,14 @@
  * The anchors live in bench/package.json; the first run installs them.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_DIR, pinAnchors } from './anchors.js';
 
 function installAnchors(): void {
-  if (existsSync(join(BENCH_DIR, 'node_modules', '.package-lock.json'))) return;
+  const pkg = JSON.parse(readFileSync(join(BENCH_DIR, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const missing = Object.keys(pkg.dependencies ?? {}).filter((name) => !existsSync(join(BENCH_DIR, 'node_modules', name, 'package.json')));
+  if (existsSync(join(BENCH_DIR, 'node_modules', '.package-lock.json')) && missing.length === 0) return;
   process.stderr.write('bench: installing the anchors into bench/node_modules (once; the native drivers build from source)\n');
   const env = { ...process.env };
   // Building the native drivers needs Node's headers; a system Node keeps them under /usr.
