@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDriver } from '../src/core/driver.js';
@@ -27,17 +28,27 @@ describe('the built package', () => {
     expect(JSON.parse(run.stdout)).toEqual({ before: false, after: true });
   });
 
-  it('every subpath export resolves', () => {
+  it('every subpath export resolves, and importing one loads no database driver', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    const subpaths = Object.keys(pkg.exports).filter((p) => p !== './package.json').map((p) => (p === '.' ? 'sessiondb' : `sessiondb/${p.slice(2)}`));
+    expect(subpaths).toEqual(expect.arrayContaining(['sessiondb/redis', 'sessiondb/mongodb', 'sessiondb/store-kit']));
     const run = runModule(`
-      const root = await import('sessiondb');
-      const sqlite = await import('sessiondb/sqlite');
-      const memory = await import('sessiondb/memory');
-      const testing = await import('sessiondb/testing');
-      const postgres = await import('sessiondb/postgres');
-      console.log(JSON.stringify([typeof root.openStore, typeof sqlite.SqliteStore, typeof memory.MemoryStore, typeof testing.runConformanceSuite, typeof postgres.PostgresStore]));
+      import { createRequire } from 'node:module';
+      const require = createRequire(import.meta.url);
+      const drivers = ['better-sqlite3', 'pg', 'redis', '@redis/client', 'mongodb'];
+      const out = {};
+      for (const path of ${JSON.stringify(subpaths)}) {
+        if (path === 'sessiondb/adk') continue; // imports @google/adk by design (its peer)
+        const mod = await import(path);
+        out[path] = Object.keys(mod).length > 0;
+      }
+      const loaded = drivers.filter((d) => Object.keys(require.cache).some((k) => k.includes('/node_modules/' + d + '/')));
+      console.log(JSON.stringify({ out, loaded }));
     `);
     expect(run.stderr).toBe('');
-    expect(JSON.parse(run.stdout)).toEqual(['function', 'function', 'function', 'function', 'function']);
+    const result = JSON.parse(run.stdout) as { out: Record<string, boolean>; loaded: string[] };
+    for (const path of subpaths.filter((p) => p !== 'sessiondb/adk')) expect(result.out[path], path).toBe(true);
+    expect(result.loaded).toEqual([]);
   });
 
   it('a missing driver is a "missing_dependency" error naming the install command', async () => {
