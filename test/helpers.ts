@@ -25,30 +25,40 @@ export function runTs(file: string, args: string[]): Promise<string> {
   });
 }
 
-/** Starts an appender (events `<label>-<i>`), kills it with SIGKILL once `killAfter` appends were acknowledged, returns the acknowledged seqs. */
+/**
+ * Starts an appender (events `<label>-<i>`) and, once `killAfter` appends were
+ * acknowledged, calls `kill` (default: SIGKILL the appender; pass one that kills
+ * the database server instead). Resolves with every acknowledged seq once the
+ * appender has ended after the kill.
+ */
 export function appendThenKill(
   url: string,
   key: { appName: string; userId: string; sessionId: string },
   killAfter: number,
   label: string,
+  kill: (appender: ChildProcess) => void = (appender) => appender.kill('SIGKILL'),
 ): Promise<number[]> {
   return new Promise((resolve, reject) => {
     const child = spawnAppendWorker(url, key, 1_000_000, label, { acks: true });
     const acked: number[] = [];
     let buffer = '';
     let stderr = '';
+    let killed = false;
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout!.on('data', (d: Buffer) => {
       buffer += d.toString();
       const lines = buffer.split('\n');
       buffer = lines.pop()!; // an incomplete line is not an acknowledgement
       for (const line of lines) if (line.trim()) acked.push(Number(line));
-      if (acked.length >= killAfter) child.kill('SIGKILL');
+      if (acked.length >= killAfter && !killed) {
+        killed = true;
+        kill(child);
+      }
     });
     child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (signal === 'SIGKILL') resolve(acked);
-      else reject(new Error(`appender ended without being killed (code ${code}): ${stderr}`));
+    child.on('close', (code) => {
+      if (killed) resolve(acked);
+      else reject(new Error(`appender ended before the kill (code ${code}): ${stderr}`));
     });
   });
 }

@@ -3,37 +3,10 @@
 // then restarted: every acknowledged append is there and nothing is half-written.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/stores/redis/index.js';
-import { spawnAppendWorker } from '../src/testing/index.js';
+import { appendThenKill } from './helpers.js';
 import { redisBinaryMissingReason, startRedisServer, type TestServer } from './redis-helpers.js';
 
 const missing = redisBinaryMissingReason();
-
-/** Starts an appender; SIGKILLs the server once `killAfter` appends were acknowledged; resolves with every acknowledged seq. */
-function appendUntilServerKilled(url: string, key: { appName: string; userId: string; sessionId: string }, killAfter: number, label: string, server: TestServer): Promise<number[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawnAppendWorker(url, key, 1_000_000, label, { acks: true });
-    const acked: number[] = [];
-    let buffer = '';
-    let stderr = '';
-    let killed = false;
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop()!; // an incomplete line is not an acknowledgement
-      for (const line of lines) if (line.trim()) acked.push(Number(line));
-      if (acked.length >= killAfter && !killed) {
-        killed = true;
-        void server.stop('SIGKILL');
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (killed) resolve(acked);
-      else reject(new Error(`appender ended before the server was killed (code ${code}): ${stderr}`));
-    });
-  });
-}
 
 describe.skipIf(missing)(`RedisStore crash safety${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let server: TestServer;
@@ -54,7 +27,7 @@ describe.skipIf(missing)(`RedisStore crash safety${missing ? ` (skipped: ${missi
 
     const acked: number[] = [];
     for (let run = 0; run < 3; run++) {
-      acked.push(...(await appendUntilServerKilled(url, key, 150 + run * 97, `crash${run}`, server)));
+      acked.push(...(await appendThenKill(url, key, 150 + run * 97, `crash${run}`, () => void server.stop('SIGKILL'))));
       await server.restart();
     }
 

@@ -2,9 +2,9 @@ import { ValidationError } from './errors.js';
 import { uuidv7 } from './ids.js';
 import { requirePlainObject } from './json.js';
 import type { Limits } from './limits.js';
-import type { EventRow, FileRow, SessionRow } from './rows.js';
+import { eventFromRow, type EventRow, type FileRow, type SessionRow } from './rows.js';
 import { splitDelta, type ScopedDelta, type StateEntry } from './state.js';
-import type { NewFileRecord, NewSession, SessionPatch, SessionSnapshot, SessionStatus } from './types.js';
+import type { NewFileRecord, NewSession, SessionEvent, SessionPatch, SessionSnapshot, SessionStatus } from './types.js';
 import {
   checkExpiry,
   checkName,
@@ -93,6 +93,22 @@ export function stampEvents(events: readonly PreparedEvent[], lastSeq: number, n
   let seq = lastSeq;
   for (const e of events) rows.push(eventRow(e, e.id ?? uuidv7(now), ++seq, e.timestamp ?? now));
   return rows;
+}
+
+/** A prepared event with its identity fixed (id and timestamp assigned). */
+export interface StampedEvent extends PreparedEvent {
+  id: string;
+  timestamp: number;
+}
+
+/** Gives each prepared event its id (generated when absent) and timestamp (`now` when absent). */
+export function stampIdentity(events: readonly PreparedEvent[], now: number): StampedEvent[] {
+  return events.map((e) => ({ ...e, id: e.id ?? uuidv7(now), timestamp: e.timestamp ?? now }));
+}
+
+/** The event as callers see it, once stored at `seq`. */
+export function eventFromStamped(e: StampedEvent, seq: number): SessionEvent {
+  return eventFromRow(eventRow(e, e.id, seq, e.timestamp));
 }
 
 /** The stored row of a prepared event, given its identity. */

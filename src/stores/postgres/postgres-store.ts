@@ -28,8 +28,7 @@ import {
   scanCursor,
 } from '../../core/paging.js';
 import { expectedVersion, newSessionRow } from '../../core/plan.js';
-import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot } from '../../core/prepare.js';
-import { uuidv7 } from '../../core/ids.js';
+import { eventFromStamped, prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, stampIdentity } from '../../core/prepare.js';
 import { redactSecrets } from '../../core/redact.js';
 import { eventFromValues, fileFromRow, fileFromValues, sessionFromValues, sharedItem, type EventValues, type FileValues, type SessionRow, type SessionValues } from '../../core/rows.js';
 import type { StateEntry } from '../../core/state.js';
@@ -366,11 +365,8 @@ export class PostgresStore implements SessionStore {
       return { events: [], version: s.version };
     }
     const now = this.clock.now();
-    let callerIds = false;
-    const stamped = prepared.map((e) => {
-      if (e.id !== undefined) callerIds = true;
-      return { ...e, id: e.id ?? uuidv7(now), timestamp: e.timestamp ?? now };
-    });
+    const callerIds = prepared.some((e) => e.id !== undefined);
+    const stamped = stampIdentity(prepared, now);
     // Built as text: content, metadata and deltas are JSON text already.
     const payload =
       '[' +
@@ -411,14 +407,7 @@ export class PostgresStore implements SessionStore {
     let seq = result.firstSeq;
     const out: SessionEvent[] = stamped.map((e) => {
       const stored = result.existing[e.id];
-      if (stored) return eventFromValues(stored);
-      const event: SessionEvent = { id: e.id, seq: seq++, timestamp: e.timestamp, author: e.author };
-      if (e.role !== null) event.role = e.role;
-      if (e.invocationId !== null) event.invocationId = e.invocationId;
-      if (e.content !== null) event.content = JSON.parse(e.content);
-      if (e.delta?.json) event.stateDelta = JSON.parse(e.delta.json) as JsonObject;
-      if (e.metadata !== null) event.metadata = JSON.parse(e.metadata) as JsonObject;
-      return event;
+      return stored ? eventFromValues(stored) : eventFromStamped(e, seq++);
     });
     return { events: out, version: result.version };
   }

@@ -2,13 +2,7 @@ import { setOwn } from '../../core/json.js';
 import { eventFromValues, sessionFromValues } from '../../core/rows.js';
 import { entriesToState } from '../../core/state.js';
 import type { EventRole, JsonObject, Session, SessionEvent, SessionStatus } from '../../core/types.js';
-import type { PreparedEvent } from '../../core/validate.js';
-
-/** A prepared event with its identity fixed (id and timestamp assigned). */
-export interface StampedEvent extends PreparedEvent {
-  id: string;
-  timestamp: number;
-}
+import type { StampedEvent } from '../../core/prepare.js';
 
 /**
  * The stored body of an event: JSON text built from the parts that are JSON
@@ -51,16 +45,6 @@ export function eventFromBody(seq: number, body: string): SessionEvent {
   });
 }
 
-/** The event an append stored, from what was sent (no parse of the body). */
-export function eventFromStamped(e: StampedEvent, seq: number): SessionEvent {
-  const event: SessionEvent = { id: e.id, seq, timestamp: e.timestamp, author: e.author };
-  if (e.role !== null) event.role = e.role;
-  if (e.invocationId !== null) event.invocationId = e.invocationId;
-  if (e.content !== null) event.content = JSON.parse(e.content);
-  if (e.delta?.json) event.stateDelta = JSON.parse(e.delta.json) as JsonObject;
-  if (e.metadata !== null) event.metadata = JSON.parse(e.metadata) as JsonObject;
-  return event;
-}
 
 /** (seq, body) pairs of a script reply, as events. */
 export function eventsFromReply(flat: readonly unknown[]): SessionEvent[] {

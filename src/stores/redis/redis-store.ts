@@ -8,7 +8,6 @@ import {
   UnavailableError,
   ValidationError,
 } from '../../core/errors.js';
-import { uuidv7 } from '../../core/ids.js';
 import { resolveLimits, type Limits } from '../../core/limits.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import {
@@ -21,7 +20,8 @@ import {
   resolveSessionQuery,
   sessionCursor,
 } from '../../core/paging.js';
-import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot } from '../../core/prepare.js';
+import { expectedVersion } from '../../core/plan.js';
+import { eventFromStamped, prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, stampIdentity } from '../../core/prepare.js';
 import { redactSecrets } from '../../core/redact.js';
 import { fileFromRow, sharedItem, type FileRow } from '../../core/rows.js';
 import type { ScopedDelta, StateEntry } from '../../core/state.js';
@@ -60,7 +60,6 @@ import type {
 } from '../../core/types.js';
 import {
   checkActivity,
-  checkVersion,
   prepareEvents,
   resolveAppKey,
   resolveFileKey,
@@ -74,14 +73,12 @@ import {
   entryArgs,
   eventBody,
   eventFromBody,
-  eventFromStamped,
   eventsFromReply,
   hashOf,
   mergedState,
   numberText,
   sessionFromHash,
   stateOf,
-  type StampedEvent,
 } from './codec.js';
 import { RedisConnection, type NodeReply } from './connection.js';
 import { fileIndex, keys, LAYOUT_VERSION, positionOf, RedisLayout, splitMember } from './layout.js';
@@ -325,7 +322,7 @@ export class RedisStore implements SessionStore {
   async updateSession(key: SessionKey, patch: SessionPatch, options?: WriteOptions): Promise<Session> {
     const k = resolveKey(key, this.limits);
     const p = preparePatch(patch, this.limits);
-    const expect = options?.expectVersion === undefined ? '' : String(checkVersion('expectVersion', options.expectVersion));
+    const expect = String(expectedVersion(options) ?? '');
     await this.ready();
     const now = this.clock.now();
     const flag = (v: unknown) => (v === undefined ? '0' : '1');
@@ -383,14 +380,11 @@ export class RedisStore implements SessionStore {
   async appendEvents(key: SessionKey, events: NewEvent[], options?: WriteOptions): Promise<AppendResult> {
     const k = resolveKey(key, this.limits);
     const prepared = prepareEvents(events, this.limits);
-    const expect = options?.expectVersion === undefined ? '' : String(checkVersion('expectVersion', options.expectVersion));
+    const expect = String(expectedVersion(options) ?? '');
     await this.ready();
     const now = this.clock.now();
-    let callerIds = false;
-    const stamped: StampedEvent[] = prepared.map((e) => {
-      if (e.id !== undefined) callerIds = true;
-      return { ...e, id: e.id ?? uuidv7(now), timestamp: e.timestamp ?? now };
-    });
+    const callerIds = prepared.some((e) => e.id !== undefined);
+    const stamped = stampIdentity(prepared, now);
     const args = [k.sessionId, k.tenant, k.appName, k.userId, expect, callerIds ? '1' : '0', String(stamped.length)];
     for (const e of stamped) {
       const d = e.delta;
