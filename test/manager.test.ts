@@ -161,6 +161,24 @@ describe('SessionManager', () => {
     await expect(store.getSession(key)).rejects.toMatchObject({ code: 'unavailable' });
   });
 
+  it('updateKeys writes through (null deletes), after the session\'s buffered appends, and keeps the cache coherent', async () => {
+    const { m, store } = manager({ autoSave: false, sweepIntervalMs: 0, flushIntervalMs: 0 });
+    await m.startup();
+    await m.createSession({ appName: 'chat', userId: 'u1', id: 's1', state: { a: 1, 'user:u': 1 } });
+    await m.appendEvents(key, [{ author: 'user', stateDelta: { n: 1, b: 'buffered' } }]);
+    const s = await m.updateKeys(key, { b: null, a: 2, 'user:u': null, 'temp:t': 1 });
+    expect(s.state).toEqual({ a: 2, n: 1 });
+    // Written through: the buffered event first, then the update over it.
+    expect(await store.getSession(key)).toMatchObject({ eventCount: 1, state: { a: 2, n: 1 } });
+    expect((await store.getSession(key))?.state).not.toHaveProperty('b');
+    expect((await m.getSession(key, { withEvents: false }))?.state).toEqual({ a: 2, n: 1 });
+    await expect(m.updateKeys(key, { a: 3 }, { expectVersion: 1 })).rejects.toMatchObject({ code: 'conflict' });
+    await expect(m.updateKeys({ ...key, sessionId: 'missing' }, { a: 1 })).rejects.toMatchObject({ code: 'not_found' });
+    await m.flush();
+    expect((await store.getSession(key))?.state).toEqual({ a: 2, n: 1 });
+    await m.shutdown();
+  });
+
   it('shutdown flushes buffered writes into a file that a new process reads', async () => {
     const path = join(dir, 'buffered.db');
     const m = new SessionManager({ store: `sqlite:${path}`, autoSave: false, sweepIntervalMs: 0, flushIntervalMs: 0 });

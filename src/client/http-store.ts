@@ -45,6 +45,7 @@ import type {
 } from '../core/types.js';
 import { resolveCountQuery, resolveEventRange, resolveFileQuery, resolveReadOptions, resolveSessionQuery } from '../core/paging.js';
 import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot } from '../core/prepare.js';
+import { splitKeyUpdate } from '../core/state.js';
 import { checkActivity, checkName, prepareEvents, resolveAppKey, resolveFileKey, resolveKey, resolveSweep, resolveTenant, resolveUserKey } from '../core/validate.js';
 import { DEFAULT_RETRY, retryDelay, type HttpRetryOptions } from './retry.js';
 
@@ -194,6 +195,16 @@ export class HttpStore implements SessionStore {
 
   async updateSession(key: SessionKey, patch: SessionPatch, options: WriteOptions = {}): Promise<Session> {
     return this.request<Session>('PATCH', this.sessionPath(key), { check: () => void preparePatch(patch, this.limits), tenant: key.tenant, body: patch, ifMatch: options.expectVersion });
+  }
+
+  /** `PATCH …/sessions/:session/state` with `{ delta }`; see `SessionStore.updateKeys` (null deletes a key). */
+  async updateKeys(key: SessionKey, delta: JsonObject, options: WriteOptions = {}): Promise<Session> {
+    return this.request<Session>('PATCH', `${this.sessionPath(key)}/state`, {
+      check: () => void splitKeyUpdate('delta', delta, this.limits),
+      tenant: key.tenant,
+      body: { delta },
+      ifMatch: options.expectVersion,
+    });
   }
 
   async deleteSession(key: SessionKey): Promise<boolean> {

@@ -3,7 +3,7 @@ import { uuidv7 } from './ids.js';
 import { requirePlainObject } from './json.js';
 import type { Limits } from './limits.js';
 import { eventFromRow, type EventRow, type FileRow, type SessionRow } from './rows.js';
-import { splitDelta, type ScopedDelta, type StateEntry } from './state.js';
+import { splitDelta, splitKeyUpdate, type ScopedDelta, type StateEntry } from './state.js';
 import type { NewFileRecord, NewSession, SessionEvent, SessionPatch, SessionSnapshot, SessionStatus } from './types.js';
 import {
   checkExpiry,
@@ -73,6 +73,22 @@ export function preparePatch(patch: SessionPatch, limits: Limits): PreparedPatch
     expiresAt: checkExpiry('patch.expiresAt', patch.expiresAt),
     lastActivityAt: patch.lastActivityAt === undefined ? undefined : checkTime('patch.lastActivityAt', patch.lastActivityAt),
     delta: patch.stateDelta === undefined || patch.stateDelta === null ? null : splitDelta('patch.stateDelta', patch.stateDelta, limits),
+  };
+}
+
+/**
+ * A validated `updateKeys` delta as a patch that changes no field: stores run
+ * it through their `updateSession` path (version + 1, `updatedAt` now,
+ * `lastActivityAt` kept), which also applies `delta.unset`.
+ */
+export function prepareKeyUpdate(delta: unknown, limits: Limits): PreparedPatch {
+  return {
+    metadata: undefined,
+    model: undefined,
+    status: undefined,
+    expiresAt: undefined,
+    lastActivityAt: undefined,
+    delta: splitKeyUpdate('delta', delta, limits),
   };
 }
 

@@ -30,6 +30,32 @@ export interface ScopedDelta {
   session: StateEntry[];
   /** The persisted part of the delta as one JSON object text (for the event row), or null if empty. */
   json: string | null;
+  /**
+   * Keys to delete, per scope. Only a key update (`splitKeyUpdate`, the store's
+   * `updateKeys`) has them: in an event's delta `null` is a value. A key is
+   * never both set and deleted by one delta.
+   */
+  unset?: ScopedKeys;
+}
+
+/** State keys (prefix kept) per persisted scope. */
+export interface ScopedKeys {
+  app: string[];
+  user: string[];
+  session: string[];
+}
+
+/** The keys a delta deletes, per scope (empty lists when it deletes none). */
+export function deletionsOf(delta: ScopedDelta | null | undefined): ScopedKeys {
+  return delta?.unset ?? { app: [], user: [], session: [] };
+}
+
+/** Throws `ValidationError` naming `field` unless `key` may be a state key. */
+function checkStateKey(field: string, key: string, limits: Limits): void {
+  if (key.length === 0) throw new ValidationError(`${field} key`, 'is empty', 'State keys must be non-empty strings.');
+  if (key.length > limits.maxStateKeyLength) {
+    throw new ValidationError(`${field}["${key.slice(0, 40)}…"]`, `key is ${key.length} characters, the limit is ${limits.maxStateKeyLength}`);
+  }
 }
 
 /**
@@ -46,10 +72,7 @@ export function splitDelta(field: string, delta: unknown, limits: Limits): Scope
   for (const key of keys) {
     const value = obj[key];
     if (value === undefined) continue;
-    if (key.length === 0) throw new ValidationError(`${field} key`, 'is empty', 'State keys must be non-empty strings.');
-    if (key.length > limits.maxStateKeyLength) {
-      throw new ValidationError(`${field}["${key.slice(0, 40)}…"]`, `key is ${key.length} characters, the limit is ${limits.maxStateKeyLength}`);
-    }
+    checkStateKey(field, key, limits);
     const scope = scopeOf(key);
     if (scope === 'temp') continue;
     const json = stringifyJson(`${field}["${key}"]`, value);
@@ -61,6 +84,31 @@ export function splitDelta(field: string, delta: unknown, limits: Limits): Scope
   checkBytes(field, out.json, limits.maxJsonBytes);
   checkNoNul(field, out.json);
   return out;
+}
+
+/**
+ * Validates and splits a key update (`updateKeys`): like `splitDelta`, except
+ * that a `null` value deletes the key from its scope (listed in `unset`) instead
+ * of storing `null`. `temp:` keys are dropped, `undefined` values skipped, other
+ * values replace the stored value whole. Never null: an empty update is still a
+ * write (it bumps the session's version).
+ */
+export function splitKeyUpdate(field: string, delta: unknown, limits: Limits): ScopedDelta {
+  const obj = requirePlainObject(field, delta);
+  const sets: JsonObject = {};
+  const unset: ScopedKeys = { app: [], user: [], session: [] };
+  for (const key of Object.keys(obj)) {
+    const value = obj[key];
+    if (value !== null) {
+      if (value !== undefined) setOwn(sets, key, value);
+      continue;
+    }
+    checkStateKey(field, key, limits);
+    const scope = scopeOf(key);
+    if (scope !== 'temp') unset[scope].push(key);
+  }
+  const split = splitDelta(field, sets, limits) ?? { app: [], user: [], session: [], json: null };
+  return { ...split, unset };
 }
 
 /** Builds a state object from stored entries, safely for any key. */

@@ -96,6 +96,19 @@ export interface SessionStore {
   /** How many sessions match the filters of a listing. */
   countSessions(query: SessionCountQuery): Promise<number>;
   updateSession(key: SessionKey, patch: SessionPatch, options?: WriteOptions): Promise<Session>;
+  /**
+   * Updates state without an event (ADK-style `update_keys`). Keys are routed
+   * by prefix: `app:` to the session's app, `user:` to its user, other keys to
+   * the session; `temp:` keys are dropped. **A `null` value deletes the key**
+   * (unlike an event's `stateDelta`, where `null` is a stored value); any other
+   * value replaces the stored one whole. Validated like a delta (errors name
+   * `delta[...]`). Throws `SessionNotFoundError` for a missing session and
+   * `ConflictError` (changing nothing) on a stale `expectVersion`. It is a
+   * write even when the delta is empty: `version` + 1, `updatedAt` now,
+   * `lastActivityAt` unchanged. Returns the session with its merged state
+   * (no events).
+   */
+  updateKeys(key: SessionKey, delta: JsonObject, options?: WriteOptions): Promise<Session>;
   /** True if it existed. Its events, session state and file records go with it. */
   deleteSession(key: SessionKey): Promise<boolean>;
   /**

@@ -244,6 +244,24 @@ export class SessionManager {
     return session;
   }
 
+  /**
+   * Updates state without an event (see `SessionStore.updateKeys`): keys routed
+   * by prefix to the app, the user and the session; **`null` deletes a key**
+   * (in an event's `stateDelta` it is a stored value); `temp:` keys are dropped.
+   * Always written through, like `updateSession`, whatever `autoSave`; with
+   * autoSave off the session's buffered appends and activity are flushed first,
+   * so that a buffered event's delta never lands after (and over) this update.
+   */
+  async updateKeys(key: SessionKey, delta: JsonObject, options?: WriteOptions): Promise<Session> {
+    const k = this.key(key);
+    const id = cacheKey(k);
+    const buffered = this.pending.get(id);
+    if (buffered) await this.flushOne(id, buffered);
+    const session = await this.store.updateKeys(k, delta, options);
+    this.cache.set(cacheKey(session), session);
+    return session;
+  }
+
   async deleteSession(key: SessionKey): Promise<boolean> {
     const k = this.key(key);
     this.cache.delete(cacheKey(k));
@@ -404,28 +422,37 @@ export class SessionManager {
     let firstError: unknown = null;
     for (const [id, p] of [...this.pending]) {
       try {
-        const chunk = this.storeRef!.limits.maxEventsPerAppend;
-        while (p.events.length) {
-          await this.store.appendEvents(p.key, p.events.slice(0, chunk));
-          p.events.splice(0, chunk);
-        }
-        if (p.requests) {
-          await this.store.recordActivity(p.key, { durationMs: p.requestMs, count: p.requests, at: p.lastActivityAt });
-          p.requests = 0;
-          p.requestMs = 0;
-        }
-        this.pending.delete(id);
-        this.cache.delete(id);
+        await this.flushOne(id, p);
       } catch (err) {
-        if (err instanceof SessionNotFoundError) {
-          // The session was deleted: its buffered changes have nowhere to go.
-          this.pending.delete(id);
-          this.logger.error('sessiondb: dropped buffered changes of a deleted session', { session: p.key.sessionId });
-        }
         firstError ??= err;
       }
     }
     if (firstError) throw firstError;
+  }
+
+  /** Writes one session's buffered changes (see `flush`). */
+  private async flushOne(id: string, p: Pending): Promise<void> {
+    try {
+      const chunk = this.storeRef!.limits.maxEventsPerAppend;
+      while (p.events.length) {
+        await this.store.appendEvents(p.key, p.events.slice(0, chunk));
+        p.events.splice(0, chunk);
+      }
+      if (p.requests) {
+        await this.store.recordActivity(p.key, { durationMs: p.requestMs, count: p.requests, at: p.lastActivityAt });
+        p.requests = 0;
+        p.requestMs = 0;
+      }
+      this.pending.delete(id);
+      this.cache.delete(id);
+    } catch (err) {
+      if (err instanceof SessionNotFoundError) {
+        // The session was deleted: its buffered changes have nowhere to go.
+        this.pending.delete(id);
+        this.logger.error('sessiondb: dropped buffered changes of a deleted session', { session: p.key.sessionId });
+      }
+      throw err;
+    }
   }
 
   /** Stops the sweeper, flushes, closes the store. Idempotent. */

@@ -211,6 +211,15 @@ export function buildRoutes({ store, clock, info }: RouteContext): RouteDef[] {
       },
     },
     {
+      method: 'patch', path: `${SESSION}/state`, summary: 'Update state without an event: { delta }, keys routed by prefix to app, user and session; null deletes a key',
+      body: s.updateKeysBody, responses: { 200: 'the session (merged state, no events)', 404: 'no such session', 412: 'If-Match did not match' },
+      handler: async (c, { body }) => {
+        const session = await store.updateKeys(sessionKey(c), (body as z.infer<typeof s.updateKeysBody>).delta as JsonObject, { expectVersion: ifMatch(c) });
+        withVersion(c, session.version);
+        return c.json(session);
+      },
+    },
+    {
       method: 'get', path: `${SESSION}/export`, summary: 'The session as JSON, Markdown or text', query: s.exportQuery, responses: { 200: 'the export', 404: 'no such session' },
       handler: async (c, { query }) => {
         const format = (query as { format: ExportFormat }).format;

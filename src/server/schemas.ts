@@ -162,6 +162,12 @@ export const activityBody = z
 
 export const stateDeltaBody = json.describe('Keys to set; null values are stored as null');
 
+export const updateKeysBody = z
+  .object({
+    delta: json.describe('app:, user: and session keys to set; a null value deletes its key; temp: keys are dropped'),
+  })
+  .strict();
+
 export const scanQuery = z.object({ limit: int('Items per page (default 500)').optional(), cursor: z.string().optional() }).strict();
 
 export const sweepBody = z

@@ -33,6 +33,7 @@ export {
 export {
   prepareFile,
   prepareNewSession,
+  prepareKeyUpdate,
   preparePatch,
   prepareScopeDelta,
   prepareSnapshot,
@@ -93,7 +94,7 @@ export {
   type FileRow,
   type SessionRow,
 } from '../core/rows.js';
-export { entriesToState, splitDelta, type ScopedDelta, type StateEntry } from '../core/state.js';
+export { deletionsOf, entriesToState, splitDelta, splitKeyUpdate, type ScopedDelta, type ScopedKeys, type StateEntry } from '../core/state.js';
 export { loadDriver } from '../core/driver.js';
 export { capabilitiesOf, type SessionStore, type StoreCapabilities, type MigrationStatus, type FileKey } from '../core/store.js';
 export { DocumentStore, type DocumentStoreOptions } from '../stores/kit/document-store.js';

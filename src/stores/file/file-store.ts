@@ -173,14 +173,15 @@ class FileBackend implements DocumentBackend {
     const previous = fresh ? null : await this.readDoc(k);
     const doc: SessionDoc = { session: fieldsOf(w.row), state: previous?.state ?? {}, eventsBytes: previous?.eventsBytes ?? 0 };
     applyEntries(doc.state, w.state ?? []);
+    for (const key of w.unset?.state ?? []) delete doc.state[key];
     const ops: FileOp[] = [];
     if (w.events?.length || w.replace) {
       const text = (w.events ?? []).map(eventLine).join('');
       ops.push({ append: this.eventsPath(k), offset: doc.eventsBytes, text });
       doc.eventsBytes += Buffer.byteLength(text);
     }
-    if (w.app?.length) ops.push(await this.sharedOp([k.tenant, k.appName], w.app));
-    if (w.user?.length) ops.push(await this.sharedOp([k.tenant, k.appName, k.userId], w.user));
+    if (w.app?.length || w.unset?.app?.length) ops.push(await this.sharedOp([k.tenant, k.appName], w.app ?? [], w.unset?.app));
+    if (w.user?.length || w.unset?.user?.length) ops.push(await this.sharedOp([k.tenant, k.appName, k.userId], w.user ?? [], w.unset?.user));
     ops.push({ write: path, content: docText(doc) });
     await this.commit(ops);
     this.last = { path, doc };
@@ -228,10 +229,11 @@ class FileBackend implements DocumentBackend {
     return doc;
   }
 
-  private async sharedOp(owner: SharedOwner, entries: readonly StateEntry[]): Promise<FileOp> {
+  private async sharedOp(owner: SharedOwner, entries: readonly StateEntry[], unset: readonly string[] = []): Promise<FileOp> {
     const path = this.sharedPath(owner);
     const doc = (await readJson<SharedDoc>(path)) ?? sharedDocOf(owner);
     applyEntries(doc.state, entries);
+    for (const key of unset) delete doc.state[key];
     return { write: path, content: JSON.stringify(doc, null, 2) + '\n' };
   }
 

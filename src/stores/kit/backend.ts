@@ -27,6 +27,8 @@ export interface SessionWrite {
   app?: readonly StateEntry[];
   /** `user:` keys to set on the session's user. */
   user?: readonly StateEntry[];
+  /** Keys to delete (after the sets; a key is never in both): own keys, the app's `app:` keys, the user's `user:` keys. */
+  unset?: { state?: readonly string[]; app?: readonly string[]; user?: readonly string[] };
   /** Events to store after the stored ones (seqs continue the history). */
   events?: readonly EventRow[];
 }

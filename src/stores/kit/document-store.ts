@@ -26,9 +26,9 @@ import {
   planPatch,
   planSweep,
 } from '../../core/plan.js';
-import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot } from '../../core/prepare.js';
+import { prepareFile, prepareKeyUpdate, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, type PreparedPatch } from '../../core/prepare.js';
 import { eventFromRow, eventRowOf, fileFromRow, sessionFromRow, sharedItem, type SessionRow } from '../../core/rows.js';
-import { entriesToState } from '../../core/state.js';
+import { deletionsOf, entriesToState } from '../../core/state.js';
 import type { FileKey, MigrationStatus, SessionStore, StoreCapabilities } from '../../core/store.js';
 import type {
   ActivityInput,
@@ -180,12 +180,27 @@ export class DocumentStore implements SessionStore {
 
   async updateSession(key: SessionKey, patch: SessionPatch, options?: WriteOptions): Promise<Session> {
     const k = resolveKey(key, this.limits);
-    const p = preparePatch(patch, this.limits);
-    const expect = expectedVersion(options);
+    return this.patch(k, preparePatch(patch, this.limits), expectedVersion(options));
+  }
+
+  async updateKeys(key: SessionKey, delta: JsonObject, options?: WriteOptions): Promise<Session> {
+    const k = resolveKey(key, this.limits);
+    return this.patch(k, prepareKeyUpdate(delta, this.limits), expectedVersion(options));
+  }
+
+  private patch(k: ResolvedKey, p: PreparedPatch, expect: number | undefined): Promise<Session> {
     return this.run(async (b) => {
       const stored = await this.forWrite(k, expect);
       const row = planPatch(stored.row, p, this.clock.now());
-      await b.writeSession({ row, state: p.delta?.session, app: p.delta?.app, user: p.delta?.user });
+      const d = p.delta;
+      const unset = deletionsOf(d);
+      await b.writeSession({
+        row,
+        state: d?.session,
+        app: d?.app,
+        user: d?.user,
+        unset: { state: unset.session, app: unset.app, user: unset.user },
+      });
       return this.toSession(k, row, null);
     });
   }

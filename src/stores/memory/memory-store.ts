@@ -95,12 +95,15 @@ class MemoryBackend implements DocumentBackend {
     if (!s || w.replace) this.sessions.set(key, (s = { row, state: new Map(), events: [], eventIndex: new Map() }));
     s.row = { ...row };
     setAll(s.state, w.state);
+    for (const key of w.unset?.state ?? []) s.state.delete(key);
     for (const e of w.events ?? []) {
       s.events.push(e);
       s.eventIndex.set(e.id, e);
     }
     if (w.app?.length) setAll(this.sharedMap([row.tenant, row.app_name]), w.app);
     if (w.user?.length) setAll(this.sharedMap([row.tenant, row.app_name, row.user_id]), w.user);
+    for (const key of w.unset?.app ?? []) this.shared.get(join(row.tenant, row.app_name))?.delete(key);
+    for (const key of w.unset?.user ?? []) this.shared.get(join(row.tenant, row.app_name, row.user_id))?.delete(key);
   }
 
   async writeShared(owner: SharedOwner, entries: readonly StateEntry[]): Promise<void> {

@@ -116,6 +116,13 @@ export function stateSets(path: string, entries: readonly StateEntry[] | undefin
   return out;
 }
 
+/** `$unset` fields that delete state keys from the map at `path`. */
+export function stateUnsets(path: string, keys: readonly string[] | undefined): Record<string, ''> {
+  const out: Record<string, ''> = {};
+  for (const key of keys ?? []) out[`${path}.${encodeStateKey(key)}`] = '';
+  return out;
+}
+
 /** Approximate stored bytes of event rows and state entries. */
 export function approximateBytes(events: readonly EventRow[], state: readonly StateEntry[] = []): number {
   let n = 0;

@@ -19,9 +19,9 @@ import {
   sessionCursor,
 } from '../../core/paging.js';
 import { checkExpected, expectedVersion, mergeState, newSessionRow, planActivity, planPatch, planSweep } from '../../core/plan.js';
-import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot } from '../../core/prepare.js';
+import { prepareFile, prepareKeyUpdate, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, type PreparedPatch } from '../../core/prepare.js';
 import { fileFromRow, sessionFromRow, sharedItem } from '../../core/rows.js';
-import { entriesToState } from '../../core/state.js';
+import { deletionsOf, entriesToState } from '../../core/state.js';
 import type { FileKey, MigrationStatus, SessionStore } from '../../core/store.js';
 import type {
   ActivityInput,
@@ -75,6 +75,7 @@ import {
   stateEntries,
   stateMap,
   stateSets,
+  stateUnsets,
   type SessionDoc,
 } from './documents.js';
 import { isDuplicateKey, translateMongoError } from './errors.js';
@@ -214,8 +215,16 @@ export class MongoStore implements SessionStore {
 
   async updateSession(key: SessionKey, patch: SessionPatch, options?: WriteOptions): Promise<Session> {
     const k = resolveKey(key, this.limits);
-    const p = preparePatch(patch, this.limits);
-    const expect = expectedVersion(options);
+    return this.patch(k, preparePatch(patch, this.limits), expectedVersion(options));
+  }
+
+  async updateKeys(key: SessionKey, delta: JsonObject, options?: WriteOptions): Promise<Session> {
+    const k = resolveKey(key, this.limits);
+    return this.patch(k, prepareKeyUpdate(delta, this.limits), expectedVersion(options));
+  }
+
+  /** A patch (or key update): the session document's `$set`/`$unset` guarded by its version, then the shared state. */
+  private async patch(k: ResolvedKey, p: PreparedPatch, expect: number | undefined): Promise<Session> {
     return this.call(async ({ c, run }) => {
       const updated = await this.untilApplied(k, () =>
         run(async (session) => {
@@ -224,14 +233,27 @@ export class MongoStore implements SessionStore {
           checkExpected(expect, doc.version);
           const row = planPatch(sessionRowOfDoc(doc), p, this.clock.now());
           const own = p.delta?.session;
+          const gone = deletionsOf(p.delta).session;
+          const unset = stateUnsets('state', gone);
+          let freed = 0;
+          for (const field of Object.keys(unset)) {
+            const json = Object.hasOwn(doc.state, field.slice('state.'.length)) ? doc.state[field.slice('state.'.length)] : undefined;
+            if (json !== undefined) freed += field.length + json.length;
+          }
           const done = await c.sessions.updateOne(
             sessionAt(k, doc.sid, doc.version),
-            { $set: { ...sessionRowSets(row), ...stateSets('state', own) }, $inc: { bytes: approximateBytes([], own) } },
+            {
+              $set: { ...sessionRowSets(row), ...stateSets('state', own) },
+              $inc: { bytes: approximateBytes([], own) - freed },
+              ...(gone.length ? { $unset: unset } : {}),
+            },
             { session },
           );
           if (done.matchedCount === 0) return RETRY;
           await writeSharedDelta(c, session, k, p.delta);
-          return { ...doc, ...sessionRowSets(row), state: { ...doc.state, ...stateMap(own) } } as SessionDoc;
+          const state = { ...doc.state, ...stateMap(own) };
+          for (const field of Object.keys(unset)) delete state[field.slice('state.'.length)];
+          return { ...doc, ...sessionRowSets(row), state } as SessionDoc;
         }),
       );
       return this.toSession(c, updated);

@@ -5,7 +5,7 @@
  */
 import type { ClientSession, Collection, Filter } from 'mongodb';
 import type { ScopedDelta, StateEntry } from '../../core/state.js';
-import { stateEntries, stateSets, type SharedStateDoc } from './documents.js';
+import { stateEntries, stateSets, stateUnsets, type SharedStateDoc } from './documents.js';
 import { isDuplicateKey } from './errors.js';
 import type { MongoCollections } from './schema.js';
 
@@ -57,16 +57,32 @@ async function retryingDuplicate<T>(write: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Applies the `app:` and `user:` parts of a scoped delta to the session's app and user. */
+/** Deletes keys of one owner's state (`$unset`; a missing owner document stays missing). */
+export async function unsetShared(
+  coll: Collection<SharedStateDoc>,
+  owner: AppOwner | UserOwner,
+  keys: readonly string[],
+  session: ClientSession | undefined,
+): Promise<void> {
+  if (keys.length === 0) return;
+  const filter = 'userId' in owner ? userFilter(owner) : appFilter(owner);
+  await coll.updateOne(filter, { $unset: stateUnsets('state', keys) }, { session });
+}
+
+/** Applies the `app:` and `user:` parts of a scoped delta (sets, then deletions) to the session's app and user. */
 export async function writeSharedDelta(
   c: MongoCollections,
   session: ClientSession | undefined,
   k: { tenant: string; appName: string; userId: string },
-  delta: Pick<ScopedDelta, 'app' | 'user'> | null | undefined,
+  delta: Pick<ScopedDelta, 'app' | 'user' | 'unset'> | null | undefined,
 ): Promise<void> {
   if (!delta) return;
-  await upsertShared(c.appState, { tenant: k.tenant, appName: k.appName }, delta.app, session);
-  await upsertShared(c.userState, { tenant: k.tenant, appName: k.appName, userId: k.userId }, delta.user, session);
+  const app = { tenant: k.tenant, appName: k.appName };
+  const user = { tenant: k.tenant, appName: k.appName, userId: k.userId };
+  await upsertShared(c.appState, app, delta.app, session);
+  await upsertShared(c.userState, user, delta.user, session);
+  await unsetShared(c.appState, app, delta.unset?.app ?? [], session);
+  await unsetShared(c.userState, user, delta.unset?.user ?? [], session);
 }
 
 /** The stored app and user state of one session's owners, as entries. */

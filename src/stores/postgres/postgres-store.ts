@@ -28,10 +28,10 @@ import {
   scanCursor,
 } from '../../core/paging.js';
 import { expectedVersion, newSessionRow } from '../../core/plan.js';
-import { eventFromStamped, prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, stampIdentity } from '../../core/prepare.js';
+import { eventFromStamped, prepareFile, prepareKeyUpdate, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, stampIdentity, type PreparedPatch } from '../../core/prepare.js';
 import { redactSecrets } from '../../core/redact.js';
 import { eventFromValues, fileFromRow, fileFromValues, sessionFromValues, sharedItem, type EventValues, type FileValues, type SessionRow, type SessionValues } from '../../core/rows.js';
-import type { StateEntry } from '../../core/state.js';
+import { deletionsOf, type StateEntry } from '../../core/state.js';
 import type { FileKey, MigrationStatus, SessionStore } from '../../core/store.js';
 import type {
   ActivityInput,
@@ -301,14 +301,24 @@ export class PostgresStore implements SessionStore {
 
   async updateSession(key: SessionKey, patch: SessionPatch, options?: WriteOptions): Promise<Session> {
     const k = resolveKey(key, this.limits);
-    const p = preparePatch(patch, this.limits);
-    const expect = expectedVersion(options) ?? null;
+    return this.patch(k, preparePatch(patch, this.limits), expectedVersion(options) ?? null);
+  }
+
+  async updateKeys(key: SessionKey, delta: JsonObject, options?: WriteOptions): Promise<Session> {
+    const k = resolveKey(key, this.limits);
+    return this.patch(k, prepareKeyUpdate(delta, this.limits), expectedVersion(options) ?? null);
+  }
+
+  /** A patch (or key update) as one statement (data-modifying CTEs), so it stays safe behind a pooler. */
+  private async patch(k: ResolvedKey, p: PreparedPatch, expect: number | null): Promise<Session> {
     await this.ready();
+    const unset = deletionsOf(p.delta);
     const r = await this.query(this.sql.updateSession, [
       k.tenant, k.appName, k.userId, k.sessionId, expect,
       p.metadata ?? null, p.model !== undefined, p.model ?? null, p.status ?? null,
       p.expiresAt !== undefined, p.expiresAt ?? null, this.clock.now(),
       entriesJson(p.delta?.app), entriesJson(p.delta?.user), entriesJson(p.delta?.session), p.lastActivityAt ?? null,
+      unset.app, unset.user, unset.session,
     ]);
     const row = r.rows[0] as { version: number | null; updated: string | null };
     if (row.version === null) throw new SessionNotFoundError(k);

@@ -112,6 +112,13 @@ export function pgStatements(n: PgNames) {
         INSERT INTO ${n.sessionState} (session_pk, key, value)
         SELECT upd.pk, key, value FROM upd, jsonb_each($15::jsonb)
         ON CONFLICT (session_pk, key) DO UPDATE SET value = excluded.value
+      ), da AS (
+        -- Deletions (updateKeys' null values): never keys the upserts above name.
+        DELETE FROM ${n.appState} d USING upd WHERE d.tenant = $1 AND d.app_name = $2 AND d.key = ANY($17::text[])
+      ), du AS (
+        DELETE FROM ${n.userState} d USING upd WHERE d.tenant = $1 AND d.app_name = $2 AND d.user_id = $3 AND d.key = ANY($18::text[])
+      ), dx AS (
+        DELETE FROM ${n.sessionState} d USING upd WHERE d.session_pk = upd.pk AND d.key = ANY($19::text[])
       )
       SELECT (SELECT version FROM t) AS version, (SELECT pk FROM upd) AS updated`,
 

@@ -11,7 +11,7 @@ interface OutboxEntry {
   u: string;
   sid: string;
   live: '0' | '1';
-  /** Batches of app-state entries: [stamp, key, json, key, json, …]. An empty list comes back as {}. */
+  /** Batches of app-state entries: [stamp, key, json, key, json, …] ('' for json: delete the key). An empty list comes back as {}. */
   app?: string[][] | Record<string, never>;
   /** The user has `user:` state: register it for scans. */
   ru?: '1';

@@ -21,10 +21,10 @@ import {
   sessionCursor,
 } from '../../core/paging.js';
 import { expectedVersion } from '../../core/plan.js';
-import { eventFromStamped, prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, stampIdentity } from '../../core/prepare.js';
+import { eventFromStamped, prepareFile, prepareKeyUpdate, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, stampIdentity, type PreparedPatch } from '../../core/prepare.js';
 import { redactSecrets } from '../../core/redact.js';
 import { fileFromRow, sharedItem, type FileRow } from '../../core/rows.js';
-import type { ScopedDelta, StateEntry } from '../../core/state.js';
+import { deletionsOf, type ScopedDelta, type StateEntry } from '../../core/state.js';
 import type { FileKey, MigrationStatus, SessionStore } from '../../core/store.js';
 import type {
   ActivityInput,
@@ -321,8 +321,16 @@ export class RedisStore implements SessionStore {
 
   async updateSession(key: SessionKey, patch: SessionPatch, options?: WriteOptions): Promise<Session> {
     const k = resolveKey(key, this.limits);
-    const p = preparePatch(patch, this.limits);
-    const expect = String(expectedVersion(options) ?? '');
+    return this.patch(k, preparePatch(patch, this.limits), String(expectedVersion(options) ?? ''));
+  }
+
+  async updateKeys(key: SessionKey, delta: JsonObject, options?: WriteOptions): Promise<Session> {
+    const k = resolveKey(key, this.limits);
+    return this.patch(k, prepareKeyUpdate(delta, this.limits), String(expectedVersion(options) ?? ''));
+  }
+
+  /** A patch (or key update): one run of the update script; deletions travel as entries with an empty value. */
+  private async patch(k: ResolvedKey, p: PreparedPatch, expect: string): Promise<Session> {
     await this.ready();
     const now = this.clock.now();
     const flag = (v: unknown) => (v === undefined ? '0' : '1');
@@ -818,12 +826,22 @@ export class RedisStore implements SessionStore {
 }
 
 /** Appends the entry counts and entries of a scoped delta (session, user, app). */
+/**
+ * Pushes a delta's entry counts and entries. A deletion is an entry whose value
+ * is '' (JSON text is never empty): the scripts HDEL it, and an `app:` deletion
+ * travels in the cluster outbox batches exactly as a set does.
+ */
 function pushDelta(args: string[], d: ScopedDelta | null): void {
-  args.push(String(d?.session.length ?? 0), String(d?.user.length ?? 0), String(d?.app.length ?? 0));
-  if (!d) return;
-  entryArgs(d.session, args);
-  entryArgs(d.user, args);
-  entryArgs(d.app, args);
+  const unset = deletionsOf(d);
+  const scope = (entries: readonly StateEntry[] | undefined, keys: readonly string[]): StateEntry[] => [
+    ...(entries ?? []),
+    ...keys.map((key): StateEntry => [key, '']),
+  ];
+  const own = scope(d?.session, unset.session), user = scope(d?.user, unset.user), app = scope(d?.app, unset.app);
+  args.push(String(own.length), String(user.length), String(app.length));
+  entryArgs(own, args);
+  entryArgs(user, args);
+  entryArgs(app, args);
 }
 
 function optionalTime(t: number | null | undefined): string {

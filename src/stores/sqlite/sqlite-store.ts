@@ -28,10 +28,10 @@ import {
   scanCursor,
 } from '../../core/paging.js';
 import { checkExpected, expectedVersion, newSessionRow, planAppend } from '../../core/plan.js';
-import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot } from '../../core/prepare.js';
+import { prepareFile, prepareKeyUpdate, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, type PreparedPatch } from '../../core/prepare.js';
 import { eventFromRow, fileFromRow, sessionFromRow, sharedItem, type EventRow, type FileRow, type SessionRow } from '../../core/rows.js';
 import { setOwn } from '../../core/json.js';
-import { entriesToState, type ScopedDelta } from '../../core/state.js';
+import { deletionsOf, entriesToState, type ScopedDelta } from '../../core/state.js';
 import type { FileKey, MigrationStatus, SessionStore, StoreCapabilities } from '../../core/store.js';
 import type {
   ActivityInput,
@@ -246,10 +246,18 @@ export class SqliteStore implements SessionStore {
   }
 
   async updateSession(key: SessionKey, patch: SessionPatch, options?: WriteOptions): Promise<Session> {
-    const st = await this.ready();
     const k = resolveKey(key, this.limits);
-    const p = preparePatch(patch, this.limits);
-    const expect = expectedVersion(options);
+    return this.patch(k, preparePatch(patch, this.limits), expectedVersion(options));
+  }
+
+  async updateKeys(key: SessionKey, delta: JsonObject, options?: WriteOptions): Promise<Session> {
+    const k = resolveKey(key, this.limits);
+    return this.patch(k, prepareKeyUpdate(delta, this.limits), expectedVersion(options));
+  }
+
+  /** A patch (or key update) in one IMMEDIATE transaction: the row, then the state upserts and deletions. */
+  private async patch(k: ResolvedKey, p: PreparedPatch, expect: number | undefined): Promise<Session> {
+    const st = await this.ready();
     const now = this.clock.now();
     return this.run(() =>
       this.tx.write(() => {
@@ -702,6 +710,10 @@ export class SqliteStore implements SessionStore {
     for (const [name, json] of delta.app) st.upsertAppState.run(k.tenant, k.appName, name, json);
     for (const [name, json] of delta.user) st.upsertUserState.run(k.tenant, k.appName, k.userId, name, json);
     for (const [name, json] of delta.session) st.upsertSessionState.run(pk, name, json);
+    const unset = deletionsOf(delta);
+    for (const name of unset.app) st.deleteAppState.run(k.tenant, k.appName, name);
+    for (const name of unset.user) st.deleteUserState.run(k.tenant, k.appName, k.userId, name);
+    for (const name of unset.session) st.deleteSessionState.run(pk, name);
   }
 
   private listStatement(key: string, sql: () => string): Statement<unknown[]> {

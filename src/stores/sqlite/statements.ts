@@ -58,6 +58,9 @@ export const SQL = {
      ON CONFLICT (tenant, app_name, user_id, key) DO UPDATE SET value = excluded.value`,
   upsertSessionState: `INSERT INTO session_state (session_pk, key, value) VALUES (?, ?, ?)
      ON CONFLICT (session_pk, key) DO UPDATE SET value = excluded.value`,
+  deleteAppState: `DELETE FROM app_state WHERE tenant = ? AND app_name = ? AND key = ?`,
+  deleteUserState: `DELETE FROM user_state WHERE tenant = ? AND app_name = ? AND user_id = ? AND key = ?`,
+  deleteSessionState: `DELETE FROM session_state WHERE session_pk = ? AND key = ?`,
 
   // files
   upsertFile: `INSERT INTO files (tenant, id, name, uri, display_name, size, mime_type, uploaded_at, expires_at, metadata, session_pk, app_name, user_id, session_id)

@@ -159,4 +159,111 @@ export const stateCases: ConformanceCase[] = [
       assert.equal((await store.getSession(k))?.eventCount, 0);
     },
   },
+  {
+    group,
+    name: 'updateKeys: null deletes a key in each scope, other values upsert whole, temp: keys are dropped, no event is written',
+    async run({ store, key, session }) {
+      const k = await session(key(), {
+        state: { own: 1, keep: 'k', cfg: { a: 1 }, 'user:u': 1, 'user:keep': 2, 'app:a': 1, 'app:keep': 3 },
+      });
+      const sibling = await session(key({ appName: k.appName, userId: k.userId }));
+      const updated = await store.updateKeys(k, {
+        own: null,
+        'user:u': null,
+        'app:a': null,
+        cfg: { b: 2 },
+        fresh: [1],
+        'user:new': false,
+        'app:new': 'x',
+        'temp:t': 1,
+        'temp:gone': null,
+        neverStored: null,
+        skipped: undefined,
+      } as never);
+      const expected = { keep: 'k', cfg: { b: 2 }, fresh: [1], 'user:keep': 2, 'user:new': false, 'app:keep': 3, 'app:new': 'x' };
+      assert.deepEqual(updated.state, expected);
+      assert.ok(!Object.hasOwn(updated.state, 'own'), 'a deleted key must be absent, not null');
+      const read = await store.getSession(k);
+      assert.deepEqual(read?.state, expected);
+      assert.equal(read?.eventCount, 0);
+      assert.deepEqual(read?.events, []);
+      assert.deepEqual(await store.getAppState({ appName: k.appName }), { 'app:keep': 3, 'app:new': 'x' });
+      assert.deepEqual(await store.getUserState({ appName: k.appName, userId: k.userId }), { 'user:keep': 2, 'user:new': false });
+      assert.deepEqual((await store.getSession(sibling))?.state, { 'user:keep': 2, 'user:new': false, 'app:keep': 3, 'app:new': 'x' });
+    },
+  },
+  {
+    group,
+    name: "updateKeys deletes where an event's stateDelta stores null",
+    async run({ store, key, session }) {
+      const k = await session(key(), { state: { a: 1, b: 2, 'user:c': 3, 'app:d': 4 } });
+      await store.appendEvents(k, [{ author: 'u', stateDelta: { a: null, 'user:c': null } }]);
+      assert.deepEqual((await store.getSession(k))?.state, { a: null, b: 2, 'user:c': null, 'app:d': 4 });
+      const s = await store.updateKeys(k, { a: null, b: null, 'user:c': null, 'app:d': null });
+      assert.deepEqual(s.state, {});
+      assert.deepEqual((await store.getSession(k))?.state, {});
+      assert.deepEqual(await store.getAppState({ appName: k.appName }), {});
+      const again = await store.updateKeys(k, { a: 1 });
+      assert.deepEqual(again.state, { a: 1 });
+      assert.deepEqual((await store.scanSharedState('app')).items.filter((i) => i.appName === k.appName), []);
+    },
+  },
+  {
+    group,
+    name: 'updateKeys is a write: version + 1, updatedAt now, lastActivityAt kept, counters kept; an empty delta too',
+    async run({ store, key, session }) {
+      const k = await session(key(), { state: { x: 1 } });
+      await store.appendEvents(k, [{ author: 'u', stateDelta: { y: 1 } }]);
+      const before = (await store.getSession(k, { withEvents: false }))!;
+      await new Promise((r) => setTimeout(r, 5));
+      const started = Date.now();
+      const s = await store.updateKeys(k, { x: 2 });
+      assert.equal(s.version, before.version + 1);
+      assert.ok(s.updatedAt >= started && s.updatedAt > before.updatedAt, `updatedAt ${s.updatedAt} is not now (${started})`);
+      assert.equal(s.lastActivityAt, before.lastActivityAt);
+      assert.equal(s.eventCount, before.eventCount);
+      assert.equal(s.createdAt, before.createdAt);
+      const empty = await store.updateKeys(k, {});
+      assert.equal(empty.version, before.version + 2);
+      assert.deepEqual(empty.state, { x: 2, y: 1 });
+      const onlyTemp = await store.updateKeys(k, { 'temp:a': 1 });
+      assert.equal(onlyTemp.version, before.version + 3);
+      const read = (await store.getSession(k))!;
+      assert.equal(read.version, before.version + 3);
+      assert.equal(read.lastActivityAt, before.lastActivityAt);
+      assert.equal(read.events?.length, 1);
+    },
+  },
+  {
+    group,
+    name: 'updateKeys: a stale expectVersion is a conflict that changes nothing; a missing session is not_found',
+    async run({ store, key, session }) {
+      const k = await session(key(), { state: { x: 1, 'app:a': 1, 'user:u': 1 } });
+      const ok = await store.updateKeys(k, { x: 2 }, { expectVersion: 1 });
+      assert.equal(ok.version, 2);
+      await rejectsWith(store.updateKeys(k, { x: null, 'app:a': null, 'user:u': 2, y: 1 }, { expectVersion: 1 }), 'conflict');
+      const s = await store.getSession(k, { withEvents: false });
+      assert.equal(s?.version, 2);
+      assert.deepEqual(s?.state, { x: 2, 'app:a': 1, 'user:u': 1 });
+      await rejectsWith(store.updateKeys(key(), { x: 1 }), 'not_found');
+      await rejectsWith(store.updateKeys(key(), { x: 1 }, { expectVersion: 1 }), 'not_found');
+    },
+  },
+  {
+    group,
+    name: 'updateKeys validates like a delta, naming the field, and changes nothing',
+    async run({ store, session }) {
+      const k = await session(undefined, { state: { x: 1 } });
+      await rejectsWith(store.updateKeys(k, [] as never), 'invalid', 'delta');
+      await rejectsWith(store.updateKeys(k, null as never), 'invalid', 'delta');
+      await rejectsWith(store.updateKeys(k, { '': null }), 'invalid', 'delta');
+      await rejectsWith(store.updateKeys(k, { '': 1 }), 'invalid', 'delta');
+      await rejectsWith(store.updateKeys(k, { ['k'.repeat(store.limits.maxStateKeyLength + 1)]: null }), 'invalid', 'delta');
+      await rejectsWith(store.updateKeys(k, { x: null, bad: (() => 1) as never }), 'invalid', 'delta["bad"]');
+      await rejectsWith(store.updateKeys(k, { x: 2 }, { expectVersion: -1 }), 'invalid', 'expectVersion');
+      const s = await store.getSession(k, { withEvents: false });
+      assert.equal(s?.version, 1);
+      assert.deepEqual(s?.state, { x: 1 });
+    },
+  },
 ];

@@ -49,7 +49,7 @@ for _, batch in ipairs(batches) do
   if tonumber(batch[1]) > applied then
     local flat = {}
     for i = 2, #batch do flat[i - 1] = batch[i] end
-    if #flat > 0 then chunked('HSET', ab .. ':state', flat, 1000) end
+    if #flat > 0 then write_state(ab .. ':state', flat) end
     any = true
   end
 end

@@ -33,6 +33,22 @@ local function mget_chunked(cmd, key, fields)
   return out
 end
 
+-- Writes flat state entries (key, json, …) to a hash: an empty value ('', never
+-- JSON text) deletes its key instead (updateKeys' null values).
+local function write_state(key, flat)
+  local sets, dels = {}, {}
+  for i = 1, #flat, 2 do
+    if flat[i + 1] == '' then
+      dels[#dels + 1] = flat[i]
+    else
+      sets[#sets + 1] = flat[i]
+      sets[#sets + 1] = flat[i + 1]
+    end
+  end
+  if #sets > 0 then chunked('HSET', key, sets, 1000) end
+  if #dels > 0 then chunked('HDEL', key, dels, 1000) end
+end
+
 local function seq_range(from, to, step)
   local t = {}
   for s = from, to, step do t[#t + 1] = s end
@@ -216,7 +232,7 @@ local function finish(sid, tenant, app, user, old, new, appFlat, regu, isNew)
   sync_user(sid, old, new)
   if INLINE then
     if #appFlat > 0 then
-      chunked('HSET', A .. ':state', appFlat, 1000)
+      write_state(A .. ':state', appFlat)
       redis.call('ZADD', T .. ':apps', 0, app)
     end
     if regu then redis.call('ZADD', T .. ':users', 0, app .. NUL .. user) end

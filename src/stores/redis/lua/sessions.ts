@@ -125,7 +125,8 @@ return with_stored({ 'ok', v, first, rec })
 /**
  * ARGV: sid, tenant, app, user, expectVersion ('' = none), now, its position,
  * then (set?, value) for metadata, model, status, expiresAt, lastActivityAt,
- * then the counts of session, user and app entries and the entries.
+ * then the counts of session, user and app entries and the entries (an
+ * entry with an empty value deletes its key).
  */
 export const UPDATE = String.raw`
 local sid, tenant, app, user = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -152,8 +153,8 @@ redis.call('HSET', S, unpack(fields))
 redis.call('HINCRBY', S, 'v', 1)
 local nS, nU, nA = tonumber(ARGV[18]), tonumber(ARGV[19]), tonumber(ARGV[20])
 local own, us, ap = argv_flat(21, nS), argv_flat(21 + 2 * nS, nU), argv_flat(21 + 2 * (nS + nU), nA)
-if #own > 0 then chunked('HSET', skey('st', sid), own, 1000) end
-if #us > 0 then chunked('HSET', B .. ':us', us, 1000) end
+if #own > 0 then write_state(skey('st', sid), own) end
+if #us > 0 then write_state(B .. ':us', us) end
 local old = { pos = h[2], st = h[3], act = h[4], exp = h[5] }
 local rec = finish(sid, tenant, app, user, old, new, ap, #us > 0, false)
 return session_reply(sid, rec)
