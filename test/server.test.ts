@@ -122,6 +122,32 @@ describe('HTTP API routes', () => {
   });
 });
 
+describe('HTTP API: PATCH …/sessions/:session/state (updateKeys)', () => {
+  it('routes keys by prefix, deletes on null, honours If-Match, answers the session, and is in the OpenAPI document', async () => {
+    const { app: a } = app();
+    await call(a, 'POST', base, { id: 's1', state: { old: 1, keep: 2, 'user:u': 1, 'app:a': 1 } });
+    const r = await call(a, 'PATCH', `${base}/s1/state`, { delta: { old: null, 'user:u': null, 'app:a': null, fresh: 'v', 'temp:t': 1 } }, { 'if-match': '"1"' });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('etag')).toBe('"2"');
+    expect(r.json).toMatchObject({ id: 's1', version: 2, eventCount: 0, state: { keep: 2, fresh: 'v' } });
+    expect(Object.keys(r.json.state).sort()).toEqual(['fresh', 'keep']);
+    expect((await call(a, 'GET', '/v1/apps/shop/state')).json).toEqual({});
+    const stale = await call(a, 'PATCH', `${base}/s1/state`, { delta: { keep: null } }, { 'if-match': '"1"' });
+    expect(stale.status).toBe(412);
+    expect((await call(a, 'GET', `${base}/s1`)).json.state).toEqual({ keep: 2, fresh: 'v' });
+    expect((await call(a, 'PATCH', `${base}/missing/state`, { delta: { x: 1 } })).status).toBe(404);
+    const bare = await call(a, 'PATCH', `${base}/s1/state`, { keep: null });
+    expect(bare.status).toBe(400);
+    expect(bare.json.error.details.fields[0].field).toMatch(/^body/);
+    const badKey = await call(a, 'PATCH', `${base}/s1/state`, { delta: { '': null } });
+    expect(badKey.json.error).toMatchObject({ code: 'invalid' });
+    expect(badKey.json.error.details.field).toMatch(/^delta/);
+    const doc = (await call(a, 'GET', '/openapi.json')).json;
+    const op = doc.paths['/v1/apps/{app}/users/{user}/sessions/{session}/state'].patch;
+    expect(JSON.stringify(op.requestBody)).toMatch(/delta/);
+  });
+});
+
 describe('HTTP API: the rest of the store contract, admin keys, rate limits, metrics', () => {
   it('state, counts, activity, import, tenant-wide listing and generated file ids', async () => {
     const { app: a } = app();

@@ -10,9 +10,9 @@ import {
   type ListSessionsResponse,
   type Session as AdkSession,
 } from '@google/adk';
-import { ConflictError, SessionExistsError, ValidationError } from '../../core/errors.js';
-import type { SessionStore } from '../../core/store.js';
-import type { AppendResult, Session, SessionKey, SessionQuery } from '../../core/types.js';
+import { ConflictError, SessionExistsError, SessionNotFoundError, ValidationError } from '../../core/errors.js';
+import { capabilitiesOf, type SessionStore } from '../../core/store.js';
+import type { AppendResult, JsonObject, Session, SessionKey, SessionQuery } from '../../core/types.js';
 import { openStore, type OpenStoreOptions } from '../../stores/open-store.js';
 import { toAdkEvent, toStoreEvent } from './event-mapping.js';
 
@@ -34,6 +34,15 @@ export class StaleSessionError extends ConflictError {
         'Nothing was stored; re-read the session with getSession() and retry.',
     );
   }
+}
+
+/** `AdkSessionService.getStats()`: the seed's `get_stats` shape. */
+export interface AdkStoreStats {
+  sessions: number;
+  events: number;
+  state_keys: number;
+  /** Size on disk in MiB (`diskBytes / 2^20`); null when the store has no database file. */
+  db_size_mb: number | null;
 }
 
 export interface AdkSessionServiceOptions {
@@ -158,6 +167,56 @@ export class AdkSessionService extends BaseSessionService {
   override async deleteSession({ appName, userId, sessionId }: DeleteSessionRequest): Promise<void> {
     const store = await this.store();
     await store.deleteSession(this.key(appName, userId, sessionId));
+  }
+
+  /**
+   * Updates state without an event (the seed's `update_keys`): keys routed by
+   * prefix to the app (`app:`), the user (`user:`) and the session; `temp:` keys
+   * are dropped. **A `null` value deletes the key** — unlike an event's
+   * `stateDelta`, where ADK stores `null` as a value. Throws `not_found` for a
+   * missing session. The session's version moves on, so a session object read
+   * before this call is stale for `appendEvent`: read it again.
+   */
+  async updateKeys({ appName, userId, sessionId, delta }: { appName: string; userId: string; sessionId: string; delta: JsonObject }): Promise<void> {
+    const store = await this.store();
+    await store.updateKeys(this.key(appName, userId, sessionId), delta);
+  }
+
+  /** How many events the session holds (the seed's `get_event_count`). Throws `not_found` for a missing session. */
+  async getEventCount({ appName, userId, sessionId }: { appName: string; userId: string; sessionId: string }): Promise<number> {
+    const store = await this.store();
+    const key = this.key(appName, userId, sessionId);
+    const session = await store.getSession(key, { withEvents: false });
+    if (!session) throw new SessionNotFoundError(key);
+    return session.eventCount;
+  }
+
+  /**
+   * The store's totals in the seed's `get_stats` shape. Counts cover the
+   * service's tenant when it was given one, else the whole store; `db_size_mb`
+   * is the database's size on disk (the store's `diskBytes`, in MiB), or null for a store without a database file (memory, HTTP).
+   */
+  async getStats(): Promise<AdkStoreStats> {
+    const store = await this.store();
+    const whole = await store.stats();
+    const counts = this.options.tenant === undefined ? whole : await store.stats({ tenant: this.options.tenant });
+    return {
+      sessions: counts.sessions,
+      events: counts.events,
+      state_keys: counts.stateKeys,
+      db_size_mb: whole.diskBytes === undefined ? null : whole.diskBytes / (1024 * 1024),
+    };
+  }
+
+  /**
+   * Reclaims space (the seed's `vacuum`) where the store can (its `vacuum`
+   * capability: SQLite, PostgreSQL). On any other store it is a no-op and
+   * resolves without error: there is nothing to reclaim that the store does
+   * not reclaim itself.
+   */
+  async vacuum(): Promise<void> {
+    const store = await this.store();
+    if (capabilitiesOf(store).vacuum && store.vacuum) await store.vacuum();
   }
 
   /**

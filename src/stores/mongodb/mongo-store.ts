@@ -441,7 +441,8 @@ export class MongoStore implements SessionStore {
       const owner = (d: (typeof docs)[number]) => (scope === 'app' ? [d.tenant, d.appName] : [d.tenant, d.appName, d.userId!]);
       const last = page[page.length - 1];
       return {
-        items: page.map((d) => sharedItem(owner(d), entriesToState(stateEntries(d.state)))),
+        // An owner whose every key was deleted (updateKeys) keeps an empty document: it has no state to list.
+        items: page.filter((d) => Object.keys(d.state ?? {}).length > 0).map((d) => sharedItem(owner(d), entriesToState(stateEntries(d.state)))),
         nextCursor: docs.length > scan.limit && last ? scanCursor(scope, owner(last)) : null,
       };
     });
