@@ -71,3 +71,20 @@ describe('error codes', () => {
     ]);
   });
 });
+
+describe('splitKeyUpdate (updateKeys): null deletes, decided once in core', () => {
+  it('splits sets and deletions per scope, drops temp:, and keeps deltas (splitDelta) storing null', async () => {
+    const { splitDelta, splitKeyUpdate } = await import('../src/core/state.js');
+    const { resolveLimits } = await import('../src/core/limits.js');
+    const limits = resolveLimits();
+    const u = splitKeyUpdate('delta', { a: null, b: 1, 'user:c': null, 'app:d': null, 'app:e': [1], 'temp:f': null, g: undefined }, limits);
+    expect(u.session).toEqual([['b', '1']]);
+    expect(u.app).toEqual([['app:e', '[1]']]);
+    expect(u.unset).toEqual({ app: ['app:d'], user: ['user:c'], session: ['a'] });
+    expect(splitKeyUpdate('delta', {}, limits)).toMatchObject({ app: [], user: [], session: [], unset: { app: [], user: [], session: [] } });
+    const d = splitDelta('stateDelta', { a: null }, limits);
+    expect(d?.session).toEqual([['a', 'null']]);
+    expect(d?.unset).toBeUndefined();
+    expect(() => splitKeyUpdate('delta', { '': null }, limits)).toThrow(/delta/);
+  });
+});
