@@ -179,6 +179,18 @@ describe('SessionManager', () => {
     await m.shutdown();
   });
 
+  it('updateSession with a stateDelta lands after the session\'s buffered appends, never under them', async () => {
+    const { m, store } = manager({ autoSave: false, sweepIntervalMs: 0, flushIntervalMs: 0 });
+    await m.startup();
+    await m.createSession({ appName: 'chat', userId: 'u1', id: 's1' });
+    await m.appendEvents(key, [{ author: 'user', stateDelta: { mood: 'buffered' } }]);
+    await m.updateSession(key, { stateDelta: { mood: 'updated later' } });
+    await m.flush();
+    expect((await store.getSession(key))?.state).toEqual({ mood: 'updated later' });
+    expect((await store.getSession(key))?.eventCount).toBe(1);
+    await m.shutdown();
+  });
+
   it('shutdown flushes buffered writes into a file that a new process reads', async () => {
     const path = join(dir, 'buffered.db');
     const m = new SessionManager({ store: `sqlite:${path}`, autoSave: false, sweepIntervalMs: 0, flushIntervalMs: 0 });

@@ -238,8 +238,14 @@ export class SessionManager {
     }
   }
 
+  /**
+   * Written through, whatever `autoSave`; with autoSave off the session's
+   * buffered appends and activity are flushed first, so that a buffered event's
+   * delta never lands after (and over) this update's `stateDelta`.
+   */
   async updateSession(key: SessionKey, patch: Parameters<SessionStore['updateSession']>[1], options?: WriteOptions): Promise<Session> {
-    const session = await this.store.updateSession(this.key(key), patch, options);
+    const k = await this.afterBuffered(key);
+    const session = await this.store.updateSession(k, patch, options);
     this.cache.set(cacheKey(session), session);
     return session;
   }
@@ -253,10 +259,7 @@ export class SessionManager {
    * so that a buffered event's delta never lands after (and over) this update.
    */
   async updateKeys(key: SessionKey, delta: JsonObject, options?: WriteOptions): Promise<Session> {
-    const k = this.key(key);
-    const id = cacheKey(k);
-    const buffered = this.pending.get(id);
-    if (buffered) await this.flushOne(id, buffered);
+    const k = await this.afterBuffered(key);
     const session = await this.store.updateKeys(k, delta, options);
     this.cache.set(cacheKey(session), session);
     return session;
@@ -428,6 +431,15 @@ export class SessionManager {
       }
     }
     if (firstError) throw firstError;
+  }
+
+  /** The resolved key, once the session's buffered changes (if any) are written: for writes that must land after them. */
+  private async afterBuffered(key: SessionKey): Promise<SessionKey> {
+    const k = this.key(key);
+    const id = cacheKey(k);
+    const buffered = this.pending.get(id);
+    if (buffered) await this.flushOne(id, buffered);
+    return k;
   }
 
   /** Writes one session's buffered changes (see `flush`). */
