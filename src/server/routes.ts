@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { SessionDbError, SessionExistsError, SessionNotFoundError, ValidationError } from '../core/errors.js';
 import type { SessionStore } from '../core/store.js';
 import type { JsonObject, NewEvent, ReadOptions, SessionKey, SessionSnapshot } from '../core/types.js';
-import { exportSession, type ExportFormat } from '../transfer/session-export.js';
+import { exportSession, importWithSharedState, type ExportFormat } from '../transfer/session-export.js';
 import type { Caller } from './auth.js';
 import * as s from './schemas.js';
 
@@ -140,23 +140,12 @@ export function buildRoutes({ store, clock, info }: RouteContext): RouteDef[] {
             throw new ValidationError(`body.session.${field}`, `is ${JSON.stringify(snapshot.session[field])}, but the URL names ${JSON.stringify(expected)}`);
           }
         }
-        for (const [field, delta, prefix] of [['state', snapshot.state, null], ['appState', appState, 'app:'], ['userState', userState, 'user:']] as const) {
-          const wrong = Object.keys(delta ?? {}).find((k) => (prefix ? !k.startsWith(prefix) : k.startsWith('app:') || k.startsWith('user:')));
-          if (wrong === undefined) continue;
-          throw new ValidationError(
-            `snapshot.${field}`, // as the store names it
-            `holds the key ${JSON.stringify(wrong)}`,
-            'The session\'s own keys go in state, app: keys in appState and user: keys in userState, as a JSON export holds them.',
-          );
-        }
-        let session = await store.importSession({ ...snapshot, session: { ...snapshot.session, tenant } }, { replace: (query as { replace?: boolean }).replace }).catch((err: unknown) => {
-          if (err instanceof SessionExistsError) err.message += ' To overwrite it, send the PUT with ?replace=true.';
-          throw err;
-        });
-        // Shared state after the session, as importSessionExport writes it.
-        if (appState && Object.keys(appState).length) await store.updateAppState({ tenant, appName: key.appName }, appState as JsonObject);
-        if (userState && Object.keys(userState).length) await store.updateUserState({ tenant, appName: key.appName, userId: key.userId }, userState as JsonObject);
-        if (appState || userState) session = (await store.getSession(key, { withEvents: false })) ?? session;
+        const session = await importWithSharedState(store, { ...snapshot, session: { ...snapshot.session, tenant }, appState, userState }, { replace: (query as { replace?: boolean }).replace }).catch(
+          (err: unknown) => {
+            if (err instanceof SessionExistsError) err.message += ' To overwrite it, send the PUT with ?replace=true.';
+            throw err;
+          },
+        );
         withVersion(c, session.version);
         return c.json(session);
       },

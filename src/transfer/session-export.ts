@@ -2,7 +2,7 @@ import { ValidationError } from '../core/errors.js';
 import { isPlainObject } from '../core/json.js';
 import { APP_PREFIX, USER_PREFIX, scopeOf } from '../core/state.js';
 import type { SessionStore } from '../core/store.js';
-import type { JsonObject, Session, SessionEvent, SessionKey } from '../core/types.js';
+import type { JsonObject, Session, SessionEvent, SessionKey, SessionSnapshot } from '../core/types.js';
 
 /** The export formats: complete JSON, a Markdown document, a plain-text transcript. */
 export type ExportFormat = 'json' | 'markdown' | 'text';
@@ -71,19 +71,36 @@ export async function importSessionExport(store: SessionStore, data: string | Se
     throw new ValidationError('export', 'is not a sessiondb session export (format "sessiondb.session", version 1)');
   }
   const e = doc as unknown as SessionExport;
-  const session = await store.importSession({ session: e.session, state: e.state ?? {}, events: e.events ?? [] }, options);
-  const { tenant, appName, userId } = session;
-  if (e.appState && Object.keys(e.appState).length) await store.updateAppState({ tenant, appName }, onlyPrefixed(e.appState, APP_PREFIX));
-  if (e.userState && Object.keys(e.userState).length) await store.updateUserState({ tenant, appName, userId }, onlyPrefixed(e.userState, USER_PREFIX));
-  return (await store.getSession({ tenant, appName, userId, sessionId: session.id }, { withEvents: false })) ?? session;
+  return importWithSharedState(store, { session: e.session, state: e.state ?? {}, events: e.events ?? [], appState: e.appState, userState: e.userState }, options);
 }
 
-function onlyPrefixed(state: JsonObject, prefix: string): JsonObject {
-  const out: JsonObject = {};
-  for (const [k, v] of Object.entries(state)) {
-    if (k.startsWith(prefix)) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+/**
+ * Writes a session snapshot and the shared state that travels with it in a
+ * JSON export: `state` holds the session's own keys, `appState` its app's
+ * `app:` keys and `userState` its user's `user:` keys. A key in the wrong one is
+ * refused before anything is written. Shared state is written after the session.
+ */
+export async function importWithSharedState(
+  store: SessionStore,
+  input: SessionSnapshot & { appState?: JsonObject | undefined; userState?: JsonObject | undefined },
+  options: { replace?: boolean } = {},
+): Promise<Session> {
+  const { appState, userState, ...snapshot } = input;
+  for (const [field, delta, prefix] of [['state', snapshot.state, null], ['appState', appState, APP_PREFIX], ['userState', userState, USER_PREFIX]] as const) {
+    const wrong = Object.keys(delta ?? {}).find((k) => (prefix ? !k.startsWith(prefix) : k.startsWith(APP_PREFIX) || k.startsWith(USER_PREFIX)));
+    if (wrong === undefined) continue;
+    throw new ValidationError(
+      `snapshot.${field}`,
+      `holds the key ${JSON.stringify(wrong)}`,
+      "The session's own keys go in state, app: keys in appState and user: keys in userState, as a JSON export holds them.",
+    );
   }
-  return out;
+  const session = await store.importSession(snapshot, options);
+  const { tenant, appName, userId } = session;
+  if (appState && Object.keys(appState).length) await store.updateAppState({ tenant, appName }, appState);
+  if (userState && Object.keys(userState).length) await store.updateUserState({ tenant, appName, userId }, userState);
+  if (!appState && !userState) return session;
+  return (await store.getSession({ tenant, appName, userId, sessionId: session.id }, { withEvents: false })) ?? session;
 }
 
 /** `2026-11-21 15:04:05 UTC` */
