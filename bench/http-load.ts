@@ -97,7 +97,9 @@ if (soak > 0) {
   console.log(`max RSS in the first minute ${firstMinute.toFixed(0)} MB, in the last minute ${lastMinute.toFixed(0)} MB (${lastMinute <= firstMinute * 1.1 ? 'flat' : 'GROWING'})`);
 }
 
-const totals = (await (await fetch(`${url}/v1/stats`)).json()) as { sessions: number; events: number; bytes: number };
+// Once more on failure: after the soak the client's pooled connection may be one the server already closed as idle.
+const stats = () => fetch(`${url}/v1/stats`);
+const totals = (await (await stats().catch(stats)).json()) as { sessions: number; events: number; bytes: number };
 console.log(`\nstored at the end: ${totals.events.toLocaleString('en-US')} events in ${totals.sessions} sessions, ${(totals.bytes / 1e6).toFixed(0)} MB`);
 
 server.kill('SIGTERM');

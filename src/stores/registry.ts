@@ -43,6 +43,12 @@ export interface StoreBackend<L extends ParsedLocation = ParsedLocation> {
   open(location: L, options: OpenStoreOptions): Promise<SessionStore>;
   /** The URL for `STORAGE_BACKEND=<name>` with `STORAGE_CONNECTION_STRING` and/or `STORAGE_DATABASE_PATH`. */
   urlFromSettings?(settings: { connectionString?: string; path?: string }): string;
+  /**
+   * Whether the database a location names exists, for backends whose opening
+   * creates an empty one (a SQLite file, a directory of JSON files). Commands that
+   * only read check it first, so that a mistyped path is an error, not a new database.
+   */
+  exists?(location: L): boolean;
   /** The URL with the configuration's pool bounds added where the URL does not set them. */
   withPool?(url: string, pool: { min?: number; max?: number }): string;
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { ValidationError } from '../../core/errors.js';
 import type { StoreBackend } from '../registry.js';
 
@@ -19,5 +20,6 @@ export const fileBackend: StoreBackend<{ kind: 'file'; dir: string }> = {
     const { JsonFileStore } = await import('./file-store.js');
     return new JsonFileStore({ dir: location.dir, limits: options.limits, clock: options.clock });
   },
+  exists: (location) => existsSync(location.dir),
   urlFromSettings: ({ connectionString, path }) => `file:${path ?? connectionString ?? './data/sessions'}`,
 };

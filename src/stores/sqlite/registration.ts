@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { ValidationError } from '../../core/errors.js';
 import type { StoreBackend } from '../registry.js';
 
@@ -32,6 +33,7 @@ export const sqliteBackend: StoreBackend<SqliteLocation> = {
     const { SqliteStore } = await import('./sqlite-store.js');
     return new SqliteStore({ ...location, limits: options.limits, clock: options.clock });
   },
+  exists: (location) => location.path === ':memory:' || existsSync(location.path),
   urlFromSettings: ({ connectionString, path }) =>
     connectionString && /^sqlite:/i.test(connectionString) ? connectionString : `sqlite:${path ?? connectionString ?? './data/sessions.db'}`,
 };
