@@ -1,6 +1,7 @@
 import { ValidationError } from './errors.js';
 import { uuidv7 } from './ids.js';
 import { requirePlainObject } from './json.js';
+import { importedStateChange, stateChangeRows, type StateChangeRow } from './history.js';
 import type { Limits } from './limits.js';
 import { eventFromRow, type EventRow, type FileRow, type SessionRow } from './rows.js';
 import { splitDelta, splitKeyUpdate, type ScopedDelta, type StateEntry } from './state.js';
@@ -180,6 +181,8 @@ export interface PreparedSnapshot {
   row: SessionRow;
   state: StateEntry[];
   events: EventRow[];
+  /** The session's state-change log to store (`core/history.ts`). */
+  history: StateChangeRow[];
 }
 
 /** Validates a `SessionSnapshot` as strictly as the writes that would have produced it. */
@@ -239,5 +242,9 @@ export function prepareSnapshot(snapshot: SessionSnapshot, limits: Limits): Prep
     },
     state: stateDelta?.session ?? [],
     events,
+    history:
+      snapshot.history === undefined || snapshot.history === null
+        ? [importedStateChange(stateDelta?.session ?? [], eventCount)]
+        : stateChangeRows('snapshot.history', snapshot.history, eventCount),
   };
 }

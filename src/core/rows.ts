@@ -1,5 +1,5 @@
 import { parseStored } from './json.js';
-import type { EventRole, FileRecord, JsonObject, Session, SessionEvent, SessionStatus, SharedState } from './types.js';
+import type { EventRole, FileRecord, JsonObject, Session, SessionEvent, SessionStatus, SharedState, SupersededEvent } from './types.js';
 
 /**
  * The stored shape of a session, as SQL stores keep it in a row (JSON as text,
@@ -35,6 +35,12 @@ export interface EventRow {
   content: string | null;
   state_delta: string | null;
   metadata: string | null;
+}
+
+/** A superseded event as stored: the event row and the rewind that took it out of the history. */
+export interface SupersededRow extends EventRow {
+  superseded_at: number;
+  superseded_by: number;
 }
 
 /** The stored shape of a file record. */
@@ -106,6 +112,10 @@ export function eventFromValues(row: EventValues): SessionEvent {
   if (row.state_delta != null) event.stateDelta = row.state_delta as JsonObject;
   if (row.metadata != null) event.metadata = row.metadata as JsonObject;
   return event;
+}
+
+export function supersededFromRow(row: SupersededRow): SupersededEvent {
+  return { ...eventFromRow(row), supersededAt: row.superseded_at, supersededBy: row.superseded_by };
 }
 
 export function fileFromRow(row: FileRow): FileRecord {

@@ -13,6 +13,13 @@ import type {
   NewFileRecord,
   NewSession,
   ReadOptions,
+  RewindInput,
+  RewindResult,
+  SearchPage,
+  SearchQuery,
+  StateChange,
+  SupersededPage,
+  SupersededRange,
   SessionSnapshot,
   ScanQuery,
   SessionKeyPage,
@@ -54,9 +61,27 @@ export interface StoreCapabilities {
   backup: boolean;
   /** `vacuum()` reclaims space. */
   vacuum: boolean;
+  /**
+   * `searchEvents` uses a full-text index. Off: it reads every stored event of
+   * the tenant (after the session filters) on each search, O(events).
+   */
+  indexedSearch: boolean;
 }
 
-const NO_CAPABILITIES: StoreCapabilities = { sharedAcrossProcesses: false, backup: false, vacuum: false };
+/** Progress of a long migration step (building a search index over stored events). */
+export interface MigrationProgress {
+  /** What is being done, e.g. "search index". */
+  step: string;
+  done: number;
+  total: number;
+}
+
+export interface MigrateOptions {
+  /** Called as a long step advances (at most a few times a second). */
+  onProgress?: (progress: MigrationProgress) => void;
+}
+
+const NO_CAPABILITIES: StoreCapabilities = { sharedAcrossProcesses: false, backup: false, vacuum: false, indexedSearch: false };
 
 /** A store's capabilities, with every one it does not declare off. */
 export function capabilitiesOf(store: Pick<SessionStore, 'capabilities'>): StoreCapabilities {
@@ -80,8 +105,11 @@ export interface SessionStore {
   /** What it can do beyond the contract (off when absent); see `capabilitiesOf`. */
   readonly capabilities?: Partial<StoreCapabilities>;
 
-  /** Creates or upgrades the schema. Idempotent; safe when several processes race. */
-  migrate(): Promise<void>;
+  /**
+   * Creates or upgrades the schema. Idempotent; safe when several processes
+   * race. Building an index over what is already stored reports progress.
+   */
+  migrate(options?: MigrateOptions): Promise<void>;
   /** Where the schema stands, without changing it. */
   migrationStatus(): Promise<MigrationStatus>;
   /** Releases connections. Idempotent; later calls throw `unavailable`. */
@@ -125,6 +153,28 @@ export interface SessionStore {
    * succeeds without checking `expectVersion`.
    */
   appendEvents(key: SessionKey, events: NewEvent[], options?: WriteOptions): Promise<AppendResult>;
+  /**
+   * Ends the visible history at `toSeq` again: reads, exports and the seq of
+   * the next append behave as if the later events had never been appended, and
+   * the session's own state is what it was right after `toSeq` (`app:`/`user:`
+   * state is shared and is left alone). The later events stay stored as
+   * superseded (`readSupersededEvents`) and leave the search index. One write
+   * (version + 1, `updatedAt` now), atomic; `expectVersion` as for appends.
+   * `toSeq` equal to the last seq changes nothing; past it is `invalid`.
+   */
+  rewindSession(key: SessionKey, input: RewindInput, options?: WriteOptions): Promise<RewindResult>;
+  /** The events rewinds superseded, by rewind then seq; null if the session does not exist. */
+  readSupersededEvents(key: SessionKey, range?: SupersededRange): Promise<SupersededPage | null>;
+  /** The session's log of state changes no event carried (oldest first); null if it does not exist. */
+  readStateHistory(key: SessionKey): Promise<StateChange[] | null>;
+  /**
+   * Full-text search over event content and session titles of one tenant,
+   * best first (see `SearchQuery` for the language and the filters). An event
+   * is found as soon as its append returns; deleted sessions and superseded
+   * events are not.
+   */
+  searchEvents(query: SearchQuery): Promise<SearchPage>;
+
   /** A page of events by seq; null if the session does not exist. */
   readEvents(key: SessionKey, range?: EventRange): Promise<EventPage | null>;
   /** Counts one request: `requestCount + 1`, `requestMsTotal + durationMs`, `lastActivityAt`. */

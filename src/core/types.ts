@@ -32,6 +32,12 @@ export interface SessionSnapshot {
   session: Omit<Session, 'state' | 'events'>;
   state: JsonObject;
   events: SessionEvent[];
+  /**
+   * The log of state changes no event carried (see `StateChange`), so that the
+   * state after any seq is exact in the copy too. When absent, an import
+   * starts the log with one `replace` of `state` after the last event.
+   */
+  history?: StateChange[];
 }
 
 /** Names the app-scoped state of one app. */
@@ -320,4 +326,99 @@ export interface StoreStats {
    * for stores without a database file (memory, HTTP).
    */
   diskBytes?: number;
+}
+
+/** A full-text search (`store.searchEvents`). Only `query` is required. */
+export interface SearchQuery {
+  /** The user's query: words (all must occur), `"a phrase"`, `-excluded`, `prefix*`. */
+  query: string;
+  /** The tenant searched (default `"default"`); a search never sees another tenant. */
+  tenant?: string;
+  appName?: string;
+  userId?: string;
+  sessionId?: string;
+  /** Only events with this role (title hits are left out). */
+  role?: EventRole;
+  /** Only events by this author (title hits are left out). */
+  author?: string;
+  /** Only events with `timestamp >= after` (epoch ms; title hits: the session's `updatedAt`). */
+  after?: number;
+  /** Only events with `timestamp < before`. */
+  before?: number;
+  /** Only sessions with this status. */
+  status?: SessionStatus;
+  /** Default 20, at most `limits.maxPageSize`. */
+  limit?: number;
+  /** The `nextCursor` of the previous page of the same search. */
+  cursor?: string | null;
+}
+
+/** One search result: an event (or a session title) that matches, with an excerpt. */
+export interface SearchHit {
+  tenant: string;
+  appName: string;
+  userId: string;
+  sessionId: string;
+  /** What matched: an event's content, or the session's title (`metadata.title`). */
+  field: 'content' | 'title';
+  /** The matching event, as stored; null for a title hit. */
+  event: SessionEvent | null;
+  /** An excerpt of the matching text with each matched word wrapped in `**`. */
+  snippet: string;
+  /** Relevance, higher is better. Comparable within one search only. */
+  score: number;
+}
+
+/** A page of search hits, best first. */
+export interface SearchPage extends Page {
+  hits: SearchHit[];
+}
+
+/**
+ * A change to a session's own state that no event carried (its initial state,
+ * `updateSession`'s `stateDelta`, `updateKeys`, an import). Stored so that the
+ * state after any seq can be rebuilt exactly (fork and rewind): the state after
+ * seq N is every change with `atSeq <= N` and the deltas of events 1..N, applied
+ * in the order they were made.
+ */
+export interface StateChange {
+  /** The session's `eventCount` when the change was made: it came after event `atSeq`. */
+  atSeq: number;
+  /** `replace`: the session's own state became `set`; `merge`: `set` and `unset` were applied. */
+  kind: 'replace' | 'merge';
+  set: JsonObject;
+  /** Keys deleted (`updateKeys` with `null`). */
+  unset: string[];
+}
+
+/** An event a rewind took out of the visible history, kept for audit. */
+export interface SupersededEvent extends SessionEvent {
+  /** When the rewind happened (epoch ms). */
+  supersededAt: number;
+  /** The session's version that the rewind wrote: events rewound together share it. */
+  supersededBy: number;
+}
+
+export interface SupersededPage extends Page {
+  events: SupersededEvent[];
+}
+
+/** Input of `rewindSession`. */
+export interface RewindInput {
+  /** The seq the visible history ends at afterwards (0: no events). */
+  toSeq: number;
+}
+
+/** What `rewindSession` returns. */
+export interface RewindResult {
+  /** The session after the rewind (merged state, no events). */
+  session: Session;
+  /** How many events were superseded (0 when `toSeq` was already the last seq: nothing was written). */
+  superseded: number;
+}
+
+/** Paging of `readSupersededEvents` (ordered by rewind, then seq). */
+export interface SupersededRange {
+  limit?: number;
+  cursor?: string | null;
 }

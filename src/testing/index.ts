@@ -14,9 +14,11 @@
  */
 import { eventCases } from './cases/events.js';
 import { fileCases } from './cases/files.js';
+import { historyCases } from './cases/history.js';
 import { lifecycleCases } from './cases/lifecycle.js';
 import { listingCases } from './cases/listing.js';
 import { scanCases } from './cases/scans.js';
+import { searchCases } from './cases/search.js';
 import { sessionCases } from './cases/sessions.js';
 import { stateCases } from './cases/state.js';
 import { validationCases } from './cases/validation.js';
@@ -36,6 +38,8 @@ export const conformanceCases: readonly ConformanceCase[] = [
   ...fileCases,
   ...scanCases,
   ...lifecycleCases,
+  ...searchCases,
+  ...historyCases,
 ];
 
 /** The parts of a test runner the suite uses (vitest, jest and mocha fit). */

@@ -21,7 +21,9 @@ export async function readSnapshot(store: SessionStore, key: SessionKey): Promis
   for (const [k, v] of Object.entries(merged)) {
     if (scopeOf(k) === 'session') Object.defineProperty(state, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
-  return { session: fields, state, events };
+  const history = await store.readStateHistory(key);
+  if (!history) return null;
+  return { session: fields, state, events, history };
 }
 
 /** JSON with object keys sorted at every level: the same value always gives the same text. */
