@@ -26,23 +26,35 @@ export function checkSearchConfig(field: string, value: unknown): string {
   return value;
 }
 
-/** Words indexed per document at most (PostgreSQL keeps positions up to 16,383 and 256 per word). */
+/** Words indexed per document at most (PostgreSQL keeps positions up to 16,383, and 256 per word). */
 export const MAX_INDEX_WORDS = 100_000;
 /**
- * Bytes of index text per document at most. A tsvector's lexemes must fit in
- * 1 MiB (PostgreSQL refuses the row otherwise); the distinct lexemes are never
- * more bytes than the text they come from, so cutting the text here keeps any
- * event (whatever `maxEventContentBytes` allows) appendable.
+ * What one document's tsvector may hold, in bytes of its data area: PostgreSQL
+ * refuses a tsvector whose lexemes and positions pass 1 MiB (1,048,575 bytes),
+ * failing the whole append. Each distinct lexeme takes its bytes, at most one
+ * byte of padding and two of position count; each position two more. So a text
+ * of B bytes (a space after each word) and W words needs at most B + 4W: the
+ * index text is cut, at a word boundary, to keep that under this budget. The
+ * stored event is whole; only the words past the cut are not searchable.
  */
 export const MAX_INDEX_BYTES = 1_000_000;
 
-/** The text PostgreSQL indexes for `text`: core's index text, cut to `MAX_INDEX_BYTES` at a word boundary. */
+/** The text PostgreSQL indexes for `text`: core's index text, cut to fit a tsvector (see `MAX_INDEX_BYTES`). */
 export function pgIndexText(text: string): string {
   const out = indexText(text, MAX_INDEX_WORDS);
-  // A UTF-16 unit is at most 3 UTF-8 bytes, so short texts need no byte count.
-  if (out.length * 3 <= MAX_INDEX_BYTES || Buffer.byteLength(out) <= MAX_INDEX_BYTES) return out;
-  const cut = Buffer.from(out).subarray(0, MAX_INDEX_BYTES + 1).toString();
-  return cut.slice(0, cut.lastIndexOf(' '));
+  // A UTF-16 unit is at most 3 UTF-8 bytes and a word at least a unit plus a space: no count needed.
+  if (out.length * 3 + 4 * (out.length / 2 + 1) <= MAX_INDEX_BYTES) return out;
+  let budget = MAX_INDEX_BYTES;
+  let end = 0;
+  for (let start = 0; start < out.length; ) {
+    let stop = out.indexOf(' ', start);
+    if (stop === -1) stop = out.length;
+    budget -= Buffer.byteLength(out.slice(start, stop)) + 1 + 4;
+    if (budget < 0) break;
+    end = stop;
+    start = stop + 1;
+  }
+  return out.slice(0, end);
 }
 
 /** The index text of an event's content as stored (JSON text), or '' when it has none. */
