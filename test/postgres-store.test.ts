@@ -228,6 +228,7 @@ describe.skipIf(unavailable !== null)('PostgreSQL search index: migration, confi
                              CASE WHEN i % 2 = 0 THEN to_jsonb('old event number ' || i || ' about kiwis')
                                   ELSE jsonb_build_object('parts', jsonb_build_array(jsonb_build_object('text', 'Structured KIWIS ' || i))) END
                         FROM "${s}".sessions, generate_series(1, 2500) i WHERE id = 's'`);
+    await adminQuery(`INSERT INTO "${s}".session_state (session_pk, key, value) SELECT pk, 'mood', '"calm"' FROM "${s}".sessions WHERE id = 's'`);
     const store = new PostgresStore({ connectionString: PG_URL, schema: s });
     const progress: MigrationProgress[] = [];
     await store.migrate({ onProgress: (p) => progress.push(p) });
@@ -242,6 +243,9 @@ describe.skipIf(unavailable !== null)('PostgreSQL search index: migration, confi
     expect((await find('structured kiwis 2499')).map((h) => h.event?.id)).toEqual(['e2499']);
     expect((await find('budget')).map((h) => [h.field, h.sessionId])).toEqual([['title', 's']]);
     expect((await store.searchEvents({ query: 'kiwis', limit: 1000 })).nextCursor).not.toBeNull();
+    // The state-change log starts with each session's state as the migration found it.
+    expect(await store.readStateHistory(key)).toEqual([{ atSeq: 2500, kind: 'replace', set: { mood: 'calm' }, unset: [] }]);
+    expect(await store.readStateHistory({ ...key, sessionId: 't' })).toEqual([{ atSeq: 0, kind: 'replace', set: {}, unset: [] }]);
 
     // An interrupted build leaves rows whose search is NULL: the next migrate() indexes those only.
     await adminQuery(`UPDATE "${s}".events SET search = NULL WHERE seq > 2000`);

@@ -361,6 +361,14 @@ CREATE TABLE ${n.stateChanges} (
   change     text NOT NULL,
   PRIMARY KEY (session_pk, ordinal)
 );
+-- Sessions from before the log start it with their current own state, after their last
+-- event, so that the state after that seq (a fork of the whole session) stays exact.
+INSERT INTO ${n.stateChanges} (session_pk, at_seq, change)
+SELECT s.pk, s.event_count,
+       json_build_object('kind', 'replace',
+                         'set', coalesce((SELECT jsonb_object_agg(x.key, x.value) FROM ${n.sessionState} x WHERE x.session_pk = s.pk), '{}'),
+                         'unset', json_build_array())::text
+  FROM ${n.sessions} s ORDER BY s.pk;
 
 DROP FUNCTION ${n.appendFn}(text, text, text, text, integer, jsonb, text);
 ${appendFunctionSql(n)}`,
