@@ -4,7 +4,9 @@ import { openStore, SessionDbError } from '../src/index.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION, PostgresStore } from '../src/stores/postgres/index.js';
 import { pgListSessionsSql, pgStatements } from '../src/stores/postgres/statements.js';
 import { pgNames } from '../src/stores/postgres/schema.js';
-import { MAX_INDEX_BYTES, pgIndexText, tsqueryText } from '../src/stores/postgres/search.js';
+import { MAX_INDEX_BYTES, pgIndexText, pgSearchSql, searchParams, searchShape, tsqueryText } from '../src/stores/postgres/search.js';
+import { prepareSearch } from '../src/core/search/prepare.js';
+import { resolveLimits } from '../src/core/limits.js';
 import type { MigrationProgress } from '../src/core/store.js';
 import { runTs } from './helpers.js';
 import { adminQuery, dropSchema, PG_URL, pgUnavailableReason, uniqueSchema } from './pg-helpers.js';
@@ -321,6 +323,28 @@ describe.skipIf(unavailable !== null)('PostgreSQL search index: migration, confi
     expect(words.slice(1).every((w) => w === 'abcdefghi')).toBe(true);
     expect(words[0]).toBe('e'.repeat(60));
     expect(pgIndexText('short text, kept')).toBe('short text kept');
+  });
+
+  it('a search finds its matches through the GIN index, never by scanning the events', async () => {
+    const s = schema('searchplan');
+    const store = new PostgresStore({ connectionString: PG_URL, schema: s });
+    await store.migrate();
+    await store.close();
+    const n = pgNames(s, '');
+    await adminQuery(`INSERT INTO ${n.sessions} (tenant, app_name, user_id, id, created_at, updated_at, last_activity_at, search)
+                      SELECT 'default', 'a', 'u' || (i % 10), 's' || i, i, i, i, to_tsvector('simple', 'title ' || i) FROM generate_series(0, 199) i`);
+    await adminQuery(`INSERT INTO ${n.events} (session_pk, seq, id, timestamp, author, content, search)
+                      SELECT s.pk, j, 'e' || j, j, 'u', to_jsonb('word' || (j % 500) || ' other' || (j % 7)),
+                             to_tsvector('simple', 'word' || (j % 500) || ' other' || (j % 7))
+                        FROM ${n.sessions} s, generate_series(1, 100) j`);
+    await adminQuery(`ANALYZE ${n.sessions}`);
+    await adminQuery(`ANALYZE ${n.events}`);
+    const p = prepareSearch({ query: 'word42 other0', userId: 'u3' }, resolveLimits());
+    const plan = (await adminQuery(`EXPLAIN ${pgSearchSql(n, searchShape(p))}`, searchParams(p, 'simple'))).rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(plan).toMatch(/Bitmap Index Scan on events_search/);
+    expect(plan).not.toMatch(/Seq Scan on events/);
+    // The query reaches the planner as a constant (so it can estimate the matches), never as user text.
+    expect(plan).toContain(`search @@ '''word42'' & ''other0'''::tsquery`);
   });
 
   it('rewind, superseded events and the state log go with a deleted session (foreign keys cascade)', async () => {

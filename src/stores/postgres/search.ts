@@ -124,11 +124,19 @@ export function searchParams(p: PreparedSearch, config: string): unknown[] {
 }
 
 /**
- * The query, as a scalar subquery: an InitPlan, computed once per statement
- * (to_tsquery is only STABLE, so written inline it would be parsed again for
- * every row ranked), and still usable as the GIN index condition.
+ * The query where rows are ranked: a scalar subquery, i.e. an InitPlan computed
+ * once per statement (`to_tsquery` is only STABLE, so written inline in the
+ * select list it would be parsed again for every row ranked).
  */
 const QUERY = '(SELECT to_tsquery($2::regconfig, $3))';
+/**
+ * The query where rows are found: inline, so that the planner (which plans an
+ * unnamed statement for its parameters) folds it to a constant and estimates
+ * how many rows match; behind an InitPlan it would guess, and pick a scan of
+ * the whole table for tables of moderate size. As an index condition it is
+ * evaluated once.
+ */
+const MATCH = 'to_tsquery($2::regconfig, $3)';
 
 /**
  * Ranking: `ts_rank` with normalization 1 (divided by 1 + log(length)), so a
@@ -160,12 +168,12 @@ export function pgSearchSql(n: PgNames, shape: SearchShape): string {
   const events = `
       SELECT e.session_pk AS pk, e.seq, ${rank('e.search')} AS score, e.timestamp AS at
         FROM ${n.events} e JOIN ${n.sessions} s ON s.pk = e.session_pk
-       WHERE e.search @@ ${QUERY} AND ${[...session, ...event].join(' AND ')}`;
+       WHERE e.search @@ ${MATCH} AND ${[...session, ...event].join(' AND ')}`;
   const titles = `
       UNION ALL
       SELECT s.pk, 0, ${rank('s.search')}, s.updated_at
         FROM ${n.sessions} s
-       WHERE s.search @@ ${QUERY} AND ${[...session, ...title].join(' AND ')}`;
+       WHERE s.search @@ ${MATCH} AND ${[...session, ...title].join(' AND ')}`;
   return `
     SELECT h.score, h.seq, s.tenant, s.app_name, s.user_id, s.id AS session_id,
            CASE WHEN h.seq = 0 THEN s.metadata -> 'title' END AS title,
