@@ -213,7 +213,7 @@ export async function searchByText(c: MongoCollections, p: PreparedSearch, searc
         want,
       );
 
-  const ranked = [...(await events), ...(await titles)].sort(byRank);
+  const ranked = (await Promise.all([events, titles])).flat().sort(byRank);
   const page = ranked.slice(p.offset, p.offset + p.limit);
   return {
     hits: page.map((r) => hitOf(p, r.session, r.event, r.text, r.score)),
