@@ -99,7 +99,7 @@ describe.skipIf(unavailable !== null)(`MongoStore search and history on the stan
     expect(indexes).toContain('events_text');
   });
 
-  it('migrating a schema-1 database indexes the stored events and titles, reporting progress', async () => {
+  it('migrating a schema-1 database indexes the stored events and titles, reporting progress, and starts each log with the current state', async () => {
     const first = await open(withText);
     await first.store.createSession({ appName: 'a', userId: 'u', id: 's', metadata: { title: 'Old kiwi notes' } });
     // Small: the stand-in scans a collection for every update.
@@ -114,6 +114,8 @@ describe.skipIf(unavailable !== null)(`MongoStore search and history on the stan
     await db.collection('events').dropIndex('events_text');
     await db.collection('sessions').dropIndex('sessions_title_text');
     await db.collection('sessiondb_meta').updateOne({ _id: 'schema' as never }, { $set: { version: 1 } });
+    await db.collection('state_log').deleteMany({});
+    await db.collection('sessions').updateOne({ id: 's' }, { $set: { 'state.n': '7' } });
     const store = new MongoStore({ url: first.url, database: first.database });
     expect((await store.migrationStatus()).pending.map((m) => m.version)).toEqual([2]);
     const progress: MigrationProgress[] = [];
@@ -123,6 +125,8 @@ describe.skipIf(unavailable !== null)(`MongoStore search and history on the stan
     expect(await db.collection('events').countDocuments({ tenant: { $exists: false } })).toBe(0);
     expect(store.capabilities.indexedSearch).toBe(true);
     expect((await store.searchEvents({ query: 'kiwi', limit: 100 })).hits.length).toBe(4);
+    // The log starts with the state the session had when migrated, after its last event.
+    expect(await store.readStateHistory(key)).toEqual([{ atSeq: 300, kind: 'replace', set: { n: 7 }, unset: [] }]);
     await store.close();
   });
 

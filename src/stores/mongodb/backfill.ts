@@ -1,14 +1,19 @@
 /**
  * Migration 2's data step: events stored before search existed get their
  * tenant and indexed words, sessions their title words, so that the text
- * indexes (built after this) cover what is already stored. Resumable: it picks
- * up only documents still without the new fields, so a migration that stopped
- * half way finishes on the next run. Events of no live session are left as
- * they are (nothing can find them).
+ * indexes (built after this) cover what is already stored; and each session
+ * starts its state-change log with its current own state after its last event
+ * (the changes before it were never recorded: a rewind to an earlier seq
+ * rebuilds the state from event deltas alone). Resumable: it picks up only
+ * documents still without the new fields (the log row is an upsert), so a
+ * migration that stopped half way finishes on the next run. Events of no live
+ * session are left as they are (nothing can find them).
  */
 import type { AnyBulkWriteOperation } from 'mongodb';
+import { importedStateChange } from '../../core/history.js';
 import type { MigrateOptions } from '../../core/store.js';
-import { contentTextOf, titleTextOf, type EventDoc, type SessionDoc } from './documents.js';
+import { contentTextOf, stateEntries, titleTextOf, type EventDoc, type SessionDoc } from './documents.js';
+import type { StateLogDoc } from './history.js';
 import type { MongoCollections } from './schema.js';
 
 const BATCH = 500;
@@ -27,13 +32,22 @@ export async function backfillSearch(c: MongoCollections, options: MigrateOption
   };
   report(true);
   let titles: AnyBulkWriteOperation<SessionDoc>[] = [];
-  const sessions = c.sessions.find({}, { projection: { _id: 1, sid: 1, tenant: 1, metadata: 1, titleText: 1 }, batchSize: BATCH });
+  let logs: AnyBulkWriteOperation<StateLogDoc>[] = [];
+  // Log rows before titles: a session with its title words is done, and is not visited again.
+  const flushSessions = async () => {
+    if (logs.length) await c.stateLog.bulkWrite(logs, { ordered: false });
+    if (titles.length) await c.sessions.bulkWrite(titles, { ordered: false });
+    titles = [];
+    logs = [];
+  };
+  const sessions = c.sessions.find(
+    { titleText: { $exists: false } },
+    { projection: { _id: 1, sid: 1, tenant: 1, metadata: 1, state: 1, version: 1, eventCount: 1 }, batchSize: BATCH },
+  );
   for await (const s of sessions) {
-    if (s.titleText === undefined) titles.push({ updateOne: { filter: { _id: s._id! }, update: { $set: { titleText: titleTextOf(s.metadata) } } } });
-    if (titles.length >= BATCH) {
-      await c.sessions.bulkWrite(titles, { ordered: false });
-      titles = [];
-    }
+    const first = importedStateChange(stateEntries(s.state), s.eventCount);
+    logs.push({ updateOne: { filter: { sid: s.sid, v: s.version, i: 0 }, update: { $setOnInsert: { atSeq: first.at_seq, change: first.change } }, upsert: true } });
+    titles.push({ updateOne: { filter: { _id: s._id! }, update: { $set: { titleText: titleTextOf(s.metadata) } } } });
     let updates: AnyBulkWriteOperation<EventDoc>[] = [];
     const events = c.events.find({ sid: s.sid, tenant: { $exists: false } }, { projection: { _id: 1, content: 1 }, batchSize: BATCH });
     for await (const e of events) {
@@ -51,8 +65,9 @@ export async function backfillSearch(c: MongoCollections, options: MigrateOption
       done += updates.length;
       report();
     }
+    if (titles.length >= BATCH) await flushSessions();
   }
-  if (titles.length) await c.sessions.bulkWrite(titles, { ordered: false });
+  await flushSessions();
   done = total;
   report(true);
 }
