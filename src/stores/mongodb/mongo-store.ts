@@ -420,14 +420,14 @@ export class MongoStore implements SessionStore {
           if (plan.kind === 'noop') return { doc, superseded: 0 };
           // The commit below drops lastChange: its row must exist first (it may be one the rewind cuts).
           if (doc.lastChange) await upsertLogRow(c, session, doc.sid, doc.lastChange);
-          const [changes, deltas] = await Promise.all([
-            readLog(c, session, doc),
+          // One after the other: operations of one transaction must not run in parallel.
+          const changes = await readLog(c, session, doc);
+          const deltas =
             toSeq === 0
               ? []
-              : c.events
+              : await c.events
                   .find({ sid: doc.sid, seq: { $gte: 1, $lte: toSeq } }, { session, projection: { seq: 1, stateDelta: 1 }, sort: { seq: 1 }, hint: INDEX.eventSeq })
-                  .toArray(),
-          ]);
+                  .toArray();
           if (deltas.length !== toSeq) return RETRY; // replaced or deleted meanwhile
           const own = stateAtSeq(changes.map(stateChangeFromRow), deltas, toSeq);
           const entries: StateEntry[] = Object.entries(own).map(([key, value]) => [key, JSON.stringify(value)] as const);
