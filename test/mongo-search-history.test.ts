@@ -14,6 +14,7 @@ import { parseStoreUrl } from '../src/index.js';
 import { MongoStore, type MongoStoreOptions } from '../src/stores/mongodb/index.js';
 import { textSearchOf } from '../src/stores/mongodb/search.js';
 import { parseSearchQuery } from '../src/core/search/query.js';
+import { stateAtSeq } from '../src/core/history.js';
 import { dropDatabase, lazyStandIn, standInUnavailableReason, uniqueDatabase } from './mongo-helpers.js';
 
 const unavailable = standInUnavailableReason();
@@ -160,6 +161,59 @@ describe.skipIf(unavailable !== null)(`MongoStore search and history on the stan
     const appended = await store.appendEvents(key, [{ id: 'n2b', author: 'agent', content: 'two, again' }]);
     expect(appended.events.map((e) => e.seq)).toEqual([2]);
     expect((await store.readSupersededEvents(key))?.events.map((e) => e.id)).toEqual(['e2', 'e3', 'n2']);
+  });
+
+  const replicaSet = lazyStandIn('replset', { textSearch: true });
+  it.each([
+    ['standalone (no transactions, search by scan)', plain],
+    ['replica set (a transaction per write, search by the text index)', replicaSet],
+  ])('%s: three clients at once (appends, rewinds, key updates): seqs stay gapless, every event is visible or superseded, none twice', async (_mode, server) => {
+    const { store: a, url, database, db } = await open(server);
+    const b = new MongoStore({ url, database });
+    const k = new MongoStore({ url, database });
+    cleanup.push(() => b.close());
+    cleanup.push(() => k.close());
+    await a.createSession({ appName: 'a', userId: 'u', id: 's', state: { n: 0 } });
+    const appended: string[] = [];
+    const rewinds: { by: number; superseded: number }[] = [];
+    const appends = (async () => {
+      for (let i = 0; i < 30; i++) {
+        const r = await a.appendEvents(key, [{ id: `e${i}`, author: 'u', content: `word${i} common`, stateDelta: { last: i } }]);
+        appended.push(...r.events.map((e) => e.id));
+      }
+    })();
+    const rewinding = (async () => {
+      for (let i = 0; i < 8; i++) {
+        const s = (await b.getSession(key, { withEvents: false }))!;
+        if (s.eventCount >= 2) {
+          const r = await b.rewindSession(key, { toSeq: s.eventCount - 2 }).catch((err: unknown) => err);
+          if (!(r instanceof Error)) rewinds.push({ by: r.session.version, superseded: r.superseded });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 15));
+      }
+    })();
+    const keys = (async () => {
+      for (let i = 0; i < 10; i++) await k.updateKeys(key, { [`k${i}`]: i, ...(i ? { [`k${i - 1}`]: null } : {}) });
+    })();
+    await Promise.all([appends, rewinding, keys]);
+    const session = (await a.getSession(key))!;
+    const visible = session.events!;
+    expect(visible.map((e) => e.seq)).toEqual(Array.from({ length: session.eventCount }, (_, i) => i + 1));
+    const superseded = (await a.readSupersededEvents(key, { limit: 1000 }))!.events;
+    expect(new Set(superseded.map((e) => `${e.supersededBy}/${e.seq}`)).size).toBe(superseded.length);
+    for (const r of rewinds) expect(superseded.filter((e) => e.supersededBy === r.by).length, `rewind ${r.by}`).toBe(r.superseded);
+    expect(rewinds.length).toBeGreaterThan(0);
+    const ids = [...visible.map((e) => e.id), ...superseded.map((e) => e.id)];
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(new Set(ids)).toEqual(new Set(appended));
+    // Nothing is left above eventCount, no marker is left, and search sees exactly the visible events.
+    expect(await db.collection('events').countDocuments({ seq: { $gt: session.eventCount } })).toBe(0);
+    expect((await db.collection('sessions').findOne({ id: 's' }))?.['rewinding']).toBeUndefined();
+    const hits = (await a.searchEvents({ query: 'common', limit: 100 })).hits.map((h) => h.event!.id).sort();
+    expect(hits).toEqual(visible.map((e) => e.id).sort());
+    // The own state is what the log and the events say it is after the last seq (a rewind cut the key updates made past its toSeq).
+    const history = (await a.readStateHistory(key))!;
+    expect(session.state).toEqual(stateAtSeq(history, visible, session.eventCount));
   });
 
   it('a patch whose writer died after its commit keeps its state change: the session document carries it until its row is written', async () => {
