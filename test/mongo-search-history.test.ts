@@ -186,8 +186,8 @@ describe.skipIf(unavailable !== null)(`MongoStore search and history on the stan
       for (let i = 0; i < 8; i++) {
         const s = (await b.getSession(key, { withEvents: false }))!;
         if (s.eventCount >= 2) {
-          const r = await b.rewindSession(key, { toSeq: s.eventCount - 2 }).catch(() => null); // the count moved on: a conflict-free invalid toSeq is possible
-          if (r) rewinds.push({ by: r.session.version, superseded: r.superseded });
+          const r = await b.rewindSession(key, { toSeq: s.eventCount - 2 });
+          rewinds.push({ by: r.session.version, superseded: r.superseded });
         }
         await new Promise((resolve) => setTimeout(resolve, 15));
       }
