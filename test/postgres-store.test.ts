@@ -264,9 +264,11 @@ describe.skipIf(unavailable !== null)('PostgreSQL search index: migration, confi
   it('searchConfig: english stems; names are validated; a store whose configuration differs from the index refuses until migrate() rebuilds it', async () => {
     expect(() => new PostgresStore({ connectionString: PG_URL, searchConfig: "english'; --" })).toThrow(/searchConfig/);
     expect(() => new PostgresStore({ connectionString: PG_URL, searchConfig: '' })).toThrow(/searchConfig/);
-    const missing = new PostgresStore({ connectionString: PG_URL, schema: schema('nocfg'), searchConfig: 'klingon' });
+    const nocfg = schema('nocfg');
+    const missing = new PostgresStore({ connectionString: PG_URL, schema: nocfg, searchConfig: 'klingon' });
     await expect(missing.migrate()).rejects.toMatchObject({ code: 'invalid', field: 'searchConfig' });
     await missing.close();
+    expect((await adminQuery(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1`, [nocfg])).rows[0].n).toBe(0);
 
     const s = schema('config');
     const english = await openStore(`${PG_URL}?schema=${s}&searchConfig=english`);

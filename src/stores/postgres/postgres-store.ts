@@ -142,6 +142,8 @@ type PgSessionRow = SessionValues & {
 
 /** Sessions deleted per statement by an expiry sweep. */
 const SWEEP_BATCH = 500;
+/** The schema version that brought the search index (and its build over stored rows). */
+const SEARCH_INDEX_VERSION = PG_MIGRATIONS.find((m) => m.backfill === 'search index')!.version;
 /** How long one migration statement (DDL over a big table, a batch of the index build) may take. */
 const MIGRATION_STATEMENT_TIMEOUT_MS = 6 * 3600_000;
 
@@ -223,6 +225,8 @@ export class PostgresStore implements SessionStore {
         // the first creates everything, including the schema and the migrations table.
         await run('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
         try {
+          // An unknown configuration is bad input: refused before anything changes.
+          if (target >= SEARCH_INDEX_VERSION) await this.checkConfigExists(run);
           await run(`CREATE SCHEMA IF NOT EXISTS ${this.names.schema}`, []);
           await run(this.sql.migrationsTable, []);
           const current = Number((await run(this.sql.schemaVersion, [])).rows[0].version);
@@ -238,8 +242,7 @@ export class PostgresStore implements SessionStore {
               throw err;
             }
           }
-          if (PG_MIGRATIONS.some((m) => m.backfill === 'search index' && m.version <= target)) {
-            await this.checkConfigExists(run);
+          if (target >= SEARCH_INDEX_VERSION) {
             await recordSearchConfig(run, this.names, this.searchConfig);
             await backfillSearch(run, this.names, this.searchConfig, options.onProgress);
           }
