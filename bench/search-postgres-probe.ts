@@ -5,7 +5,7 @@
  * 1. the cost the search index adds to an append: the schema-v4 append
  *    (`sessiondb_append` writing `to_tsvector` into a GIN-indexed column, and
  *    the index text computed in JavaScript) against the same append without it
- *    (the schema-v3 function, no search column), alternating rounds;
+ *    (the schema-v3 function, no search column), calls alternating between them;
  * 2. building the index over 1,000,000 stored events (`migrate()` over a schema
  *    filled as v3 wrote it: the batched, resumable build);
  * 3. search latency for two-word queries over those events (top 20);
@@ -15,7 +15,7 @@
  * Zipf-like (P(rank k) ∝ ln((k+2)/(k+1)), ≈ 1/k) in SQL, 30 words per event,
  * 100 events per session; half the events are ADK-style parts.
  *
- *   node --import tsx bench/search-postgres-probe.ts [--events 1000000] [--appends 3000] [--keep]
+ *   node --import tsx bench/search-postgres-probe.ts [--events 1000000] [--appends 3000] [--only append|corpus|search] [--keep]
  *   (SESSIONDB_BENCH_PG_URL overrides the server; --keep leaves the big schema for another run)
  */
 import pg from 'pg';
