@@ -63,10 +63,15 @@ export function parseSearchQuery(field: string, query: unknown): SearchTree {
     if (query[i] === '"') {
       const close = query.indexOf('"', i + 1);
       const end = close === -1 ? n : close;
-      const body = query.slice(i + 1, end);
+      let body = query.slice(i + 1, end).trimEnd();
       i = end + 1;
-      const prefix = query[i] === '*';
+      // "a phras"* and "a phras* (a star inside the quotes) both make the last word a prefix.
+      let prefix = query[i] === '*';
       if (prefix) i++;
+      if (body.endsWith('*')) {
+        body = body.replace(/\*+$/u, '');
+        prefix = true;
+      }
       add(body, negated, prefix && /[\p{L}\p{N}\p{M}]$/u.test(body));
       continue;
     }

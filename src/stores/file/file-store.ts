@@ -5,10 +5,11 @@ import type { Clock } from '../../core/clock.js';
 import { SchemaMismatchError, ValidationError } from '../../core/errors.js';
 import { setOwn } from '../../core/json.js';
 import type { Limits } from '../../core/limits.js';
-import { fileFromRow, fileRowOf, sessionFromRow, sessionRowOf, type EventRow, type FileRow, type SessionRow } from '../../core/rows.js';
+import { stateChangeFromRow, type StateChangeRow } from '../../core/history.js';
+import { eventRowOf, fileFromRow, fileRowOf, sessionFromRow, sessionRowOf, type EventRow, type FileRow, type SessionRow, type SupersededRow } from '../../core/rows.js';
 import type { StateEntry } from '../../core/state.js';
 import type { MigrationStatus } from '../../core/store.js';
-import type { FileRecord, JsonObject, Session, SessionEvent } from '../../core/types.js';
+import type { FileRecord, JsonObject, Session, SessionEvent, StateChange, SupersededEvent } from '../../core/types.js';
 import type { ResolvedKey } from '../../core/validate.js';
 import type { DocumentBackend, SessionWrite, SharedOwner, StoredSession } from '../kit/backend.js';
 import { DocumentStore } from '../kit/document-store.js';
@@ -26,11 +27,18 @@ const FORMAT_VERSION = 1;
 const META_FILE = 'sessiondb.json';
 const JOURNAL_FILE = 'journal.json';
 
-/** One session's document: the row, its own state, and how many bytes of its events file are committed. */
+/**
+ * One session's document: the row, its own state, how many bytes of its
+ * events file are committed, its log of state changes, and how many bytes of
+ * its superseded-events file are committed (both absent in directories
+ * written before rewinds existed).
+ */
 interface SessionDoc {
   session: Omit<Session, 'state' | 'events'>;
   state: JsonObject;
   eventsBytes: number;
+  history?: StateChange[];
+  supersededBytes?: number;
 }
 
 /** A shared-state document: its owner's names and the state. */
@@ -159,6 +167,18 @@ class FileBackend implements DocumentBackend {
     return out;
   }
 
+  async stateChanges(k: ResolvedKey): Promise<StateChangeRow[]> {
+    return ((await this.readDoc(k))?.history ?? []).map(stateChangeRowOf);
+  }
+
+  async supersededRows(k: ResolvedKey): Promise<SupersededRow[]> {
+    const doc = await this.readDoc(k);
+    const bytes = doc?.supersededBytes ?? 0;
+    if (!bytes) return [];
+    const lines = parseLines((await readPrefix(this.supersededPath(k), bytes)).toString('utf8')) as SupersededEvent[];
+    return lines.map((e) => ({ ...eventRowOf(e), superseded_at: e.supersededAt, superseded_by: e.supersededBy }));
+  }
+
   async sessionBytes(k: ResolvedKey): Promise<number> {
     const doc = await this.readDoc(k);
     return doc ? doc.eventsBytes + docText(doc).length : 0;
@@ -171,10 +191,30 @@ class FileBackend implements DocumentBackend {
     const path = this.sessionPath(k);
     const fresh = w.created || w.replace;
     const previous = fresh ? null : await this.readDoc(k);
-    const doc: SessionDoc = { session: fieldsOf(w.row), state: previous?.state ?? {}, eventsBytes: previous?.eventsBytes ?? 0 };
+    const doc: SessionDoc = {
+      session: fieldsOf(w.row),
+      state: previous?.state ?? {},
+      eventsBytes: previous?.eventsBytes ?? 0,
+      history: previous?.history ?? [],
+      supersededBytes: previous?.supersededBytes ?? 0,
+    };
+    const ops: FileOp[] = [];
+    if (w.replace) ops.push({ append: this.supersededPath(k), offset: 0, text: '' });
+    if (w.rewind) {
+      const { toSeq, supersededAt, supersededBy } = w.rewind;
+      const committed = await readPrefix(this.eventsPath(k), doc.eventsBytes);
+      const cut = offsetAfterLines(committed, toSeq);
+      const moved = parseLines(committed.subarray(cut).toString('utf8'));
+      const text = moved.map((e) => JSON.stringify({ ...e, supersededAt, supersededBy }) + '\n').join('');
+      ops.push({ append: this.supersededPath(k), offset: doc.supersededBytes!, text });
+      doc.supersededBytes! += Buffer.byteLength(text);
+      doc.eventsBytes = cut;
+      doc.history = doc.history!.filter((c) => c.atSeq <= toSeq);
+      doc.state = {};
+    }
     applyEntries(doc.state, w.state ?? []);
     for (const key of w.unset?.state ?? []) delete doc.state[key];
-    const ops: FileOp[] = [];
+    for (const c of w.changes ?? []) doc.history!.push(stateChangeFromRow(c));
     if (w.events?.length || w.replace) {
       const text = (w.events ?? []).map(eventLine).join('');
       ops.push({ append: this.eventsPath(k), offset: doc.eventsBytes, text });
@@ -194,7 +234,7 @@ class FileBackend implements DocumentBackend {
 
   async deleteSession(k: ResolvedKey, files: readonly { tenant: string; id: string }[]): Promise<void> {
     const path = this.sessionPath(k);
-    await this.commit([{ remove: path }, { remove: this.eventsPath(k) }, ...files.map((f) => ({ remove: this.filePath(f.tenant, f.id) }))]);
+    await this.commit([{ remove: path }, { remove: this.eventsPath(k) }, { remove: this.supersededPath(k) }, ...files.map((f) => ({ remove: this.filePath(f.tenant, f.id) }))]);
     if (this.last?.path === path) this.last = null;
     this.index?.delete(path);
   }
@@ -268,14 +308,7 @@ class FileBackend implements DocumentBackend {
   private async allEvents(k: ResolvedKey): Promise<SessionEvent[]> {
     const doc = await this.readDoc(k);
     if (!doc || doc.eventsBytes === 0) return [];
-    const handle = await open(this.eventsPath(k), 'r');
-    try {
-      const buf = Buffer.alloc(doc.eventsBytes);
-      await handle.read(buf, 0, doc.eventsBytes, 0);
-      return parseLines(buf.toString('utf8'));
-    } finally {
-      await handle.close();
-    }
+    return parseLines((await readPrefix(this.eventsPath(k), doc.eventsBytes)).toString('utf8'));
   }
 
   /** The newest `n` events, reading the events file backwards from its committed end. */
@@ -317,6 +350,10 @@ class FileBackend implements DocumentBackend {
 
   private eventsPath(k: ResolvedKey): string {
     return this.sessionBase(k) + '.events.jsonl';
+  }
+
+  private supersededPath(k: ResolvedKey): string {
+    return this.sessionBase(k) + '.superseded.jsonl';
   }
 
   private sharedPath(owner: SharedOwner): string {
@@ -363,6 +400,30 @@ async function readJson<T>(path: string): Promise<T | null> {
     throw err;
   }
   return JSON.parse(text) as T;
+}
+
+/** The first `bytes` bytes of a file (its committed part). */
+async function readPrefix(path: string, bytes: number): Promise<Buffer> {
+  const buf = Buffer.alloc(bytes);
+  if (bytes === 0) return buf;
+  const handle = await open(path, 'r');
+  try {
+    await handle.read(buf, 0, bytes, 0);
+    return buf;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The byte offset just after the `n`th line of JSON Lines text (0 for n = 0). */
+function offsetAfterLines(buf: Buffer, n: number): number {
+  let at = 0;
+  for (let i = 0; i < n; i++) at = buf.indexOf(10, at) + 1;
+  return at;
+}
+
+function stateChangeRowOf(c: StateChange): StateChangeRow {
+  return { at_seq: c.atSeq, change: JSON.stringify({ kind: c.kind, set: c.set, unset: c.unset }) };
 }
 
 async function listDir(path: string): Promise<string[]> {

@@ -1,4 +1,5 @@
-import type { EventRow, FileRow, SessionRow } from '../../core/rows.js';
+import type { StateChangeRow } from '../../core/history.js';
+import type { EventRow, FileRow, SessionRow, SupersededRow } from '../../core/rows.js';
 import type { StateEntry } from '../../core/state.js';
 import type { MigrationStatus, StoreCapabilities } from '../../core/store.js';
 import type { SessionEvent } from '../../core/types.js';
@@ -19,7 +20,7 @@ export interface SessionWrite {
   row: SessionRow;
   /** True when the session is new. */
   created?: boolean;
-  /** True when the write replaces a stored session whole (an import with `replace`): its own state and events go first. */
+  /** True when the write replaces a stored session whole (an import with `replace`): its own state, events, log and superseded events go first. */
   replace?: boolean;
   /** Own state keys to set. */
   state?: readonly StateEntry[];
@@ -31,6 +32,16 @@ export interface SessionWrite {
   unset?: { state?: readonly string[]; app?: readonly string[]; user?: readonly string[] };
   /** Events to store after the stored ones (seqs continue the history). */
   events?: readonly EventRow[];
+  /** Entries to add to the end of the session's state-change log (`core/history.ts`); with `replace`, the new log. */
+  changes?: readonly StateChangeRow[];
+  /**
+   * A rewind, applied before everything else in the write: the events after
+   * `toSeq` move out of the history into the session's superseded events
+   * (stamped `supersededAt`/`supersededBy`), the log entries with
+   * `at_seq > toSeq` are dropped, and the own state is emptied (the write's
+   * `state` is then the whole own state).
+   */
+  rewind?: { toSeq: number; supersededAt: number; supersededBy: number };
 }
 
 /**
@@ -60,12 +71,16 @@ export interface DocumentBackend {
   sharedOwners(scope: 'app' | 'user'): Promise<{ owner: SharedOwner; state: ReadonlyMap<string, string> }[]>;
   getFile(tenant: string, id: string): Promise<FileRow | null>;
   fileRows(): Promise<Iterable<FileRow>>;
+  /** The session's state-change log, oldest first. */
+  stateChanges(k: ResolvedKey, session: StoredSession): Promise<StateChangeRow[]>;
+  /** The session's superseded events, ordered by (superseded_by, seq). */
+  supersededRows(k: ResolvedKey, session: StoredSession): Promise<SupersededRow[]>;
   /** Approximate stored bytes of one session (its row, state and events), for `stats()`. */
   sessionBytes(k: ResolvedKey, session: StoredSession): Promise<number>;
 
   writeSession(write: SessionWrite): Promise<void>;
   writeShared(owner: SharedOwner, entries: readonly StateEntry[]): Promise<void>;
-  /** Deletes a session with its events and own state, and the file records named (atomically). */
+  /** Deletes a session with its events, own state, log and superseded events, and the file records named (atomically). */
   deleteSession(k: ResolvedKey, files: readonly { tenant: string; id: string }[]): Promise<void>;
   putFile(row: FileRow): Promise<void>;
   deleteFiles(keys: readonly { tenant: string; id: string }[]): Promise<void>;

@@ -26,8 +26,12 @@ import {
   planPatch,
   planSweep,
 } from '../../core/plan.js';
+import { checkRewindInput, createdStateChange, patchStateChange, planRewind, resolveSupersededRange, stateAtSeq, stateChangeFromRow, supersededCursor } from '../../core/history.js';
+import { prepareSearch } from '../../core/search/prepare.js';
+import { ScanSearch } from '../../core/search/scan.js';
+import { sessionTitle } from '../../core/search/text.js';
 import { prepareFile, prepareKeyUpdate, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, type PreparedPatch } from '../../core/prepare.js';
-import { eventFromRow, eventRowOf, fileFromRow, sessionFromRow, sharedItem, type SessionRow } from '../../core/rows.js';
+import { eventFromRow, eventRowOf, fileFromRow, sessionFromRow, sharedItem, supersededFromRow, type SessionRow } from '../../core/rows.js';
 import { deletionsOf, entriesToState } from '../../core/state.js';
 import type { FileKey, MigrationStatus, SessionStore, StoreCapabilities } from '../../core/store.js';
 import type {
@@ -44,7 +48,14 @@ import type {
   NewFileRecord,
   NewSession,
   ReadOptions,
+  RewindInput,
+  RewindResult,
   ScanQuery,
+  SearchPage,
+  SearchQuery,
+  StateChange,
+  SupersededPage,
+  SupersededRange,
   Session,
   SessionCountQuery,
   SessionEvent,
@@ -133,7 +144,7 @@ export class DocumentStore implements SessionStore {
       const k = { tenant: p.tenant, appName: p.appName, userId: p.userId, sessionId: p.id };
       if (await b.getSession(k)) throw new SessionExistsError(k);
       const row = newSessionRow(p, this.clock.now());
-      await b.writeSession({ row, created: true, state: p.state?.session, app: p.state?.app, user: p.state?.user });
+      await b.writeSession({ row, created: true, state: p.state?.session, app: p.state?.app, user: p.state?.user, changes: [createdStateChange(p.state)] });
       return this.toSession(k, row, null);
     });
   }
@@ -194,12 +205,14 @@ export class DocumentStore implements SessionStore {
       const row = planPatch(stored.row, p, this.clock.now());
       const d = p.delta;
       const unset = deletionsOf(d);
+      const change = patchStateChange(d, row.event_count);
       await b.writeSession({
         row,
         state: d?.session,
         app: d?.app,
         user: d?.user,
         unset: { state: unset.session, app: unset.app, user: unset.user },
+        changes: change ? [change] : [],
       });
       return this.toSession(k, row, null);
     });
@@ -221,7 +234,7 @@ export class DocumentStore implements SessionStore {
       const existing = await b.getSession(k);
       if (existing && !options.replace) throw new SessionExistsError(k);
       // Files stay: they are not part of a snapshot.
-      await b.writeSession({ row: { ...p.row }, created: !existing, replace: Boolean(existing), state: p.state, events: p.events });
+      await b.writeSession({ row: { ...p.row }, created: !existing, replace: Boolean(existing), state: p.state, events: p.events, changes: p.history });
       return this.toSession(k, p.row, null);
     });
   }
@@ -265,6 +278,65 @@ export class DocumentStore implements SessionStore {
       const events = from > to ? [] : await b.eventsBySeq(k, stored, from, to);
       if (r.order === 'desc') events.reverse();
       return { events, nextCursor: more && events.length ? eventCursor(r.order, events[events.length - 1]!.seq) : null };
+    });
+  }
+
+  async rewindSession(key: SessionKey, input: RewindInput, options?: WriteOptions): Promise<RewindResult> {
+    const k = resolveKey(key, this.limits);
+    const toSeq = checkRewindInput(input);
+    const expect = expectedVersion(options);
+    return this.run(async (b) => {
+      const stored = await b.getSession(k);
+      if (!stored) throw new SessionNotFoundError(k);
+      const plan = planRewind({ head: stored.row, toSeq, expectVersion: expect, now: this.clock.now() });
+      if (plan.kind === 'noop') return { session: await this.toSession(k, stored.row, null, stored.state), superseded: 0 };
+      const changes = (await b.stateChanges(k, stored)).map(stateChangeFromRow);
+      const events = toSeq === 0 ? [] : await b.eventsBySeq(k, stored, 1, toSeq);
+      const own = stateAtSeq(changes, events, toSeq);
+      const row = { ...stored.row, ...plan.head };
+      const state = Object.keys(own).map((name) => [name, JSON.stringify(own[name])] as const);
+      await b.writeSession({ row, state, rewind: { toSeq, supersededAt: plan.supersededAt, supersededBy: plan.head.version } });
+      return { session: await this.toSession(k, row, null), superseded: plan.superseded };
+    });
+  }
+
+  async readSupersededEvents(key: SessionKey, range?: SupersededRange): Promise<SupersededPage | null> {
+    const k = resolveKey(key, this.limits);
+    const r = resolveSupersededRange(range, this.limits);
+    return this.run(async (b) => {
+      const stored = await b.getSession(k);
+      if (!stored) return null;
+      const [by, seq] = r.after;
+      const rows = (await b.supersededRows(k, stored)).filter((e) => e.superseded_by > by || (e.superseded_by === by && e.seq > seq));
+      const page = rows.slice(0, r.limit);
+      const last = page[page.length - 1];
+      return { events: page.map(supersededFromRow), nextCursor: rows.length > r.limit && last ? supersededCursor(last.superseded_by, last.seq) : null };
+    });
+  }
+
+  async readStateHistory(key: SessionKey): Promise<StateChange[] | null> {
+    const k = resolveKey(key, this.limits);
+    return this.run(async (b) => {
+      const stored = await b.getSession(k);
+      return stored && (await b.stateChanges(k, stored)).map(stateChangeFromRow);
+    });
+  }
+
+  /** A scan: every session of the tenant that passes the filters, and all its events (capability `indexedSearch` off). */
+  async searchEvents(query: SearchQuery): Promise<SearchPage> {
+    const p = prepareSearch(query, this.limits);
+    return this.run(async (b) => {
+      const scan = new ScanSearch(p);
+      for (const row of await b.sessionRows()) {
+        if (row.tenant !== p.tenant) continue;
+        const session = { ...keyOfRow(row), id: row.id, status: row.status, updatedAt: row.updated_at, title: sessionTitle(JSON.parse(row.metadata) as JsonObject) };
+        if (!scan.admits(session)) continue;
+        const k = keyOfRow(row);
+        const stored = await b.getSession(k);
+        if (!stored) continue;
+        scan.add(session, stored.row.event_count ? await b.eventsBySeq(k, stored, 1, stored.row.event_count) : []);
+      }
+      return scan.page();
     });
   }
 

@@ -1,6 +1,7 @@
 import type { Clock } from '../../core/clock.js';
 import type { Limits } from '../../core/limits.js';
-import { eventFromRow, type EventRow, type FileRow, type SessionRow } from '../../core/rows.js';
+import type { StateChangeRow } from '../../core/history.js';
+import { eventFromRow, type EventRow, type FileRow, type SessionRow, type SupersededRow } from '../../core/rows.js';
 import type { StateEntry } from '../../core/state.js';
 import type { MigrationStatus } from '../../core/store.js';
 import type { SessionEvent } from '../../core/types.js';
@@ -19,6 +20,8 @@ interface MemorySession {
   /** events[i].seq === i + 1: the array is the seq index. */
   events: EventRow[];
   eventIndex: Map<string, EventRow>;
+  changes: StateChangeRow[];
+  superseded: SupersededRow[];
 }
 
 // Names cannot contain control characters, so NUL joins them unambiguously.
@@ -81,6 +84,14 @@ class MemoryBackend implements DocumentBackend {
     return [...this.files.values()].map((f) => ({ ...f }));
   }
 
+  async stateChanges(k: ResolvedKey): Promise<StateChangeRow[]> {
+    return this.sessions.get(keyOf(k))!.changes.map((c) => ({ ...c }));
+  }
+
+  async supersededRows(k: ResolvedKey): Promise<SupersededRow[]> {
+    return this.sessions.get(keyOf(k))!.superseded.map((e) => ({ ...e }));
+  }
+
   async sessionBytes(k: ResolvedKey, s: StoredSession): Promise<number> {
     let bytes = 0;
     for (const e of this.sessions.get(keyOf(k))!.events) bytes += (e.content?.length ?? 0) + (e.state_delta?.length ?? 0) + (e.metadata?.length ?? 0) + 64;
@@ -92,8 +103,18 @@ class MemoryBackend implements DocumentBackend {
     const { row } = w;
     const key = join(row.tenant, row.app_name, row.user_id, row.id);
     let s = this.sessions.get(key);
-    if (!s || w.replace) this.sessions.set(key, (s = { row, state: new Map(), events: [], eventIndex: new Map() }));
+    if (!s || w.replace) this.sessions.set(key, (s = { row, state: new Map(), events: [], eventIndex: new Map(), changes: [], superseded: [] }));
+    if (w.rewind) {
+      const { toSeq, supersededAt, supersededBy } = w.rewind;
+      for (const e of s.events.splice(toSeq)) {
+        s.eventIndex.delete(e.id);
+        s.superseded.push({ ...e, superseded_at: supersededAt, superseded_by: supersededBy });
+      }
+      s.changes = s.changes.filter((c) => c.at_seq <= toSeq);
+      s.state.clear();
+    }
     s.row = { ...row };
+    for (const c of w.changes ?? []) s.changes.push({ ...c });
     setAll(s.state, w.state);
     for (const key of w.unset?.state ?? []) s.state.delete(key);
     for (const e of w.events ?? []) {
