@@ -15,6 +15,7 @@ import { redactConfig, redactText } from '../config/redact.js';
 import type { Config } from '../config/schema.js';
 import { SessionDbError } from '../core/errors.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
+import { parseSearchQuery } from '../core/search/query.js';
 import type { SessionStore } from '../core/store.js';
 import { EVENT_ROLES, SESSION_STATUSES, type EventRole, type SessionStatus } from '../core/types.js';
 import { openStore } from '../stores/open-store.js';
@@ -271,6 +272,12 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  sessiondb search "refund policy" --app shop\n  sessiondb search \'"order 1042" -cancelled\' --role assistant --limit 5 --json')
     .action(async (query, opts) => {
+      try {
+        parseSearchQuery('query', query); // a query no store can run is bad usage, found before any store is opened
+      } catch (err) {
+        if (err instanceof SessionDbError) throw new UsageError(err.message);
+        throw err;
+      }
       await withStore(opts, async (store) => {
         const page = await store.searchEvents({
           query,
