@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openStore, type SessionStore } from '../src/index.js';
+import Database from 'better-sqlite3';
+import { openStore, SqliteStore, type SessionStore } from '../src/index.js';
 import { adkDatabaseUnavailableReason, loadAdkDatabase } from './adk-database-helpers.js';
 import { startServer, tempDir } from './helpers.js';
 import { adminQuery, dropSchema, PG_URL, pgUnavailableReason, uniqueSchema } from './pg-helpers.js';
@@ -67,7 +68,7 @@ describe('sessiondb CLI', () => {
   it('migrate, migrate --status, stats, ls, show, export, prune, vacuum on a SQLite file', async () => {
     const db = sqlite('main.db');
     expect(cli(['migrate', '--db', db])).toMatchObject({ code: 0 });
-    expect(cli(['migrate', '--status', '--db', db]).out).toMatch(/schema version 3 of 3; up to date/);
+    expect(cli(['migrate', '--status', '--db', db]).out).toMatch(/sqlite: schema version (\d+) of \1; up to date/);
     await seed(db);
     const stats = JSON.parse(cli(['stats', '--json', '--db', db]).out);
     expect(stats).toMatchObject({ store: 'sqlite', sessions: 12, events: 36 });
@@ -141,6 +142,30 @@ describe('sessiondb CLI', () => {
     const json = JSON.parse(cli(['export', 'shop', 'u1', 's1', '--superseded', '--db', db]).out);
     expect(json.superseded.map((e: { id: string }) => e.id)).toEqual(['e2', 'e3']);
     expect(json.history).toEqual([{ atSeq: 0, kind: 'replace', set: { step: 0 }, unset: [] }]);
+  }, 120_000);
+
+  it('migrate of a database written before the search index builds it, printing its progress on stderr', async () => {
+    const path = join(work, 'pre-search.db');
+    // Schema 3, as sessiondb wrote it before the search index, with 12,000 events.
+    const old = new SqliteStore({ path });
+    await (old as unknown as { migrate(o: object): Promise<void> }).migrate({ toVersion: 3 });
+    await old.close();
+    const raw = new Database(path);
+    raw.exec(`INSERT INTO sessions (tenant, app_name, user_id, id, metadata, created_at, updated_at, last_activity_at, event_count, version)
+      VALUES ('default', 'a', 'u', 'big', '{}', 1, 1, 1, 12000, 2)`);
+    const insert = raw.prepare(`INSERT INTO events (session_pk, seq, id, timestamp, author, content) VALUES (1, ?, ?, ?, 'user', ?)`);
+    raw.transaction(() => {
+      for (let i = 1; i <= 12_000; i++) insert.run(i, `e${i}`, i, JSON.stringify(i === 777 ? 'the pangolin escaped' : `routine message ${i}`));
+    })();
+    raw.close();
+    const r = cli(['migrate', '--db', `sqlite:${path}`]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/up to date/);
+    const lines = r.err.trim().split('\n');
+    for (const line of lines) expect(line).toMatch(/^search index: \d+\/\d+ \(\d+%\)$/);
+    expect(lines.at(-1)).toBe('search index: 12000/12000 (100%)');
+    expect(JSON.parse(cli(['search', 'pangolin', '--json', '--db', `sqlite:${path}`]).out).hits.map((h: { event: { id: string } }) => h.event.id)).toEqual(['e777']);
+    expect(cli(['migrate', '--db', `sqlite:${path}`]).err).toBe(''); // nothing left to build
   }, 120_000);
 
   it('migrate shows a long step\'s progress, throttled: the first report, at most one a second, and the last', async () => {
@@ -310,7 +335,7 @@ describe('sessiondb CLI', () => {
       const pg = `${PG_URL}?schema=${schema}`;
       const src = sqlite('pg-src.db');
       await seed(src, 30);
-      expect(cli(['migrate', '--db', pg]).out).toMatch(/postgres: schema version 3 of 3/);
+      expect(cli(['migrate', '--db', pg]).out).toMatch(/postgres: schema version (\d+) of \1; up to date/);
       const one = JSON.parse(cli(['copy', '--from', src, '--to', pg, '--verify', '--json']).out);
       expect(one).toMatchObject({ sessions: 30, events: 90, files: 2, verify: { ok: true } });
       const back = `file:${join(work, 'from-pg')}`;
