@@ -246,6 +246,7 @@ describe('sessiondb CLI', () => {
     for (const db of [`sqlite:${missingFile}`, `file:${missingDir}`]) {
       for (const args of [
         ['migrate', '--status'], ['stats'], ['ls'], ['show', 'a', 'u', 's'], ['export', 'a', 'u', 's'], ['prune'], ['vacuum'],
+        ['search', 'x'], ['fork', 'a', 'u', 's'], ['rewind', 'a', 'u', 's', '--to-seq', '0'],
         ['dump', '--out', join(work, 'never.jsonl')], ['backup', '--dir', join(work, 'never-backups')],
       ]) {
         const r = cli([...args, '--db', db]);
@@ -260,7 +261,7 @@ describe('sessiondb CLI', () => {
     // A new database is still made by the commands that write.
     expect(cli(['migrate', '--db', `sqlite:${missingFile}`]).code).toBe(0);
     expect(cli(['ls', '--db', `sqlite:${missingFile}`])).toMatchObject({ code: 0, out: 'no sessions\n' });
-  });
+  }, 120_000);
 
   it('load shows its progress as copy and dump do (plain lines when not on a terminal; nothing with --json)', async () => {
     const db = sqlite('progress-src.db');
