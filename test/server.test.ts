@@ -554,6 +554,8 @@ describe('HTTP API: search, fork, rewind, superseded events, state history', () 
     expect(doc.paths['/v1/search'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
       ['q', 'appName', 'userId', 'sessionId', 'role', 'author', 'after', 'before', 'status', 'limit', 'cursor'],
     );
+    expect(doc.paths['/v1/search'].get.parameters.filter((p: { required: boolean }) => p.required).map((p: { name: string }) => p.name)).toEqual(['q']);
+    expect(doc.paths['/v1/apps/{app}/users/{user}/sessions/{session}/export'].get.parameters.filter((p: { in: string; required: boolean }) => p.in === 'query' && p.required)).toEqual([]);
     const lines = (await call(a, 'GET', '/metrics')).text.split('\n');
     for (const status of [200, 400]) expect(lines.some((l) => l.startsWith(`sessiondb_http_requests_total{method="GET",route="/v1/search",status="${status}"}`)), String(status)).toBe(true);
     expect(lines.some((l) => l.includes('status="500"'))).toBe(false);
