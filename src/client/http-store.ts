@@ -293,7 +293,10 @@ export class HttpStore implements SessionStore {
    * `forkSession` from `sessiondb`, which calls this for an `HttpStore`).
    */
   async forkSession(key: SessionKey, options: ForkOptions = {}): Promise<Session> {
-    return this.request<Session>('POST', `${this.sessionPath(key)}/fork`, { check: () => checkForkOptions(options, this.limits), tenant: key.tenant, body: options });
+    const check = () => checkForkOptions(options, this.limits);
+    if (options === null || typeof options !== 'object') check();
+    const { newSessionId, upToSeq, userId } = options; // what the fork takes; other keys are ignored, as the generic fork ignores them
+    return this.request<Session>('POST', `${this.sessionPath(key)}/fork`, { check, tenant: key.tenant, body: { newSessionId, upToSeq, userId } });
   }
 
   async readEvents(key: SessionKey, range: EventRange = {}): Promise<EventPage | null> {
