@@ -52,7 +52,6 @@ import type {
 } from '../core/types.js';
 import { checkRewindInput, resolveSupersededRange } from '../core/history.js';
 import { prepareSearch } from '../core/search/prepare.js';
-import type { ForkOptions } from '../transfer/fork.js';
 import { resolveCountQuery, resolveEventRange, resolveFileQuery, resolveReadOptions, resolveSessionQuery } from '../core/paging.js';
 import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot } from '../core/prepare.js';
 import { splitKeyUpdate } from '../core/state.js';
@@ -86,6 +85,13 @@ export interface HttpStoreOptions {
    * `false` turns retries off.
    */
   retry?: HttpRetryOptions | false;
+}
+
+/** The options of a fork (the shape of `ForkOptions` of `forkSession`; the client imports core only). */
+interface ForkRequest {
+  newSessionId?: string;
+  upToSeq?: number;
+  userId?: string;
 }
 
 interface RequestSpec {
@@ -292,7 +298,7 @@ export class HttpStore implements SessionStore {
    * `POST …/sessions/:session/fork`: the server forks in one request (see
    * `forkSession` from `sessiondb`, which calls this for an `HttpStore`).
    */
-  async forkSession(key: SessionKey, options: ForkOptions = {}): Promise<Session> {
+  async forkSession(key: SessionKey, options: ForkRequest = {}): Promise<Session> {
     const check = () => checkForkOptions(options, this.limits);
     if (options === null || typeof options !== 'object') check();
     const { newSessionId, upToSeq, userId } = options; // what the fork takes; other keys are ignored, as the generic fork ignores them
@@ -465,7 +471,7 @@ const SEARCH_PARAMS: Record<string, 'string' | 'number'> = {
 };
 
 /** `forkSession`'s checks of its options, as the generic fork makes them. */
-function checkForkOptions(options: ForkOptions, limits: Limits): void {
+function checkForkOptions(options: ForkRequest, limits: Limits): void {
   if (options === null || typeof options !== 'object') throw new ValidationError('fork', 'must be an object { newSessionId?, upToSeq?, userId? }');
   if (options.newSessionId !== undefined) checkName('newSessionId', options.newSessionId, limits);
   if (options.userId !== undefined) checkName('userId', options.userId, limits);
