@@ -14,6 +14,7 @@ import { uuidv7 } from '../core/ids.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
 import type { FileKey, MigrationStatus, SessionStore } from '../core/store.js';
 import type {
+  ForkOptions,
   ActivityInput,
   AppendResult,
   AppKey,
@@ -50,7 +51,7 @@ import type {
   UserKey,
   WriteOptions,
 } from '../core/types.js';
-import { checkRewindInput, resolveSupersededRange } from '../core/history.js';
+import { checkForkOptions, checkRewindInput, resolveSupersededRange } from '../core/history.js';
 import { prepareSearch } from '../core/search/prepare.js';
 import { resolveCountQuery, resolveEventRange, resolveFileQuery, resolveReadOptions, resolveSessionQuery } from '../core/paging.js';
 import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot } from '../core/prepare.js';
@@ -85,13 +86,6 @@ export interface HttpStoreOptions {
    * `false` turns retries off.
    */
   retry?: HttpRetryOptions | false;
-}
-
-/** The options of a fork (the shape of `ForkOptions` of `forkSession`; the client imports core only). */
-interface ForkRequest {
-  newSessionId?: string;
-  upToSeq?: number;
-  userId?: string;
 }
 
 interface RequestSpec {
@@ -298,8 +292,8 @@ export class HttpStore implements SessionStore {
    * `POST …/sessions/:session/fork`: the server forks in one request (see
    * `forkSession` from `sessiondb`, which calls this for an `HttpStore`).
    */
-  async forkSession(key: SessionKey, options: ForkRequest = {}): Promise<Session> {
-    const check = () => checkForkOptions(options, this.limits);
+  async forkSession(key: SessionKey, options: ForkOptions = {}): Promise<Session> {
+    const check = () => void checkForkOptions(options, this.limits);
     if (options === null || typeof options !== 'object') check();
     const { newSessionId, upToSeq, userId } = options; // what the fork takes; other keys are ignored, as the generic fork ignores them
     return this.request<Session>('POST', `${this.sessionPath(key)}/fork`, { check, tenant: key.tenant, body: { newSessionId, upToSeq, userId } });
@@ -469,16 +463,6 @@ const SEARCH_PARAMS: Record<string, 'string' | 'number'> = {
   query: 'string', appName: 'string', userId: 'string', sessionId: 'string', role: 'string', author: 'string',
   after: 'number', before: 'number', status: 'string', limit: 'number', cursor: 'string',
 };
-
-/** `forkSession`'s checks of its options, as the generic fork makes them. */
-function checkForkOptions(options: ForkRequest, limits: Limits): void {
-  if (options === null || typeof options !== 'object') throw new ValidationError('fork', 'must be an object { newSessionId?, upToSeq?, userId? }');
-  if (options.newSessionId !== undefined) checkName('newSessionId', options.newSessionId, limits);
-  if (options.userId !== undefined) checkName('userId', options.userId, limits);
-  if (options.upToSeq !== undefined && (!Number.isSafeInteger(options.upToSeq) || options.upToSeq < 0)) {
-    throw new ValidationError('upToSeq', `must be a non-negative integer, got ${JSON.stringify(options.upToSeq)}`);
-  }
-}
 
 /** One path segment. `.` and `..` cannot be sent: URL parsers resolve them away. */
 function segment(field: string, name: string): string {
