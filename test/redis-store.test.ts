@@ -85,15 +85,15 @@ describe.skipIf(unavailable)(`RedisStore on the local Redis${unavailable ? ` (sk
   it('openStore opens a redis:// URL, migrated; the layout is versioned and a missing or newer one is refused', async () => {
     const p = prefix();
     const fresh = new RedisStore({ url: withPrefix(REDIS_URL, p) });
-    expect(await fresh.migrationStatus()).toMatchObject({ current: 0, latest: 1, pending: [{ version: 1 }] });
+    expect(await fresh.migrationStatus()).toMatchObject({ current: 0, latest: 2, pending: [{ version: 1 }, { version: 2 }] });
     expect((await failure(fresh.getSession({ appName: 'a', userId: 'u', sessionId: 's' }))).error.message).toMatch(/migrate\(\)/);
     await fresh.close();
     const store = await openStore(withPrefix(REDIS_URL, p));
     expect(store.kind).toBe('redis');
-    expect(await store.migrationStatus()).toEqual({ current: 1, latest: 1, pending: [] });
+    expect(await store.migrationStatus()).toEqual({ current: 2, latest: 2, pending: [] });
     await store.createSession({ appName: 'a', userId: 'u', id: 's' });
     await store.close();
-    redisCli(6379, ['set', `${p}{g}:layout`, '2']);
+    redisCli(6379, ['set', `${p}{g}:layout`, '3']);
     const newer = new RedisStore({ url: withPrefix(REDIS_URL, p) });
     expect((await failure(newer.migrate())).error.message).toMatch(/newer than this sessiondb knows/);
     expect((await failure(newer.getSession({ appName: 'a', userId: 'u', sessionId: 's' }))).error.message).toMatch(/Upgrade sessiondb/);
