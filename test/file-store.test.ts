@@ -133,3 +133,25 @@ describe('JsonFileStore crash safety', () => {
     await store.close();
   }, 60_000);
 });
+
+describe('JsonFileStore history on disk', () => {
+  it('keeps a rewind, its superseded events and the state log across a reopen', async () => {
+    const dir = freshDir();
+    let store = await openStore(`file:${dir}`);
+    await store.createSession({ appName: 'app', userId: 'u', id: 's', state: { step: 0 } });
+    await store.appendEvents(key, [1, 2, 3].map((i) => ({ id: `e${i}`, author: 'u', content: `turn ${i}`, stateDelta: { step: i } })));
+    await store.rewindSession(key, { toSeq: 1 });
+    await store.close();
+    store = await openStore(`file:${dir}`);
+    const s = await store.getSession(key);
+    expect(s?.events?.map((e) => e.id)).toEqual(['e1']);
+    expect(s?.state).toEqual({ step: 1 });
+    expect((await store.readSupersededEvents(key))?.events.map((e) => e.id)).toEqual(['e2', 'e3']);
+    expect(await store.readStateHistory(key)).toEqual([{ atSeq: 0, kind: 'replace', set: { step: 0 }, unset: [] }]);
+    const next = await store.appendEvents(key, [{ id: 'e2b', author: 'u', content: 'turn 2 again' }]);
+    expect(next.events[0]!.seq).toBe(2);
+    expect((await store.getSession(key))?.events?.map((e) => e.content)).toEqual(['turn 1', 'turn 2 again']);
+    expect((await store.searchEvents({ query: 'again' })).hits.map((h) => h.event?.id)).toEqual(['e2b']);
+    await store.close();
+  });
+});
