@@ -3,7 +3,7 @@
 // walks, a database written under key layout 1, and the keys a delete removes.
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/stores/redis/index.js';
-import type { SessionKey } from '../src/core/types.js';
+import type { SessionKey, SupersededPage } from '../src/core/types.js';
 import { deletePrefix, REDIS_URL, redisCli, redisUnavailableReason, uniquePrefix, withPrefix } from './redis-helpers.js';
 
 const unavailable = await redisUnavailableReason();
@@ -47,7 +47,7 @@ describe.skipIf(unavailable)(`RedisStore search and history${unavailable ? ` (sk
     expect(s!.events!.at(-1)!.id).toBe('e1234');
     const seen: string[] = [];
     for (let cursor: string | null = null, pages = 0; pages === 0 || cursor; pages++) {
-      const page = (await store.readSupersededEvents(k, { limit: 1000, cursor }))!;
+      const page: SupersededPage = (await store.readSupersededEvents(k, { limit: 1000, cursor }))!;
       seen.push(...page.events.map((e) => e.id));
       cursor = page.nextCursor;
     }
@@ -102,27 +102,34 @@ describe.skipIf(unavailable)(`RedisStore search and history${unavailable ? ` (sk
     expect(await where({ appName: 'ap' })).toEqual([]);
   }, 60_000);
 
-  it('a database written under key layout 1 is refused until migrate(); its sessions have no log, and a rewind rebuilds their state from the events', async () => {
+  it('a database written under key layout 1 is refused until migrate(), which gives each session a log (its state after its last event), with progress', async () => {
     const { store, prefix } = await open();
     const k: SessionKey = { appName: 'a', userId: 'u', sessionId: 'old' };
-    await store.createSession({ appName: 'a', userId: 'u', id: 'old', state: { n: 0 } });
+    await store.createSession({ appName: 'a', userId: 'u', id: 'old', state: { n: 0, kept: 'from the start', 'clé/ü': 'x' } });
     await store.appendEvents(k, [
       { id: 'x1', author: 'u', stateDelta: { n: 1 } },
       { id: 'x2', author: 'u', stateDelta: { n: 2 } },
     ]);
-    // What layout 1 left: no log, and the layout recorded as 1.
-    const logKey = redisCli(6379, ['--scan', '--pattern', `${prefix}*:sh:old`]).trim();
-    expect(logKey).not.toBe('');
-    redisCli(6379, ['del', logKey]);
+    for (let i = 0; i < 5; i++) await store.createSession({ appName: 'b', userId: `u${i}`, id: `other${i}` });
+    // What layout 1 left: no logs, and the layout recorded as 1.
+    for (const key of redisCli(6379, ['--scan', '--pattern', `${prefix}*:sh:*`]).trim().split('\n')) redisCli(6379, ['del', key]);
     redisCli(6379, ['set', `${prefix}{g}:layout`, '1']);
     const reopened = new RedisStore({ url: withPrefix(REDIS_URL, prefix) });
     stores.push(reopened);
     expect(await reopened.migrationStatus()).toMatchObject({ current: 1, latest: 2, pending: [{ version: 2 }] });
     await expect(reopened.getSession(k)).rejects.toMatchObject({ code: 'schema_mismatch' });
+    const progress: { step: string; done: number; total: number }[] = [];
+    await reopened.migrate({ onProgress: (p) => void progress.push(p) });
+    expect(progress.at(-1)).toEqual({ step: 'state-change log', done: 6, total: 6 });
+    expect(await reopened.migrationStatus()).toMatchObject({ current: 2, pending: [] });
+    expect(await reopened.readStateHistory(k)).toEqual([{ atSeq: 2, kind: 'replace', set: { n: 2, kept: 'from the start', 'clé/ü': 'x' }, unset: [] }]);
+    expect(await reopened.readStateHistory({ appName: 'b', userId: 'u0', sessionId: 'other0' })).toEqual([{ atSeq: 0, kind: 'replace', set: {}, unset: [] }]);
     await reopened.migrate();
-    expect(await reopened.readStateHistory(k)).toEqual([]);
-    const r = await reopened.rewindSession(k, { toSeq: 1 });
-    expect(r.session.state).toEqual({ n: 1 });
+    expect((await reopened.readStateHistory(k))!.length).toBe(1);
+    // After the seq it was logged at, the state is exact; before it, only the event deltas are known.
+    await reopened.appendEvents(k, [{ id: 'x3', author: 'u', stateDelta: { n: 3 } }, { id: 'x4', author: 'u' }]);
+    expect((await reopened.rewindSession(k, { toSeq: 3 })).session.state).toEqual({ n: 3, kept: 'from the start', 'clé/ü': 'x' });
+    expect((await reopened.rewindSession(k, { toSeq: 1 })).session.state).toEqual({ n: 1 });
   });
 
   it('deleting a session removes its log and superseded events with it', async () => {

@@ -24,12 +24,12 @@ import type { SessionStatus } from '../../core/types.js';
  */
 export const LAYOUT_VERSION = 2;
 
-/** What each layout version added; `migrate()` records the newest (none of them moves data). */
+/** What each layout version added; `migrate()` applies them and records the newest. */
 export const LAYOUTS: readonly { version: number; description: string }[] = [
   { version: 1, description: 'key layout 1: sessions, events and user state per user slot; app state per app slot; indexes, registries and files per tenant slot' },
   {
     version: 2,
-    description: 'key layout 2: per session, the log of state changes and the events rewinds superseded (nothing is moved: sessions written before keep no log)',
+    description: "key layout 2: per session, the log of state changes and the events rewinds superseded (each stored session's log starts with its current state)",
   },
 ];
 

@@ -102,6 +102,7 @@ import {
 import { RedisConnection, type NodeReply } from './connection.js';
 import { fileIndex, keys, LAYOUT_VERSION, LAYOUTS, positionOf, RedisLayout, splitMember } from './layout.js';
 import { keptChanges, readForRewind, supersededFromMember, supersededStart } from './history.js';
+import { backfillLogs } from './migration.js';
 import { Outbox } from './outbox.js';
 import { scanSearch } from './search.js';
 import { Registries } from './registries.js';
@@ -210,13 +211,20 @@ export class RedisStore implements SessionStore {
 
   /**
    * Records the key layout version (refusing a newer one) and loads the scripts
-   * on every master. No layout moves data: there is no index to build, so there
-   * is no progress to report.
+   * on every master. From layout 1 it first gives every stored session its
+   * state-change log (O(sessions), progress through `onProgress`); the new
+   * layout is recorded when that is done, so a migration cut off is run again.
    */
-  async migrate(_options?: MigrateOptions): Promise<void> {
+  async migrate(options?: MigrateOptions): Promise<void> {
     this.assertOpen();
-    const current = await this.conn.run<number>(SCRIPTS.upgradeLayout, [this.global], [String(LAYOUT_VERSION)]);
+    const version = String(LAYOUT_VERSION);
+    let current = await this.conn.run<number>(SCRIPTS.upgradeLayout, [this.global], [version, 'init']);
     if (current > LAYOUT_VERSION) throw this.layoutMismatch(current);
+    if (current < LAYOUT_VERSION) {
+      await backfillLogs(this.conn, this.layout, this.registries, options);
+      current = await this.conn.run<number>(SCRIPTS.upgradeLayout, [this.global], [version, 'raise']);
+      if (current > LAYOUT_VERSION) throw this.layoutMismatch(current);
+    }
     await Promise.all(Object.values(SCRIPTS).map((s) => this.conn.onEveryMaster(['SCRIPT', 'LOAD', s.source])));
     this.checked = null;
   }

@@ -3,7 +3,7 @@ import { APPLY_APP, CLEAR_OUTBOX, RESYNC, SYNC_TENANT } from './lua/cluster.js';
 import { DELETE_FILE, LIST_FILES, PUT_FILE, SWEEP_FILES } from './lua/files.js';
 import { LIBRARY, USER_LIBRARY } from './lua/library.js';
 import { UPGRADE_LAYOUT } from './lua/layout.js';
-import { READ_HISTORY, READ_SUPERSEDED, REWIND } from './lua/history.js';
+import { BACKFILL_LOG, READ_HISTORY, READ_SUPERSEDED, REWIND } from './lua/history.js';
 import { READ_EVENTS, READ_LISTED, READ_SESSION } from './lua/reads.js';
 import { ACTIVITY, APPEND, CREATE, DELETE, IMPORT, MARK_EXPIRED, SET_STATE, UPDATE } from './lua/sessions.js';
 
@@ -37,6 +37,7 @@ export const SCRIPTS = {
   readHistory: userScript('read-history', READ_HISTORY),
   readSuperseded: userScript('read-superseded', READ_SUPERSEDED),
   rewind: userScript('rewind', REWIND),
+  backfillLog: userScript('backfill-log', BACKFILL_LOG),
   clearOutbox: userScript('clear-outbox', CLEAR_OUTBOX),
   resync: userScript('resync', RESYNC),
   syncTenant: slotScript('sync-tenant', SYNC_TENANT),

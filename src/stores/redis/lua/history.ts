@@ -85,3 +85,26 @@ local old = { pos = h[4], st = h[5], act = h[6], exp = h[7] }
 local rec = finish(sid, tenant, app, user, old, { pos = ARGV[10], st = h[5], act = h[6], exp = h[7] }, {}, false, false)
 return session_reply(sid, rec)
 `;
+
+/**
+ * Key layout 1 → 2, per session. ARGV: sids. Each session that has no log yet
+ * gets one entry: a replace of its own state now, after its last event (what
+ * core's importedStateChange makes), so rewinds to that seq or later are exact.
+ * Reply: how many sessions got one.
+ */
+export const BACKFILL_LOG = String.raw`
+local done = 0
+for i = 1, #ARGV do
+  local sid = ARGV[i]
+  local n = redis.call('HGET', skey('s', sid), 'n')
+  if n and redis.call('EXISTS', skey('sh', sid)) == 0 then
+    local st = redis.call('HGETALL', skey('st', sid))
+    local parts = {}
+    for j = 1, #st, 2 do parts[#parts + 1] = cjson.encode(st[j]) .. ':' .. st[j + 1] end
+    local change = '{"kind":"replace","set":{' .. table.concat(parts, ',') .. '},"unset":[]}'
+    log_change(sid, n, cjson.encode(change))
+    done = done + 1
+  end
+end
+return done
+`;
