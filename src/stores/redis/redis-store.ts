@@ -127,7 +127,6 @@ const BATCH = 200;
 /** Reads of a session a rewind makes before giving up on one that keeps changing. */
 const REWIND_ATTEMPTS = 10;
 
-
 /**
  * The Redis store, on the official `redis` client (loaded on first use), for
  * one server or a Redis Cluster. Every write of a session is one Lua script
