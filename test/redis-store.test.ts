@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type SessionDbError } from '../src/index.js';
 import { parseRedisUrl, RedisStore } from '../src/stores/redis/index.js';
+import { translateRedisError } from '../src/stores/redis/errors.js';
 import { freePort } from './pg-helpers.js';
 import {
   deletePrefix,
@@ -65,6 +66,17 @@ describe('parseRedisUrl', () => {
       expect(message, url).not.toBe('');
       expect(message).not.toMatch(/s3cr/);
     }
+  });
+});
+
+describe('translateRedisError', () => {
+  it('server replies that mean the topology is changing are "unavailable"; other errors keep their message', () => {
+    const code = (message: string) => (translateRedisError(new Error(message), 'h:1') as SessionDbError).code;
+    expect(code('READONLY You can\'t write against a read only replica.')).toBe('unavailable');
+    expect(code('CLUSTERDOWN The cluster is down')).toBe('unavailable');
+    // A write landed, then its master was demoted before the WAIT that follows it.
+    expect(code('ERR WAIT cannot be used with replica instances. Please also note that…')).toBe('unavailable');
+    expect(code('ERR unknown command')).toBeUndefined();
   });
 });
 
