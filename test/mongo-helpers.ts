@@ -45,9 +45,14 @@ export interface StandIn {
   stop(): Promise<void>;
 }
 
+export interface StandInOptions {
+  /** Answer `$text` with the stand-in's imitation (see mongo-standin.py); without it `$text` fails as on a server without text search. */
+  textSearch?: boolean;
+}
+
 /** Starts the stand-in on a free loopback port; resolves once it listens. */
-export function startStandIn(mode: StandInMode): Promise<StandIn> {
-  const child = spawn(PYTHON, [SCRIPT, '--mode', mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startStandIn(mode: StandInMode, options: StandInOptions = {}): Promise<StandIn> {
+  const child = spawn(PYTHON, [SCRIPT, '--mode', mode, ...(options.textSearch ? ['--text-search'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let out = '';
   let err = '';
@@ -83,12 +88,12 @@ export function startStandIn(mode: StandInMode): Promise<StandIn> {
 }
 
 /** A stand-in started on first use and stopped when the test file ends (also when it fails). */
-export function lazyStandIn(mode: StandInMode): () => Promise<StandIn> {
+export function lazyStandIn(mode: StandInMode, options: StandInOptions = {}): () => Promise<StandIn> {
   let started: Promise<StandIn> | null = null;
   afterAll(async () => {
     if (started) await (await started.catch(() => null))?.stop();
   });
-  return () => (started ??= startStandIn(mode));
+  return () => (started ??= startStandIn(mode, options));
 }
 
 let databaseCounter = 0;
@@ -114,12 +119,20 @@ export async function dropDatabase(url: string, database: string): Promise<void>
 
 const databases = new WeakMap<object, string>();
 
-/** A conformance harness: each case gets a store on a database of its own, dropped afterwards. */
-export function mongoHarness(name: string, baseUrl: () => Promise<string>, extra: Partial<MongoStoreOptions> = {}, processes = { count: 2, appendsEach: 150 }): ConformanceHarness {
+/**
+ * A conformance harness: each case gets a store on a database of its own, dropped afterwards.
+ * `indexedSearch`: whether the server under test answers `$text` (the store then declares it).
+ */
+export function mongoHarness(
+  name: string,
+  baseUrl: () => Promise<string>,
+  options: { indexedSearch: boolean; extra?: Partial<MongoStoreOptions>; processes?: { count: number; appendsEach: number } },
+): ConformanceHarness {
+  const { extra = {}, processes = { count: 2, appendsEach: 150 } } = options;
   let base = '';
   return {
     name,
-    capabilities: { sharedAcrossProcesses: true },
+    capabilities: { sharedAcrossProcesses: true, indexedSearch: options.indexedSearch },
     async create() {
       base = await baseUrl();
       const database = uniqueDatabase('c');

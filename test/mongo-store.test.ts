@@ -145,7 +145,7 @@ describe.skipIf(unavailable !== null)(`MongoStore on the stand-in${unavailable ?
     await forced.close();
   });
 
-  it('migrate creates the five collections with their indexes, under a prefix when asked, and records the schema version', async () => {
+  it('migrate creates the seven collections with their indexes, under a prefix when asked, and records the schema version', async () => {
     const { url } = await standalone();
     const database = uniqueDatabase('idx');
     const store = await openStore(`${url}?database=${database}&collectionPrefix=sdb_`);
@@ -154,8 +154,10 @@ describe.skipIf(unavailable !== null)(`MongoStore on the stand-in${unavailable ?
     try {
       const db = raw.db(database);
       const names = (await db.listCollections().toArray()).map((c) => c.name).sort();
-      expect(names).toEqual(['sdb_app_state', 'sdb_events', 'sdb_files', 'sdb_sessiondb_meta', 'sdb_sessions', 'sdb_user_state']);
-      const collectionOf = { sessions: 'sessions', events: 'events', appState: 'app_state', userState: 'user_state', files: 'files' } as const;
+      expect(names).toEqual(['sdb_app_state', 'sdb_events', 'sdb_files', 'sdb_sessiondb_meta', 'sdb_sessions', 'sdb_state_log', 'sdb_superseded_events', 'sdb_user_state']);
+      const collectionOf = {
+        sessions: 'sessions', events: 'events', appState: 'app_state', userState: 'user_state', files: 'files', stateLog: 'state_log', superseded: 'superseded_events',
+      } as const;
       for (const [key, specs] of Object.entries(MONGO_INDEXES)) {
         const indexes = await db.collection(`sdb_${collectionOf[key as keyof typeof collectionOf]}`).listIndexes().toArray();
         for (const spec of specs) {
@@ -176,7 +178,7 @@ describe.skipIf(unavailable !== null)(`MongoStore on the stand-in${unavailable ?
     const database = uniqueDatabase('schema');
     const fresh = new MongoStore({ url, database });
     await expect(fresh.getSession({ appName: 'a', userId: 'u', sessionId: 's' })).rejects.toMatchObject({ code: 'schema_mismatch' });
-    expect(await fresh.migrationStatus()).toMatchObject({ current: 0, latest: MONGO_SCHEMA_VERSION, pending: [{ version: 1 }] });
+    expect(await fresh.migrationStatus()).toMatchObject({ current: 0, latest: MONGO_SCHEMA_VERSION, pending: [{ version: 1 }, { version: 2 }] });
     await fresh.migrate();
     await fresh.close();
     const raw = new MongoClient(url);

@@ -36,12 +36,13 @@ import { sessionAt, sessionKeyFilter } from './queries.js';
 import type { MongoCollections } from './schema.js';
 import { backoff } from './transaction.js';
 import { writeSharedDelta } from './shared-state.js';
+import { finishRewind } from './history.js';
 
 /** Runs a write: in a transaction where the deployment has them, else directly (session undefined). */
 export type WriteRunner = <T>(work: (session: ClientSession | undefined) => Promise<T>) => Promise<T>;
 
 /** The head fields an append reads. */
-export const HEAD_PROJECTION = { sid: 1, version: 1, eventCount: 1, fence: 1 } as const;
+export const HEAD_PROJECTION = { sid: 1, version: 1, eventCount: 1, fence: 1, rewinding: 1 } as const;
 
 /** The seqs or ids of an append are held by events above eventCount. */
 class Blocked extends Error {
@@ -117,7 +118,12 @@ export class MongoAppender {
     token: string,
     lookUp: boolean,
   ): Promise<AppendResult> {
-    const head = await this.c.sessions.findOne(sessionKeyFilter(k), { session, projection: HEAD_PROJECTION });
+    let head = await this.c.sessions.findOne(sessionKeyFilter(k), { session, projection: HEAD_PROJECTION });
+    // A rewind committed and not finished holds the seqs after it: finish it (history.ts) before planning.
+    while (head?.rewinding) {
+      await finishRewind(this.c, session, head.sid, head.rewinding);
+      head = await this.c.sessions.findOne(sessionKeyFilter(k), { session, projection: HEAD_PROJECTION });
+    }
     if (!head) throw new SessionNotFoundError(k);
     const ids = events.flatMap((e) => (e.id === undefined ? [] : [e.id]));
     const stored = new Map<string, EventRow>();
@@ -142,7 +148,7 @@ export class MongoAppender {
     if (plan.kind === 'replay') return { events: plan.events.map(eventFromRow), version: plan.version };
     try {
       await this.c.events.insertMany(
-        plan.rows.map((row) => eventDocOf(head.sid, row, token, head.fence)),
+        plan.rows.map((row) => eventDocOf(k.tenant, head.sid, row, token, head.fence)),
         { session, ordered: true },
       );
     } catch (err) {
@@ -176,7 +182,8 @@ export class MongoAppender {
   private async unblock(blocked: Blocked, attempt: number): Promise<void> {
     const { k, head, rows } = blocked;
     const now = await this.c.sessions.findOne(sessionKeyFilter(k), { projection: HEAD_PROJECTION });
-    if (!now || now.sid !== head.sid) return; // deleted or replaced: the next attempt sees it
+    // Deleted or replaced, or a rewind to finish (its events must not be taken for a dead writer's): the next attempt sees it.
+    if (!now || now.sid !== head.sid || now.rewinding) return;
     const holders = await this.c.events
       .find({
         sid: head.sid,

@@ -12,6 +12,7 @@ import type { Logger } from '../../core/logger.js';
 import { redactSecrets } from '../../core/redact.js';
 import { MongoAppender, type WriteRunner } from './append.js';
 import { mongoCollections, type MongoCollections } from './schema.js';
+import type { MongoSearchMode } from './search.js';
 import { detectTopology, type MongoTopology } from './topology.js';
 import { inTransaction } from './transaction.js';
 
@@ -47,6 +48,13 @@ export interface MongoStoreOptions {
   pendingTimeoutMs?: number;
   /** How long a write keeps retrying contention and transient errors before failing `unavailable`. Default 30,000 ms. */
   retryTimeoutMs?: number;
+  /**
+   * How `searchEvents` finds matches: `text` (MongoDB's text indexes), `scan`
+   * (read the tenant's events; for servers without text search), or `auto`
+   * (default: `text` where the server answers `$text`, else `scan`, decided once
+   * per store when it first checks the schema).
+   */
+  search?: MongoSearchMode;
   limits?: Partial<Limits>;
   clock?: Clock;
   logger?: Logger;

@@ -5,7 +5,9 @@
  * BSON field names restrict, and every store reads the same text back.
  */
 import type { ObjectId } from 'mongodb';
+import { parseStored } from '../../core/json.js';
 import type { EventRow, FileRow, SessionRow } from '../../core/rows.js';
+import { indexText, searchableText, sessionTitle } from '../../core/search/text.js';
 import type { StateEntry } from '../../core/state.js';
 import type { SessionStatus } from '../../core/types.js';
 
@@ -36,15 +38,46 @@ export interface SessionDoc {
   bytes: number;
   /** The session's own state keys (encoded with `encodeStateKey`) to JSON text. */
   state: Record<string, string>;
+  /** The normalized words of `metadata.title` (`indexText`), for the sessions' text index. */
+  titleText?: string;
+  /**
+   * The last state change a patch committed (see `history.ts`): written with the
+   * commit, so a change is never lost when the writer dies before its state_log row.
+   */
+  lastChange?: LastChange;
+  /** A rewind committed and not yet finished (see `history.ts`); every writer finishes it first. */
+  rewinding?: RewindMarker;
+}
+
+/** A state change carried by the session document until its state_log row exists. */
+export interface LastChange {
+  /** The version its write gave the session (its state_log ordinal is (v, 0)). */
+  v: number;
+  atSeq: number;
+  change: string;
+}
+
+/** What a committed rewind still has to do: copy events (toSeq, upTo] written under a fence below `fence` to superseded_events, then delete them. */
+export interface RewindMarker {
+  /** The version the rewind gave the session: the events' `supersededBy`. */
+  by: number;
+  at: number;
+  toSeq: number;
+  upTo: number;
+  fence: number;
 }
 
 /** The head of a session: what an append reads before it plans. */
-export type SessionHeadDoc = Pick<SessionDoc, 'sid' | 'version' | 'eventCount' | 'fence'>;
+export type SessionHeadDoc = Pick<SessionDoc, 'sid' | 'version' | 'eventCount' | 'fence' | 'rewinding'>;
 
 /** An event. `w` (the writing attempt) and `fence` matter only while `seq` is above the session's eventCount. */
 export interface EventDoc {
   _id?: ObjectId;
   sid: string;
+  /** The session's tenant: the equality prefix of the text index (absent on events stored before schema 2 until migrated). */
+  tenant?: string;
+  /** The normalized words of the content's searchable text (`indexText`), for the text index; absent when it has none. */
+  text?: string;
   seq: number;
   id: string;
   timestamp: number;
@@ -131,8 +164,19 @@ export function approximateBytes(events: readonly EventRow[], state: readonly St
   return n;
 }
 
+/** The indexed words of a session's title, from its metadata's JSON text ('' when it has no title). */
+export function titleTextOf(metadata: string): string {
+  return indexText(sessionTitle(parseStored(metadata) as Record<string, unknown> | undefined));
+}
+
+/** The indexed words of an event's content, from its JSON text. */
+export function contentTextOf(content: string | null): string {
+  return indexText(searchableText(parseStored(content)));
+}
+
 export function sessionDocOf(row: SessionRow, sid: string, state: readonly StateEntry[] | undefined, bytes: number): SessionDoc {
   return {
+    titleText: titleTextOf(row.metadata),
     tenant: row.tenant, appName: row.app_name, userId: row.user_id, id: row.id, sid,
     metadata: row.metadata, model: row.model, status: row.status,
     createdAt: row.created_at, updatedAt: row.updated_at, lastActivityAt: row.last_activity_at, expiresAt: row.expires_at,
@@ -158,9 +202,10 @@ export function sessionRowSets(row: SessionRow): Partial<SessionDoc> {
   };
 }
 
-export function eventDocOf(sid: string, row: EventRow, w: string, fence: number): EventDoc {
+export function eventDocOf(tenant: string, sid: string, row: EventRow, w: string, fence: number): EventDoc {
+  const text = contentTextOf(row.content);
   return {
-    sid, seq: row.seq, id: row.id, timestamp: row.timestamp, author: row.author, role: row.role, invocationId: row.invocation_id,
+    sid, tenant, ...(text ? { text } : {}), seq: row.seq, id: row.id, timestamp: row.timestamp, author: row.author, role: row.role, invocationId: row.invocation_id,
     content: row.content, stateDelta: row.state_delta, metadata: row.metadata, w, fence,
   };
 }

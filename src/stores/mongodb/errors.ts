@@ -69,6 +69,19 @@ export function hasLabel(err: unknown, label: string): boolean {
   return Array.isArray(labels) ? labels.includes(label) : labels instanceof Set ? labels.has(label) : false;
 }
 
+/** Connection loss, a timeout, an election or a stepdown: the server is (for now) not there to answer. */
+export function isTransientError(err: unknown): boolean {
+  const e = (err ?? {}) as DriverError;
+  const code = errorCode(err);
+  return (
+    UNAVAILABLE_NAMES.has(e.name ?? '') ||
+    (code !== undefined && UNAVAILABLE_CODES.has(code)) ||
+    hasLabel(err, 'RetryableWriteError') ||
+    hasLabel(err, 'TransientTransactionError') ||
+    hasLabel(err, 'NetworkError')
+  );
+}
+
 /**
  * A driver error as a sessiondb error. Connection loss, timeouts, elections
  * and stepdowns are `unavailable`; an oversized document is `too_large`;
@@ -89,13 +102,7 @@ export function translateMongoError(err: unknown, where: string): unknown {
       limit: 16 * 1024 * 1024,
     });
   }
-  const transient =
-    UNAVAILABLE_NAMES.has(e.name ?? '') ||
-    (code !== undefined && UNAVAILABLE_CODES.has(code)) ||
-    hasLabel(err, 'RetryableWriteError') ||
-    hasLabel(err, 'TransientTransactionError') ||
-    hasLabel(err, 'NetworkError');
-  const text = transient
+  const text = isTransientError(err)
     ? `MongoDB at ${where} is unavailable: ${message}${suffix}. Retry later.`
     : `MongoDB at ${where} failed: ${message}${suffix}.`;
   return new UnavailableError(text, { cause: scrub(err) });

@@ -20,9 +20,20 @@ import {
 } from '../../core/paging.js';
 import { checkExpected, expectedVersion, mergeState, newSessionRow, planActivity, planPatch, planSweep } from '../../core/plan.js';
 import { prepareFile, prepareKeyUpdate, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, type PreparedPatch } from '../../core/prepare.js';
-import { fileFromRow, sessionFromRow, sharedItem } from '../../core/rows.js';
-import { deletionsOf, entriesToState } from '../../core/state.js';
-import type { FileKey, MigrationStatus, SessionStore } from '../../core/store.js';
+import { fileFromRow, sessionFromRow, sharedItem, supersededFromRow } from '../../core/rows.js';
+import { deletionsOf, entriesToState, type StateEntry } from '../../core/state.js';
+import type { FileKey, MigrateOptions, MigrationStatus, SessionStore, StoreCapabilities } from '../../core/store.js';
+import {
+  checkRewindInput,
+  createdStateChange,
+  patchStateChange,
+  planRewind,
+  resolveSupersededRange,
+  stateAtSeq,
+  stateChangeFromRow,
+  supersededCursor,
+} from '../../core/history.js';
+import { prepareSearch } from '../../core/search/prepare.js';
 import type {
   ActivityInput,
   AppendResult,
@@ -37,7 +48,11 @@ import type {
   NewFileRecord,
   NewSession,
   ReadOptions,
+  RewindInput,
+  RewindResult,
   ScanQuery,
+  SearchPage,
+  SearchQuery,
   Session,
   SessionCountQuery,
   SessionKey,
@@ -47,7 +62,10 @@ import type {
   SessionQuery,
   SessionSnapshot,
   SharedStatePage,
+  StateChange,
   StoreStats,
+  SupersededPage,
+  SupersededRange,
   SweepOptions,
   SweepResult,
   UserKey,
@@ -76,11 +94,16 @@ import {
   stateMap,
   stateSets,
   stateUnsets,
+  titleTextOf,
+  type LastChange,
   type SessionDoc,
 } from './documents.js';
+import { backfillSearch } from './backfill.js';
+import { deleteHistory, finishRewind, logDocsOf, readLog, supersededRowOfDoc, upsertLogRow } from './history.js';
+import { probeTextSearch, searchByScan, searchByText, textSearchOf } from './search.js';
 import { isDuplicateKey, translateMongoError } from './errors.js';
-import { fileListing, SCAN_FIELDS, scanFilter, sessionAt, sessionCountFilter, sessionKeyFilter, sessionListing, sortBy } from './queries.js';
-import { createIndexes, INDEX, MONGO_MIGRATIONS, MONGO_SCHEMA_VERSION, recordSchemaVersion, schemaVersion, type MongoCollections } from './schema.js';
+import { fileListing, keysetAfter, SCAN_FIELDS, scanFilter, sessionAt, sessionCountFilter, sessionKeyFilter, sessionListing, sortBy } from './queries.js';
+import { createIndexes, createTextIndexes, INDEX, MONGO_MIGRATIONS, MONGO_SCHEMA_VERSION, recordSchemaVersion, schemaVersion, type MongoCollections } from './schema.js';
 import { readShared, readSharedMany, updateSharedReturning, writeSharedDelta } from './shared-state.js';
 import { describeHosts, openConnection, type MongoConnection, type MongoConnectionInfo, type MongoStoreOptions } from './connection.js';
 import { eventsBySeq, selectEvents } from './event-reads.js';
@@ -103,8 +126,9 @@ const RETRY = Symbol('retry');
 export class MongoStore implements SessionStore {
   readonly kind = 'mongodb';
   readonly limits: Limits;
-  readonly capabilities = { sharedAcrossProcesses: true, backup: false, vacuum: false } as const;
   private readonly options: MongoStoreOptions;
+  /** Whether searches use the text indexes: decided once the schema is known (see `capabilities`). */
+  private textSearch: boolean | null = null;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly where: string;
@@ -119,6 +143,18 @@ export class MongoStore implements SessionStore {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.where = options.url ? describeHosts(options.url) : 'the given client';
+    const mode = options.search ?? 'auto';
+    if (mode !== 'auto' && mode !== 'text' && mode !== 'scan') throw new ValidationError('search', `must be auto, text or scan, got ${JSON.stringify(mode)}`);
+    if (mode !== 'auto') this.textSearch = mode === 'text';
+  }
+
+  /**
+   * `indexedSearch` says whether searches use MongoDB's text indexes. With
+   * `search: 'auto'` (the default) that is known once the store has checked
+   * the schema (after `migrate()` or its first call): until then it reads off.
+   */
+  get capabilities(): StoreCapabilities {
+    return { sharedAcrossProcesses: true, backup: false, vacuum: false, indexedSearch: this.textSearch === true };
   }
 
   /** The topology found (`hello`), whether writes use transactions, and the database. Connects if needed. */
@@ -129,15 +165,30 @@ export class MongoStore implements SessionStore {
 
   // ---- lifecycle
 
-  async migrate(): Promise<void> {
+  async migrate(options: MigrateOptions = {}): Promise<void> {
     const { c } = await this.connected();
     await this.guard(async () => {
       const current = await schemaVersion(c);
       if (current > MONGO_SCHEMA_VERSION) throw new SchemaMismatchError(`MongoDB at ${this.where}`, current, MONGO_SCHEMA_VERSION);
       await createIndexes(c);
+      // Before the text indexes, so that they are built once over everything.
+      if (current >= 1 && current < 2) await backfillSearch(c, options);
+      if (this.textSearch !== false) {
+        const refused = await createTextIndexes(c);
+        if (refused) this.logger.warn('sessiondb: MongoDB refused the text indexes; searches will scan', { error: String((refused as Error).message ?? refused) });
+      }
       await recordSchemaVersion(c, this.clock.now());
+      await this.decideSearch(c);
     });
     this.schemaChecked = true;
+  }
+
+  /** With `search: 'auto'`, asks the server once whether `$text` works here. */
+  private async decideSearch(c: MongoCollections): Promise<void> {
+    if (this.textSearch !== null) return;
+    const { text, why } = await probeTextSearch(c);
+    if (!text) this.logger.warn('sessiondb: MongoDB has no text search here; searches scan the tenant', { reason: why });
+    this.textSearch = text;
   }
 
   async migrationStatus(): Promise<MigrationStatus> {
@@ -163,10 +214,15 @@ export class MongoStore implements SessionStore {
       const k = { tenant: p.tenant, appName: p.appName, userId: p.userId, sessionId: p.id };
       const doc = sessionDocOf(newSessionRow(p, this.clock.now()), newSid(), p.state?.session, approximateBytes([], p.state?.session));
       await run(async (session) => {
+        // The log's first row goes first, under the new sid: invisible until the session document names it.
+        await c.stateLog.insertMany(logDocsOf(doc.sid, doc.version, [createdStateChange(p.state)]), { session });
         try {
           await c.sessions.insertOne({ ...doc }, { session });
         } catch (err) {
-          if (isDuplicateKey(err)) throw new SessionExistsError(k);
+          if (isDuplicateKey(err)) {
+            if (!session) await c.stateLog.deleteMany({ sid: doc.sid }).catch(() => undefined);
+            throw new SessionExistsError(k);
+          }
           throw err;
         }
         await writeSharedDelta(c, session, k, p.state);
@@ -230,8 +286,16 @@ export class MongoStore implements SessionStore {
         run(async (session) => {
           const doc = await c.sessions.findOne(sessionKeyFilter(k), { session });
           if (!doc) throw new SessionNotFoundError(k);
+          if (doc.rewinding) {
+            await finishRewind(c, session, doc.sid, doc.rewinding);
+            return RETRY;
+          }
           checkExpected(expect, doc.version);
           const row = planPatch(sessionRowOfDoc(doc), p, this.clock.now());
+          // The change goes into the log: carried by the commit (lastChange), its row written after.
+          const logged = patchStateChange(p.delta, doc.eventCount);
+          const change: LastChange | null = logged && { v: row.version, atSeq: logged.at_seq, change: logged.change };
+          if (change && doc.lastChange) await upsertLogRow(c, session, doc.sid, doc.lastChange);
           const own = p.delta?.session;
           const gone = deletionsOf(p.delta).session;
           const unset = stateUnsets('state', gone);
@@ -243,13 +307,19 @@ export class MongoStore implements SessionStore {
           const done = await c.sessions.updateOne(
             sessionAt(k, doc.sid, doc.version),
             {
-              $set: { ...sessionRowSets(row), ...stateSets('state', own) },
+              $set: {
+                ...sessionRowSets(row),
+                ...stateSets('state', own),
+                ...(p.metadata !== undefined ? { titleText: titleTextOf(row.metadata) } : {}),
+                ...(change ? { lastChange: change } : {}),
+              },
               $inc: { bytes: approximateBytes([], own) - freed },
               ...(gone.length ? { $unset: unset } : {}),
             },
             { session },
           );
           if (done.matchedCount === 0) return RETRY;
+          if (change) await upsertLogRow(c, session, doc.sid, change);
           await writeSharedDelta(c, session, k, p.delta);
           const state = { ...doc.state, ...stateMap(own) };
           for (const field of Object.keys(unset)) delete state[field.slice('state.'.length)];
@@ -276,9 +346,11 @@ export class MongoStore implements SessionStore {
           run(async (session) => {
             const existing = await c.sessions.findOne(sessionKeyFilter(k), { session, projection: { sid: 1, version: 1 } });
             if (existing && !options.replace) throw new SessionExistsError(k);
-            // The events go first, under a new sid: invisible until the session document names it.
+            // The events and the log go first, under a new sid: invisible until the session document names it.
             await c.events.deleteMany({ sid }, { session });
-            if (p.events.length) await c.events.insertMany(p.events.map((row) => eventDocOf(sid, row, sid, 0)), { session, ordered: true });
+            await c.stateLog.deleteMany({ sid }, { session });
+            if (p.events.length) await c.events.insertMany(p.events.map((row) => eventDocOf(p.row.tenant, sid, row, sid, 0)), { session, ordered: true });
+            if (p.history.length) await c.stateLog.insertMany(logDocsOf(sid, p.row.version, p.history), { session, ordered: true });
             if (!existing) {
               try {
                 await c.sessions.insertOne(doc(), { session });
@@ -291,11 +363,13 @@ export class MongoStore implements SessionStore {
             const swapped = await c.sessions.replaceOne(sessionAt(k, existing.sid, existing.version), doc(), { session });
             if (swapped.matchedCount === 0) return RETRY;
             await c.events.deleteMany({ sid: existing.sid }, { session });
+            await deleteHistory(c, session, existing.sid);
             return true;
           }),
         );
       } catch (err) {
         await c.events.deleteMany({ sid }).catch(() => undefined);
+        await c.stateLog.deleteMany({ sid }).catch(() => undefined);
         throw err;
       }
       return this.toSession(c, doc());
@@ -324,6 +398,104 @@ export class MongoStore implements SessionStore {
         if (r.order === 'desc') page.reverse();
         return { events: page, nextCursor: more && page.length ? eventCursor(r.order, page[page.length - 1]!.seq) : null };
       }
+    });
+  }
+
+  // ---- history
+
+  async rewindSession(key: SessionKey, input: RewindInput, options?: WriteOptions): Promise<RewindResult> {
+    const k = resolveKey(key, this.limits);
+    const toSeq = checkRewindInput(input);
+    const expect = expectedVersion(options);
+    return this.call(async ({ c, run }) => {
+      const { doc, superseded } = await this.untilApplied(k, () =>
+        run(async (session) => {
+          const doc = await c.sessions.findOne(sessionKeyFilter(k), { session });
+          if (!doc) throw new SessionNotFoundError(k);
+          if (doc.rewinding) {
+            await finishRewind(c, session, doc.sid, doc.rewinding);
+            return RETRY;
+          }
+          const plan = planRewind({ head: { version: doc.version, event_count: doc.eventCount }, toSeq, expectVersion: expect, now: this.clock.now() });
+          if (plan.kind === 'noop') return { doc, superseded: 0 };
+          // The commit below drops lastChange: its row must exist first (it may be one the rewind cuts).
+          if (doc.lastChange) await upsertLogRow(c, session, doc.sid, doc.lastChange);
+          // One after the other: operations of one transaction must not run in parallel.
+          const changes = await readLog(c, session, doc);
+          const deltas =
+            toSeq === 0
+              ? []
+              : await c.events
+                  .find({ sid: doc.sid, seq: { $gte: 1, $lte: toSeq } }, { session, projection: { seq: 1, stateDelta: 1 }, sort: { seq: 1 }, hint: INDEX.eventSeq })
+                  .toArray();
+          if (deltas.length !== toSeq) return RETRY; // replaced or deleted meanwhile
+          const own = stateAtSeq(changes.map(stateChangeFromRow), deltas, toSeq);
+          const entries: StateEntry[] = Object.entries(own).map(([key, value]) => [key, JSON.stringify(value)] as const);
+          const marker = { by: plan.head.version, at: plan.supersededAt, toSeq, upTo: doc.eventCount, fence: doc.fence + 1 };
+          const state = stateMap(entries);
+          const done = await c.sessions.updateOne(
+            { ...sessionAt(k, doc.sid, doc.version), fence: doc.fence },
+            {
+              $set: { version: plan.head.version, eventCount: plan.head.event_count, updatedAt: plan.head.updated_at, state, fence: marker.fence, rewinding: marker },
+              $unset: { lastChange: '' },
+              $inc: { bytes: approximateBytes([], entries) - approximateBytes([], stateEntries(doc.state)) },
+            },
+            { session },
+          );
+          if (done.matchedCount === 0) return RETRY;
+          await finishRewind(c, session, doc.sid, marker);
+          const { lastChange: _gone, ...rest } = doc;
+          const after: SessionDoc = { ...rest, version: plan.head.version, eventCount: plan.head.event_count, updatedAt: plan.head.updated_at, state, fence: marker.fence };
+          return { doc: after, superseded: plan.superseded };
+        }),
+      );
+      return { session: await this.toSession(c, doc), superseded };
+    });
+  }
+
+  async readSupersededEvents(key: SessionKey, range?: SupersededRange): Promise<SupersededPage | null> {
+    const k = resolveKey(key, this.limits);
+    const { after, limit } = resolveSupersededRange(range, this.limits);
+    return this.call(async ({ c }) => {
+      const doc = await this.settled(c, k);
+      if (!doc) return null;
+      const fields = ['supersededBy', 'seq'];
+      const docs = await c.superseded
+        .find({ sid: doc.sid, ...keysetAfter(fields, after, 1) }, { sort: sortBy(fields, 1), hint: INDEX.superseded, limit: limit + 1 })
+        .toArray();
+      const page = docs.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        events: page.map((d) => supersededFromRow(supersededRowOfDoc(d))),
+        nextCursor: docs.length > limit && last ? supersededCursor(last.supersededBy, last.seq) : null,
+      };
+    });
+  }
+
+  async readStateHistory(key: SessionKey): Promise<StateChange[] | null> {
+    const k = resolveKey(key, this.limits);
+    return this.call(async ({ c }) => {
+      const doc = await this.settled(c, k);
+      return doc && (await readLog(c, undefined, doc)).map(stateChangeFromRow);
+    });
+  }
+
+  /** The session document with no rewind left unfinished (finishing one a rewinder left), or null. */
+  private async settled(c: MongoCollections, k: ResolvedKey): Promise<SessionDoc | null> {
+    for (;;) {
+      const doc = await c.sessions.findOne(sessionKeyFilter(k), { projection: { sid: 1, lastChange: 1, rewinding: 1 } });
+      if (!doc?.rewinding) return doc;
+      await finishRewind(c, undefined, doc.sid, doc.rewinding);
+    }
+  }
+
+  // ---- search
+
+  async searchEvents(query: SearchQuery): Promise<SearchPage> {
+    const p = prepareSearch(query, this.limits);
+    return this.call(async ({ c }) => {
+      const search = this.textSearch ? textSearchOf(p.tree) : null;
+      return search === null ? searchByScan(c, p) : searchByText(c, p, search);
     });
   }
 
@@ -531,6 +703,7 @@ export class MongoStore implements SessionStore {
     if (!this.schemaChecked) {
       const current = await this.guard(() => schemaVersion(conn.c));
       if (current !== MONGO_SCHEMA_VERSION) throw new SchemaMismatchError(`MongoDB at ${this.where}`, current, MONGO_SCHEMA_VERSION);
+      await this.guard(() => this.decideSearch(conn.c));
       this.schemaChecked = true;
     }
     return this.guard(() => work(conn));
@@ -564,6 +737,7 @@ export class MongoStore implements SessionStore {
     const gone = await c.sessions.findOneAndDelete(version === null ? sessionKeyFilter(k) : sessionAt(k, found.sid, version), { session, projection: { sid: 1 } });
     if (!gone) return false;
     await c.events.deleteMany({ sid: gone.sid }, { session });
+    await deleteHistory(c, session, gone.sid);
     return true;
   }
 

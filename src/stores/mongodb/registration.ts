@@ -1,5 +1,6 @@
 import { ValidationError } from '../../core/errors.js';
 import type { StoreBackend } from '../registry.js';
+import type { MongoSearchMode } from './search.js';
 
 /** sessiondb's own query parameters on a mongodb:// URL (removed before the URL reaches the driver). */
 export interface MongoUrlOptions {
@@ -8,15 +9,18 @@ export interface MongoUrlOptions {
   collectionPrefix?: string;
   /** `true` / `false`; absent: detected from the server. */
   transactions?: boolean;
+  /** `auto` (default), `text` or `scan`: how `searchEvents` finds matches. */
+  search?: MongoSearchMode;
 }
 
 export type MongoLocation = { kind: 'mongodb'; url: string } & MongoUrlOptions;
 
 const SHAPE = /^(mongodb(?:\+srv)?:\/\/)([^/?#]+)(\/[^?#]*)?(?:\?([^#]*))?$/i;
 // `database_name` is the seeds' name for the database (`storage.options.database_name` in their YAML).
-const OWN_PARAMS = new Set(['database', 'database_name', 'collectionprefix', 'transactions']);
+const OWN_PARAMS = new Set(['database', 'database_name', 'collectionprefix', 'transactions', 'search']);
+const SEARCH_MODES: readonly string[] = ['auto', 'text', 'scan'];
 
-/** `mongodb://user:password@host:27017/db` or `mongodb+srv://…`; driver options and sessiondb's (`database`, `collectionPrefix`, `transactions`) as query parameters. */
+/** `mongodb://user:password@host:27017/db` or `mongodb+srv://…`; driver options and sessiondb's (`database`, `collectionPrefix`, `transactions`, `search`) as query parameters. */
 export const mongoBackend: StoreBackend<MongoLocation> = {
   name: 'mongodb',
   aliases: ['mongo'],
@@ -40,6 +44,10 @@ export const mongoBackend: StoreBackend<MongoLocation> = {
       }
       if (name.toLowerCase() === 'database' || name.toLowerCase() === 'database_name') out.database = value;
       else if (name.toLowerCase() === 'collectionprefix') out.collectionPrefix = value;
+      else if (name.toLowerCase() === 'search') {
+        if (!SEARCH_MODES.includes(value)) throw new ValidationError('url parameter "search"', `must be auto, text or scan, got "${value}"`);
+        out.search = value as MongoSearchMode;
+      }
       else if (value === 'true' || value === 'false') out.transactions = value === 'true';
       else if (value !== 'auto') throw new ValidationError('url parameter "transactions"', `must be true, false or auto, got "${value}"`);
     }

@@ -5,13 +5,19 @@
  */
 import type { Collection, Db, IndexDescription } from 'mongodb';
 import type { EventDoc, FileDoc, SessionDoc, SharedStateDoc } from './documents.js';
-import { isDuplicateKey } from './errors.js';
+import { errorCode, isDuplicateKey, isTransientError } from './errors.js';
+import type { StateLogDoc, SupersededDoc } from './history.js';
 
 /** The schema version this code writes and reads. */
-export const MONGO_SCHEMA_VERSION = 1;
+export const MONGO_SCHEMA_VERSION = 2;
 
 export const MONGO_MIGRATIONS: readonly { version: number; description: string }[] = [
   { version: 1, description: 'sessions, events, app_state, user_state and files collections with their indexes' },
+  {
+    version: 2,
+    description:
+      'search (tenant and indexed words on events, title words on sessions, text indexes), state_log and superseded_events collections; stored events and titles are indexed',
+  },
 ];
 
 /** The collections of one store (names may carry a prefix). */
@@ -21,6 +27,8 @@ export interface MongoCollections {
   appState: Collection<SharedStateDoc>;
   userState: Collection<SharedStateDoc>;
   files: Collection<FileDoc>;
+  stateLog: Collection<StateLogDoc>;
+  superseded: Collection<SupersededDoc>;
   meta: Collection<{ _id: string; version: number; migratedAt: number }>;
 }
 
@@ -31,6 +39,8 @@ export function mongoCollections(db: Db, prefix: string): MongoCollections {
     appState: db.collection<SharedStateDoc>(`${prefix}app_state`),
     userState: db.collection<SharedStateDoc>(`${prefix}user_state`),
     files: db.collection<FileDoc>(`${prefix}files`),
+    stateLog: db.collection<StateLogDoc>(`${prefix}state_log`),
+    superseded: db.collection<SupersededDoc>(`${prefix}superseded_events`),
     meta: db.collection(`${prefix}sessiondb_meta`),
   };
 }
@@ -46,7 +56,24 @@ export const INDEX = {
   eventTime: 'events_time',
   fileKey: 'file_key',
   fileOrder: 'files_order',
+  sessionSid: 'sessions_sid',
+  eventText: 'events_text',
+  titleText: 'sessions_title_text',
+  stateLog: 'state_log_order',
+  superseded: 'superseded_order',
 } as const;
+
+/**
+ * The text indexes: per tenant (an equality prefix every `$text` query gives),
+ * over the normalized words sessiondb stores beside the content and the title.
+ * `default_language: 'none'`: no stemming and no stop words, so MongoDB sees the
+ * same words as every other store; `language_override` names a field no
+ * document has, so nothing in a document can switch the language.
+ */
+export const TEXT_INDEXES = {
+  events: { name: INDEX.eventText, key: { tenant: 1, text: 'text' }, default_language: 'none', language_override: 'sdbLanguage' },
+  sessions: { name: INDEX.titleText, key: { tenant: 1, titleText: 'text' }, default_language: 'none', language_override: 'sdbLanguage' },
+} as const satisfies Record<string, IndexDescription>;
 
 /** Every index, by collection. Unique indexes hold the store's invariants; the others make reads O(result). */
 export const MONGO_INDEXES: { [C in Exclude<keyof MongoCollections, 'meta'>]: IndexDescription[] } = {
@@ -58,6 +85,8 @@ export const MONGO_INDEXES: { [C in Exclude<keyof MongoCollections, 'meta'>]: In
     { name: INDEX.tenantOrder, key: { tenant: 1, updatedAt: 1, id: 1, appName: 1, userId: 1 } },
     { name: 'sessions_expiry', key: { expiresAt: 1 } },
     { name: 'sessions_activity', key: { status: 1, lastActivityAt: 1 } },
+    // Search hits name an event's sid: its session is looked up by it.
+    { name: INDEX.sessionSid, key: { sid: 1 } },
   ],
   events: [
     { name: INDEX.eventSeq, key: { sid: 1, seq: 1 }, unique: true },
@@ -72,12 +101,31 @@ export const MONGO_INDEXES: { [C in Exclude<keyof MongoCollections, 'meta'>]: In
     { name: 'files_session', key: { tenant: 1, appName: 1, userId: 1, sessionId: 1 } },
     { name: 'files_expiry', key: { expiresAt: 1 } },
   ],
+  // (v, i) is the insertion order of a session's state changes (see history.ts).
+  stateLog: [{ name: INDEX.stateLog, key: { sid: 1, v: 1, i: 1 }, unique: true }],
+  superseded: [{ name: INDEX.superseded, key: { sid: 1, supersededBy: 1, seq: 1 }, unique: true }],
 };
 
-/** Creates every index (a no-op for those that exist). */
+/** Creates every index but the text indexes (a no-op for those that exist). */
 export async function createIndexes(c: MongoCollections): Promise<void> {
   for (const name of Object.keys(MONGO_INDEXES) as (keyof typeof MONGO_INDEXES)[]) {
     await c[name].createIndexes(MONGO_INDEXES[name]);
+  }
+}
+
+/**
+ * Creates the two text indexes. A server without text search (some
+ * MongoDB-compatible servers) may refuse them: that is not a failed migration,
+ * the store then searches by scanning (see search.ts); the refusal is returned.
+ */
+export async function createTextIndexes(c: MongoCollections): Promise<unknown> {
+  try {
+    await c.events.createIndexes([TEXT_INDEXES.events]);
+    await c.sessions.createIndexes([TEXT_INDEXES.sessions]);
+    return null;
+  } catch (err) {
+    if (errorCode(err) === undefined || isTransientError(err)) throw err;
+    return err;
   }
 }
 
