@@ -5,7 +5,7 @@
 import './client/registration.js'; // http:// and https:// URLs open an HttpStore
 export * from './core/types.js';
 export * from './core/errors.js';
-export type { SessionStore, FileKey, MigrationStatus } from './core/store.js';
+export type { SessionStore, FileKey, MigrationStatus, MigrateOptions, MigrationProgress } from './core/store.js';
 export { DEFAULT_LIMITS, resolveLimits, type Limits } from './core/limits.js';
 export { systemClock, type Clock } from './core/clock.js';
 export { APP_PREFIX, USER_PREFIX, TEMP_PREFIX, scopeOf, type StateScope } from './core/state.js';
@@ -26,8 +26,10 @@ export {
   renderText,
   toSessionExport,
   type ExportFormat,
+  type ExportOptions,
   type SessionExport,
 } from './transfer/session-export.js';
+export { forkSession, type ForkOptions } from './transfer/fork.js';
 export { JsonFileStore, type JsonFileStoreOptions } from './stores/file/file-store.js';
 export { HttpStore, type HttpStoreOptions } from './client/http-store.js';
 export type { HttpRetryOptions } from './client/retry.js';

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openStore, type SessionStore } from '../src/index.js';
+import Database from 'better-sqlite3';
+import { openStore, SqliteStore, type SessionStore } from '../src/index.js';
 import { adkDatabaseUnavailableReason, loadAdkDatabase } from './adk-database-helpers.js';
 import { startServer, tempDir } from './helpers.js';
 import { adminQuery, dropSchema, PG_URL, pgUnavailableReason, uniqueSchema } from './pg-helpers.js';
@@ -42,28 +43,32 @@ describe('sessiondb CLI', () => {
   it('--help and --version answer with exit 0; each command has help with an example', () => {
     expect(cli(['--help'])).toMatchObject({ code: 0 });
     expect(cli(['--version']).out.trim()).toMatch(/^\d+\.\d+\.\d+/);
-    for (const cmd of ['migrate', 'stats', 'ls', 'show', 'export', 'prune', 'vacuum', 'dump', 'load', 'backup', 'restore', 'copy', 'import-adk', 'serve', 'config']) {
+    for (const cmd of ['migrate', 'stats', 'ls', 'show', 'export', 'search', 'fork', 'rewind', 'prune', 'vacuum', 'dump', 'load', 'backup', 'restore', 'copy', 'import-adk', 'serve', 'config']) {
       const r = cli([cmd, '--help']);
       expect(r.code, cmd).toBe(0);
       expect(r.out, cmd).toMatch(/Example/);
     }
-  });
+  }, 120_000);
 
   it('bad usage exits 2 with a message', () => {
     for (const args of [
       ['bogus'], ['ls', '--user', 'u1'], ['export', 'a'], ['ls', '--limit', 'zero'], ['ls', '--status', 'gone'], ['copy', '--from', 'memory:'],
       ['export', 'a', 'b', 'c', '--format', 'pdf'], ['ls', '--limit', '100000', '--db', 'memory:'], ['copy', '--from', 'memory:', '--to', 'memory:', '--batch', '100000'],
+      ['search'], ['search', 'x', '--role', 'robot'], ['search', 'x', '--limit', '0'], ['search', 'x', '--limit', '100000', '--db', 'memory:'],
+      ['search', 'x', '--after', 'someday'], ['search', '-excluded', '--db', 'memory:'], ['search', 'x'.repeat(1001), '--db', 'memory:'], ['search', '"', '--db', 'memory:'],
+      ['fork', 'a', 'b'], ['fork', 'a', 'b', 'c', '--to-seq', 'x'], ['fork', 'a', 'b', 'c', '--to-seq', '-1'],
+      ['rewind', 'a', 'b', 'c'], ['rewind', 'a', 'b', 'c', '--to-seq', '1.5'], ['rewind', 'a', 'b', 'c', '--to-seq', '1', '--expect-version', 'v3'],
     ]) {
       const r = cli(args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err, args.join(' ')).toMatch(/error/);
     }
-  });
+  }, 120_000);
 
   it('migrate, migrate --status, stats, ls, show, export, prune, vacuum on a SQLite file', async () => {
     const db = sqlite('main.db');
     expect(cli(['migrate', '--db', db])).toMatchObject({ code: 0 });
-    expect(cli(['migrate', '--status', '--db', db]).out).toMatch(/schema version 3 of 3; up to date/);
+    expect(cli(['migrate', '--status', '--db', db]).out).toMatch(/sqlite: schema version (\d+) of \1; up to date/);
     await seed(db);
     const stats = JSON.parse(cli(['stats', '--json', '--db', db]).out);
     expect(stats).toMatchObject({ store: 'sqlite', sessions: 12, events: 36 });
@@ -83,6 +88,104 @@ describe('sessiondb CLI', () => {
     expect(JSON.parse(cli(['prune', '--older-than-hours', '0', '--mode', 'mark', '--json', '--db', db]).out)).toMatchObject({ mode: 'mark', sessions: 12 });
     expect(JSON.parse(cli(['stats', '--json', '--db', db]).out).expiredSessions).toBe(12);
     expect(cli(['vacuum', '--db', db]).out).toMatch(/sqlite: vacuumed/);
+  });
+
+  it('search, fork, rewind and export --superseded on a file store', async () => {
+    const db = `file:${join(work, 'search-store')}`;
+    const store = await openStore(db);
+    const key = { appName: 'shop', userId: 'u1', sessionId: 's1' };
+    await store.createSession({ appName: 'shop', userId: 'u1', id: 's1', state: { step: 0 }, metadata: { title: 'Refund for order 1042' } });
+    await store.appendEvents(key, [
+      { id: 'e1', author: 'user', role: 'user', timestamp: Date.UTC(2026, 10, 21, 9, 31), content: 'Where is my parcel?', stateDelta: { step: 1 } },
+      { id: 'e2', author: 'support_agent', role: 'assistant', timestamp: Date.UTC(2026, 10, 21, 9, 32), content: 'Your refund was approved.', stateDelta: { step: 2 } },
+      { id: 'e3', author: 'user', role: 'user', timestamp: Date.UTC(2026, 10, 21, 9, 33), content: 'And the refund amount?', stateDelta: { step: 3 } },
+    ]);
+    await store.createSession({ tenant: 'other', appName: 'shop', userId: 'u1', id: 's1' });
+    await store.appendEvents({ ...key, tenant: 'other' }, [{ author: 'user', content: 'a refund in another tenant' }]);
+    await store.close();
+
+    const all = JSON.parse(cli(['search', 'refund', '--json', '--db', db]).out);
+    expect(all.hits.map((h: { event: { id: string } | null }) => h.event?.id ?? 'title').sort()).toEqual(['e2', 'e3', 'title']);
+    const human = cli(['search', 'refund', '--role', 'user', '--app', 'shop', '--user', 'u1', '--session', 's1', '--db', db]);
+    expect(human).toMatchObject({ code: 0, err: '' });
+    expect(human.out).toBe('shop/u1/s1 · seq 3 · user · 2026-11-21 09:33:00 UTC\n  And the **refund** amount?\n'); // not a terminal: the marks stay
+    expect(cli(['search', 'refund', '--author', 'support_agent', '--db', db]).out).toMatch(/^shop\/u1\/s1 · seq 2 · support_agent \(assistant\) · /);
+    expect(cli(['search', 'refund', '--before', '2026-11-21T09:33:00Z', '--after', String(Date.UTC(2026, 10, 21, 9, 32)), '--role', 'assistant', '--db', db]).out).toMatch(/seq 2/);
+    expect(cli(['search', 'order', '--db', db]).out).toBe('shop/u1/s1 · title\n  Refund for **order** 1042\n');
+    expect(cli(['search', 'refund', '--tenant', 'other', '--json', '--db', db]).out).toMatch(/another tenant/);
+    expect(cli(['search', 'walrus', '--db', db]).out).toBe('no hits\n');
+    const first = cli(['search', 'refund', '--limit', '2', '--db', db]);
+    const cursor = /--cursor (\S+)/.exec(first.out)![1]!;
+    expect(JSON.parse(cli(['search', 'refund', '--limit', '2', '--cursor', cursor, '--json', '--db', db]).out).hits).toHaveLength(1);
+    expect(cli(['search', 'other', '--limit', '2', '--cursor', cursor, '--db', db])).toMatchObject({ code: 1, err: expect.stringMatching(/cursor/) });
+
+    expect(cli(['fork', 'shop', 'u1', 's1', '--to-seq', '2', '--new-id', 'f1', '--db', db]).out).toBe('forked shop/u1/s1 up to seq 2 into shop/u1/f1 (2 events)\n');
+    const other = JSON.parse(cli(['fork', 'shop', 'u1', 's1', '--to-user', 'u2', '--json', '--db', db]).out);
+    expect(other).toMatchObject({ userId: 'u2', eventCount: 3, state: { step: 3 }, metadata: { forkedFrom: { sessionId: 's1', seq: 3 } } });
+    expect(cli(['fork', 'shop', 'u1', 's1', '--new-id', 'f1', '--db', db])).toMatchObject({ code: 1, err: expect.stringMatching(/already exists/) });
+    expect(cli(['fork', 'shop', 'u1', 'nope', '--db', db])).toMatchObject({ code: 1, err: expect.stringMatching(/not found/) });
+    expect(cli(['fork', 'shop', 'u1', 's1', '--to-seq', '9', '--db', db])).toMatchObject({ code: 1, err: expect.stringMatching(/upToSeq/) });
+
+    const version = JSON.parse(cli(['export', 'shop', 'u1', 's1', '--db', db]).out).session.version;
+    expect(cli(['rewind', 'shop', 'u1', 's1', '--to-seq', '1', '--expect-version', String(version - 1), '--db', db])).toMatchObject({ code: 1, err: expect.stringMatching(/conflict/i) });
+    expect(cli(['rewind', 'shop', 'u1', 's1', '--to-seq', '1', '--expect-version', String(version), '--db', db]).out).toMatch(
+      new RegExp(`^rewound shop/u1/s1 to seq 1: 2 events superseded \\(version ${version + 1}, at \\d{4}-`),
+    );
+    expect(cli(['rewind', 'shop', 'u1', 's1', '--to-seq', '1', '--db', db]).out).toBe(`shop/u1/s1 already ends at seq 1: nothing superseded (version ${version + 1})\n`);
+    expect(JSON.parse(cli(['rewind', 'shop', 'u1', 's1', '--to-seq', '1', '--json', '--db', db]).out)).toMatchObject({ superseded: 0, session: { eventCount: 1, state: { step: 1 } } });
+    expect(cli(['rewind', 'shop', 'u1', 's1', '--to-seq', '5', '--db', db])).toMatchObject({ code: 1, err: expect.stringMatching(/toSeq/) });
+    expect(cli(['search', 'refund', '--session', 's1', '--json', '--db', db]).out).not.toMatch(/"e[23]"/); // rewound events are not found
+
+    expect(cli(['export', 'shop', 'u1', 's1', '--format', 'text', '--db', db]).out).not.toContain('refund');
+    const text = cli(['export', 'shop', 'u1', 's1', '--format', 'text', '--superseded', '--db', db]).out;
+    expect(text).toMatch(/--- Superseded \(rewound .* to seq 1; 2 events, not part of the conversation\) ---\n\[2026-11-21 09:32:00 UTC\] Assistant: Your refund was approved\./);
+    const json = JSON.parse(cli(['export', 'shop', 'u1', 's1', '--superseded', '--db', db]).out);
+    expect(json.superseded.map((e: { id: string }) => e.id)).toEqual(['e2', 'e3']);
+    expect(json.history).toEqual([{ atSeq: 0, kind: 'replace', set: { step: 0 }, unset: [] }]);
+  }, 120_000);
+
+  it('migrate of a database written before the search index builds it, printing its progress on stderr', async () => {
+    const path = join(work, 'pre-search.db');
+    // Schema 3, as sessiondb wrote it before the search index, with 12,000 events.
+    const old = new SqliteStore({ path });
+    await (old as unknown as { migrate(o: object): Promise<void> }).migrate({ toVersion: 3 });
+    await old.close();
+    const raw = new Database(path);
+    raw.exec(`INSERT INTO sessions (tenant, app_name, user_id, id, metadata, created_at, updated_at, last_activity_at, event_count, version)
+      VALUES ('default', 'a', 'u', 'big', '{}', 1, 1, 1, 12000, 2)`);
+    const insert = raw.prepare(`INSERT INTO events (session_pk, seq, id, timestamp, author, content) VALUES (1, ?, ?, ?, 'user', ?)`);
+    raw.transaction(() => {
+      for (let i = 1; i <= 12_000; i++) insert.run(i, `e${i}`, i, JSON.stringify(i === 777 ? 'the pangolin escaped' : `routine message ${i}`));
+    })();
+    raw.close();
+    const r = cli(['migrate', '--db', `sqlite:${path}`]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/up to date/);
+    const lines = r.err.trim().split('\n');
+    for (const line of lines) expect(line).toMatch(/^search index: \d+\/\d+ \(\d+%\)$/);
+    expect(lines.at(-1)).toBe('search index: 12000/12000 (100%)');
+    expect(JSON.parse(cli(['search', 'pangolin', '--json', '--db', `sqlite:${path}`]).out).hits.map((h: { event: { id: string } }) => h.event.id)).toEqual(['e777']);
+    expect(cli(['migrate', '--db', `sqlite:${path}`]).err).toBe(''); // nothing left to build
+  }, 120_000);
+
+  it('migrate shows a long step\'s progress, throttled: the first report, at most one a second, and the last', async () => {
+    const { migrationProgress } = await import('../src/cli/progress.js');
+    let now = 0;
+    const lines: string[] = [];
+    const report = migrationProgress({ stream: { write: (s: string) => lines.push(s) } as never, now: () => now });
+    for (let done = 0; done <= 1_000_000; done += 50_000) {
+      report({ step: 'search index', done, total: 1_000_000 });
+      now += 300;
+    }
+    report({ step: 'search index', done: 1_000_000, total: 1_000_000 }); // reported twice: printed once
+    expect(lines).toEqual([
+      'search index: 0/1000000 (0%)\n',
+      'search index: 200000/1000000 (20%)\n',
+      'search index: 400000/1000000 (40%)\n',
+      'search index: 600000/1000000 (60%)\n',
+      'search index: 800000/1000000 (80%)\n',
+      'search index: 1000000/1000000 (100%)\n',
+    ]);
   });
 
   it('dump and load round-trip; load refuses a truncated or foreign file', async () => {
@@ -143,6 +246,7 @@ describe('sessiondb CLI', () => {
     for (const db of [`sqlite:${missingFile}`, `file:${missingDir}`]) {
       for (const args of [
         ['migrate', '--status'], ['stats'], ['ls'], ['show', 'a', 'u', 's'], ['export', 'a', 'u', 's'], ['prune'], ['vacuum'],
+        ['search', 'x'], ['fork', 'a', 'u', 's'], ['rewind', 'a', 'u', 's', '--to-seq', '0'],
         ['dump', '--out', join(work, 'never.jsonl')], ['backup', '--dir', join(work, 'never-backups')],
       ]) {
         const r = cli([...args, '--db', db]);
@@ -157,7 +261,7 @@ describe('sessiondb CLI', () => {
     // A new database is still made by the commands that write.
     expect(cli(['migrate', '--db', `sqlite:${missingFile}`]).code).toBe(0);
     expect(cli(['ls', '--db', `sqlite:${missingFile}`])).toMatchObject({ code: 0, out: 'no sessions\n' });
-  });
+  }, 120_000);
 
   it('load shows its progress as copy and dump do (plain lines when not on a terminal; nothing with --json)', async () => {
     const db = sqlite('progress-src.db');
@@ -232,7 +336,7 @@ describe('sessiondb CLI', () => {
       const pg = `${PG_URL}?schema=${schema}`;
       const src = sqlite('pg-src.db');
       await seed(src, 30);
-      expect(cli(['migrate', '--db', pg]).out).toMatch(/postgres: schema version 3 of 3/);
+      expect(cli(['migrate', '--db', pg]).out).toMatch(/postgres: schema version (\d+) of \1; up to date/);
       const one = JSON.parse(cli(['copy', '--from', src, '--to', pg, '--verify', '--json']).out);
       expect(one).toMatchObject({ sessions: 30, events: 90, files: 2, verify: { ok: true } });
       const back = `file:${join(work, 'from-pg')}`;

@@ -26,7 +26,7 @@ runConformanceSuite(runner, {
     return store;
   },
   sharedUrl: (store) => `sqlite:${(store as SqliteStore).path}`,
-  capabilities: { sharedAcrossProcesses: true, backup: true, vacuum: true },
+  capabilities: { sharedAcrossProcesses: true, backup: true, vacuum: true, indexedSearch: true },
   async openBackup(path) {
     return new SqliteStore({ path });
   },
@@ -40,7 +40,7 @@ runConformanceSuite(runner, {
     await store.migrate();
     return store;
   },
-  capabilities: { vacuum: true },
+  capabilities: { vacuum: true, indexedSearch: true },
 });
 
 runConformanceSuite(runner, {

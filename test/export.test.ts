@@ -69,6 +69,49 @@ describe('export formats', () => {
     await target.close();
   });
 
+  it('json carries the state-change log, so a fork or rewind of the imported copy is exact', async () => {
+    const source = await conversation();
+    await source.updateKeys(key, { step: 'reviewed', note: 'called back' });
+    const doc = JSON.parse((await exportSession(source, key, 'json'))!);
+    expect(doc.history).toEqual(await source.readStateHistory(key));
+    expect(doc.history[0]).toEqual({ atSeq: 0, kind: 'replace', set: { step: 'start' }, unset: [] });
+    const target = new MemoryStore({ clock });
+    await importSessionExport(target, doc);
+    expect(await target.readStateHistory(key)).toEqual(doc.history);
+    expect((await target.rewindSession(key, { toSeq: 2 })).session.state).toMatchObject({ step: 'start' });
+    // An export without a log (made before it existed) still imports: the log starts from its state.
+    const { history: _h, ...old } = doc;
+    const other = new MemoryStore({ clock });
+    await importSessionExport(other, old);
+    expect(await other.readStateHistory(key)).toEqual([{ atSeq: 5, kind: 'replace', set: doc.state, unset: [] }]);
+  });
+
+  it('includeSuperseded: JSON gains a superseded array, Markdown and text a marked section per rewind; off by default', async () => {
+    const store = await conversation();
+    await store.rewindSession(key, { toSeq: 3 });
+    await store.appendEvents(key, [{ id: 'e4b', timestamp: Date.UTC(2026, 10, 21, 9, 32, 0), author: 'support_agent', role: 'assistant', content: 'Refund approved.' }]);
+    await store.rewindSession(key, { toSeq: 2 });
+    for (const format of ['markdown', 'text'] as const) {
+      const plain = (await exportSession(store, key, format))!;
+      expect(plain).not.toMatch(/Superseded|Refund of|Refund approved/);
+      const full = (await exportSession(store, key, format, { includeSuperseded: true }))!;
+      expect(full.startsWith(plain.trimEnd())).toBe(true); // the history first, unchanged
+      pin(format === 'markdown' ? 'session.superseded.md' : 'session.superseded.txt', full);
+    }
+    expect(JSON.parse((await exportSession(store, key, 'json'))!)).not.toHaveProperty('superseded');
+    const doc = JSON.parse((await exportSession(store, key, 'json', { includeSuperseded: true }))!);
+    expect(doc.superseded.map((e: { id: string; seq: number }) => [e.id, e.seq])).toEqual([['e4', 4], ['e5', 5], ['e3', 3], ['e4b', 4]]);
+    expect(doc.superseded[0]).toMatchObject({ content: 'Refund of €59.90 issued. 🎉', supersededAt: clock.now() });
+    expect(doc.superseded[0].supersededBy).toBeLessThan(doc.superseded[2].supersededBy);
+    // An import takes the visible history only: superseded events are accepted and not stored.
+    const target = new MemoryStore({ clock });
+    const imported = await importSessionExport(target, doc);
+    expect(imported.eventCount).toBe(2);
+    expect((await target.getSession(key))?.events?.map((e) => e.id)).toEqual(['e1', 'e2']);
+    expect((await target.readSupersededEvents(key))?.events).toEqual([]);
+    await expect(exportSession(store, key, 'json', null as never)).rejects.toMatchObject({ code: 'invalid', details: { field: 'options' } });
+  });
+
   it('a missing session exports as null; an unknown format is refused', async () => {
     const store = await conversation();
     expect(await exportSession(store, { ...key, sessionId: 'nope' }, 'json')).toBeNull();

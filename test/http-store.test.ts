@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpStore } from '../src/client/index.js';
-import { copyStore, MemoryStore, openStore, SessionDbError, verifyCopy } from '../src/index.js';
+import { copyStore, forkSession, MemoryStore, openStore, SessionDbError, verifyCopy } from '../src/index.js';
 import { createApp } from '../src/server/index.js';
 import { parseRetryAfter, retryDelay } from '../src/client/retry.js';
 import { rejectsWith } from '../src/testing/index.js';
@@ -80,6 +80,63 @@ describe('HttpStore', () => {
     expect(() => new HttpStore({ url: 'ftp://x' })).toThrow(SessionDbError);
     const store = new HttpStore({ url });
     return rejectsWith(store.getSession({ appName: '..', userId: 'u', sessionId: 's' }), 'invalid', 'appName');
+  });
+
+  it('search, fork and rewind act in the key\'s tenant; a fork is one request', async () => {
+    const store = new HttpStore({ url, apiKey: ACME });
+    const admin = new HttpStore({ url, apiKey: ADMIN });
+    const key = { appName: 'shop', userId: 'u1', sessionId: 'walrus' };
+    await store.createSession({ appName: key.appName, userId: key.userId, id: key.sessionId, state: { step: 0 } });
+    await admin.createSession({ tenant: 'globex', appName: key.appName, userId: key.userId, id: key.sessionId });
+    await admin.appendEvents({ ...key, tenant: 'globex' }, [{ author: 'u', content: 'a globex walrus' }]);
+    await store.appendEvents(key, [
+      { id: 'w1', author: 'user', content: 'tell me about the walrus', stateDelta: { step: 1 } },
+      { id: 'w2', author: 'agent', content: 'a walrus is a large marine mammal', stateDelta: { step: 2 } },
+    ]);
+    const hits = (await store.searchEvents({ query: 'walrus' })).hits;
+    expect(hits.every((h) => h.tenant === 'acme')).toBe(true);
+    expect(hits.map((h) => h.event?.id).sort()).toEqual(['w1', 'w2']);
+    await rejectsWith(store.searchEvents({ tenant: 'globex', query: 'walrus' }), 'forbidden');
+    expect((await admin.searchEvents({ tenant: 'globex', query: 'walrus' })).hits.map((h) => h.tenant)).toEqual(['globex']);
+
+    const requests = async () => {
+      const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+      return [...text.matchAll(/^sessiondb_http_requests_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    };
+    const before = await requests();
+    const fork = await forkSession(store, key, { upToSeq: 1, newSessionId: 'walrus-fork' });
+    expect(await requests()).toBe(before + 2); // the fork, and the first /metrics read
+    expect(fork).toMatchObject({ tenant: 'acme', id: 'walrus-fork', eventCount: 1, state: { step: 1 }, metadata: { forkedFrom: { sessionId: 'walrus', seq: 1 } } });
+    await rejectsWith(forkSession(store, key, { newSessionId: 'x'.repeat(200) }), 'too_large', 'newSessionId');
+    await rejectsWith(forkSession(store, key, { upToSeq: 3 }), 'invalid', 'upToSeq');
+    await rejectsWith(forkSession(store, { ...key, sessionId: 'missing' }), 'not_found');
+
+    const s = (await store.getSession(key, { withEvents: false }))!;
+    await rejectsWith(store.rewindSession(key, { toSeq: 1 }, { expectVersion: s.version - 1 }), 'conflict');
+    const r = await store.rewindSession(key, { toSeq: 1 }, { expectVersion: s.version });
+    expect(r).toMatchObject({ superseded: 1, session: { eventCount: 1, version: s.version + 1, state: { step: 1 } } });
+    expect((await store.readSupersededEvents(key))?.events.map((e) => [e.id, e.supersededBy])).toEqual([['w2', s.version + 1]]);
+    expect(await store.readSupersededEvents({ ...key, sessionId: 'missing' })).toBeNull();
+    expect(await store.readStateHistory(key)).toEqual([{ atSeq: 0, kind: 'replace', set: { step: 0 }, unset: [] }]);
+    expect(await store.readStateHistory({ ...key, sessionId: 'missing' })).toBeNull();
+    expect((await store.searchEvents({ query: 'mammal' })).hits).toEqual([]);
+  });
+
+  it('search input the URL cannot carry is refused as the store refuses it, with or without client-side checks', async () => {
+    for (const checkInput of [true, false]) {
+      const store = new HttpStore({ url, apiKey: ACME, checkInput });
+      await rejectsWith(store.searchEvents({ query: 7 as never }), 'invalid', 'query');
+      await rejectsWith(store.searchEvents(null as never), 'invalid');
+      await rejectsWith(store.searchEvents({ query: 'x', limit: '5' as never }), 'invalid', 'limit');
+      await rejectsWith(store.searchEvents({ query: 'x', after: 'today' as never }), 'invalid', 'after');
+      await rejectsWith(store.searchEvents({ query: 'x', bogus: 1 } as never), 'invalid', 'bogus');
+      await rejectsWith(store.searchEvents({ query: 'x'.repeat(1001) }), 'too_large', 'query');
+      await rejectsWith(store.searchEvents({ query: 'x', author: 'a'.repeat(200) }), 'too_large', 'author');
+      await rejectsWith(store.searchEvents({ query: 'x', role: 'robot' as never }), 'invalid', 'role');
+      await rejectsWith(store.searchEvents({ query: '-only' }), 'invalid', 'query');
+      await rejectsWith(store.rewindSession({ appName: 'shop', userId: 'u1', sessionId: 's1' }, {} as never), 'invalid', 'toSeq');
+      await rejectsWith(store.rewindSession({ appName: 'shop', userId: 'u1', sessionId: 's1' }, null as never), 'invalid', 'rewind');
+    }
   });
 
   it('Retry-After in seconds or as an HTTP date; waits at least that long, jittered, and never above maxDelayMs', () => {

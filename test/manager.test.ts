@@ -266,6 +266,77 @@ describe('SessionManager', () => {
     await m.shutdown();
   });
 
+  it('rewindSession writes the session\'s buffered appends first, then rewinds; the cache follows', async () => {
+    const { m, store } = manager({ autoSave: false, sweepIntervalMs: 0, flushIntervalMs: 0 });
+    await m.startup();
+    await m.createSession({ appName: 'chat', userId: 'u1', id: 's1', state: { step: 0 } });
+    await m.appendEvents(key, [
+      { id: 'a', author: 'user', content: 'one', stateDelta: { step: 1 } },
+      { id: 'b', author: 'agent', content: 'two', stateDelta: { step: 2 } },
+      { id: 'c', author: 'user', content: 'three', stateDelta: { step: 3 } },
+    ]);
+    expect((await m.getSession(key, { withEvents: false }))?.state).toEqual({ step: 3 }); // buffered, cached
+    const r = await m.rewindSession(key, { toSeq: 1 });
+    expect(r.superseded).toBe(2);
+    expect(r.session).toMatchObject({ eventCount: 1, state: { step: 1 } });
+    expect((await m.getSession(key, { withEvents: false }))).toMatchObject({ eventCount: 1, state: { step: 1 }, version: r.session.version });
+    expect((await store.getSession(key))?.events?.map((e) => e.id)).toEqual(['a']);
+    expect((await store.readSupersededEvents(key))?.events.map((e) => e.id)).toEqual(['b', 'c']);
+    expect((await m.getStatistics()).pending.events).toBe(0);
+    await expect(m.rewindSession(key, { toSeq: 0 }, { expectVersion: r.session.version - 1 })).rejects.toMatchObject({ code: 'conflict' });
+    await expect(m.rewindSession(key, { toSeq: 5 })).rejects.toMatchObject({ code: 'invalid' });
+    await expect(m.rewindSession({ ...key, sessionId: 'missing' }, { toSeq: 0 })).rejects.toMatchObject({ code: 'not_found' });
+    await m.shutdown();
+  });
+
+  it('forkSession writes the source\'s buffered appends first and forks what the caller saw', async () => {
+    const { m, store } = manager({ autoSave: false, sweepIntervalMs: 0, flushIntervalMs: 0 });
+    await m.startup();
+    await m.createSession({ appName: 'chat', userId: 'u1', id: 's1', metadata: { title: 'Plans' } });
+    await m.appendEvents(key, [
+      { id: 'a', author: 'user', content: 'one', stateDelta: { n: 1 } },
+      { id: 'b', author: 'agent', content: 'two', stateDelta: { n: 2 } },
+    ]);
+    const whole = await m.forkSession(key, { newSessionId: 'f1' });
+    expect(whole).toMatchObject({ id: 'f1', eventCount: 2, state: { n: 2 }, metadata: { title: 'Plans', forkedFrom: { sessionId: 's1', seq: 2 } } });
+    const early = await m.forkSession(key, { newSessionId: 'f2', upToSeq: 1 });
+    expect(early.state).toEqual({ n: 1 });
+    expect((await m.getSession({ ...key, sessionId: 'f2' }))?.events?.map((e) => e.id)).toEqual(['a']);
+    expect((await store.getSession(key))?.eventCount).toBe(2);
+    await expect(m.forkSession(key, { newSessionId: 'f1' })).rejects.toMatchObject({ code: 'exists' });
+    await m.shutdown();
+  });
+
+  it('searchEvents searches the manager\'s tenant and finds buffered appends (written first)', async () => {
+    const { m, store } = manager({ autoSave: false, sweepIntervalMs: 0, flushIntervalMs: 0, tenant: 'acme' });
+    await m.startup();
+    await m.createSession({ appName: 'chat', userId: 'u1', id: 's1' });
+    await m.createSession({ appName: 'other', userId: 'u1', id: 's2' });
+    await store.createSession({ appName: 'chat', userId: 'u1', id: 's1' }); // the default tenant: not searched
+    await store.appendEvents(key, [{ author: 'user', content: 'the default tenant has a walrus too' }]);
+    await m.addMessage(key, 'user', 'a walrus on the beach');
+    await m.addMessage({ ...key, appName: 'other', sessionId: 's2' }, 'user', 'another walrus');
+    const page = await m.searchEvents({ query: 'walrus', appName: 'chat' });
+    expect(page.hits.map((h) => [h.tenant, h.appName, h.sessionId, h.snippet])).toEqual([['acme', 'chat', 's1', 'a **walrus** on the beach']]);
+    expect((await m.getStatistics()).pending).toEqual({ sessions: 1, events: 1 }); // the other app's append is still buffered
+    expect((await m.searchEvents({ query: 'walrus' })).hits).toHaveLength(2);
+    expect((await m.searchEvents({ query: 'walrus', tenant: 'default' })).hits.map((h) => h.tenant)).toEqual(['default']);
+    await expect(m.searchEvents({ query: '' })).rejects.toMatchObject({ code: 'invalid' });
+    await m.shutdown();
+  });
+
+  it('exports with the superseded events when asked', async () => {
+    const { m } = manager({ sweepIntervalMs: 0 });
+    await m.startup();
+    await m.createSession({ appName: 'chat', userId: 'u1', id: 's1' });
+    await m.addMessage(key, 'user', 'keep me');
+    await m.addMessage(key, 'assistant', 'rewound reply');
+    await m.rewindSession(key, { toSeq: 1 });
+    expect(await m.exportSession(key, 'text')).not.toContain('rewound reply');
+    expect(await m.exportSession(key, 'text', { includeSuperseded: true })).toMatch(/--- Superseded \(rewound .* to seq 1;[^\n]*\n\[.*\] Assistant: rewound reply/);
+    await m.shutdown();
+  });
+
   it('refuses bad options with the field named', () => {
     expect(() => new SessionManager({ store: new MemoryStore(), expiryHours: -1 })).toThrow(/expiryHours/);
     expect(() => new SessionManager({ store: new MemoryStore(), onExpire: 'purge' as never })).toThrow(/onExpire/);

@@ -51,6 +51,23 @@ describe('the built package', () => {
     expect(result.loaded).toEqual([]);
   });
 
+  it('the root entry exports forkSession, and its types name the search, fork, rewind and export types', () => {
+    const run = runModule(`
+      const m = await import('sessiondb');
+      console.log(JSON.stringify([typeof m.forkSession, typeof m.exportSession, typeof m.HttpStore.prototype.searchEvents, typeof m.HttpStore.prototype.forkSession]));
+    `);
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual(['function', 'function', 'function', 'function']);
+    const types = ['index.d.ts', 'core/types.d.ts', 'transfer/fork.d.ts', 'transfer/session-export.d.ts', 'core/store.d.ts'].map((f) => readFileSync(join(root, 'dist', f), 'utf8')).join('\n');
+    const rootTypes = readFileSync(join(root, 'dist', 'index.d.ts'), 'utf8');
+    expect(rootTypes).toMatch(/forkSession, type ForkOptions/);
+    expect(rootTypes).toMatch(/type ExportOptions/);
+    expect(rootTypes).toMatch(/MigrateOptions, MigrationProgress/);
+    for (const name of ['SearchQuery', 'SearchPage', 'SearchHit', 'RewindInput', 'RewindResult', 'SupersededEvent', 'SupersededPage', 'StateChange', 'ForkOptions', 'ExportOptions']) {
+      expect(types, name).toMatch(new RegExp(`export (interface|type) ${name}\\b`));
+    }
+  });
+
   it('a missing driver is a "missing_dependency" error naming the install command', async () => {
     const err = await loadDriver('sessiondb-no-such-driver', 'The test store', () => import('sessiondb-no-such-driver' as string)).catch(
       (e: unknown) => e,

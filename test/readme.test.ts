@@ -39,8 +39,16 @@ function runExample(name: string, replace: [string, string][] = []): void {
 }
 
 describe('README', () => {
+  it('every example marked in the README is run by a test here', () => {
+    const marked = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/<!-- readme-example: ([\w-]+) -->/g)].map((m) => m[1]!);
+    const tested = [...readFileSync(import.meta.filename, 'utf8').matchAll(/runExample\('([\w-]+)'/g)].map((m) => m[1]!);
+    expect(marked.filter((name) => !tested.includes(name))).toEqual([]);
+  });
+
   it('the library example runs against the built package and prints what its comments say', () => runExample('library'), 30_000);
   it('the store-kit example registers a backend and plans an append, printing what its comments say', () => runExample('store-kit'), 30_000);
+  it('the search example runs against the built package and prints what its comments say', () => runExample('search'), 30_000);
+  it('the fork and rewind example runs against the built package and prints what its comments say', () => runExample('fork-rewind'), 30_000);
   it('the SessionManager example runs against the built package and prints what its comments say', () => runExample('manager'), 60_000);
   it('the HttpStore example runs against a real server and prints what its comments say', async () => {
     const server = await startServer(['--db', 'memory:']);

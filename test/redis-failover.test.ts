@@ -26,7 +26,7 @@ describe.skipIf(missing)(`RedisStore on a Redis Cluster when a master fails${mis
     for (const k of keys) await store.createSession({ appName: k.appName, userId: k.userId, id: k.sessionId });
 
     const acked = keys.map(() => [] as string[]);
-    const failures: { code: unknown; ms: number }[] = [];
+    const failures: { code: unknown; ms: number; message: string }[] = [];
     let promotedAt = Infinity;
     const afterPromotion = keys.map(() => 0);
     let stop = false;
@@ -39,7 +39,7 @@ describe.skipIf(missing)(`RedisStore on a Redis Cluster when a master fails${mis
           if (started > promotedAt) afterPromotion[w]!++;
           i++;
         } catch (err) {
-          failures.push({ code: (err as { code?: unknown }).code, ms: Date.now() - started });
+          failures.push({ code: (err as { code?: unknown }).code, ms: Date.now() - started, message: String((err as Error)?.stack ?? err) });
           await new Promise((r) => setTimeout(r, 50));
         }
       }
@@ -65,7 +65,7 @@ describe.skipIf(missing)(`RedisStore on a Redis Cluster when a master fails${mis
     expect(afterPromotion.every((n) => n >= 5), `successes after the promotion: ${afterPromotion}`).toBe(true);
     expect(failures.length).toBeGreaterThan(0);
     for (const f of failures) {
-      expect(f.code).toBe('unavailable');
+      expect(f.code, f.message).toBe('unavailable');
       expect(f.ms).toBeLessThan(timeouts.commandTimeoutMs + timeouts.connectTimeoutMs + 500);
     }
     const reader = new RedisStore({ url });

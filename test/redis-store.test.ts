@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type SessionDbError } from '../src/index.js';
 import { parseRedisUrl, RedisStore } from '../src/stores/redis/index.js';
+import { translateRedisError } from '../src/stores/redis/errors.js';
 import { freePort } from './pg-helpers.js';
 import {
   deletePrefix,
@@ -68,6 +69,17 @@ describe('parseRedisUrl', () => {
   });
 });
 
+describe('translateRedisError', () => {
+  it('server replies that mean the topology is changing are "unavailable"; other errors keep their message', () => {
+    const code = (message: string) => (translateRedisError(new Error(message), 'h:1') as SessionDbError).code;
+    expect(code('READONLY You can\'t write against a read only replica.')).toBe('unavailable');
+    expect(code('CLUSTERDOWN The cluster is down')).toBe('unavailable');
+    // A write landed, then its master was demoted before the WAIT that follows it.
+    expect(code('ERR WAIT cannot be used with replica instances. Please also note that…')).toBe('unavailable');
+    expect(code('ERR unknown command')).toBeUndefined();
+  });
+});
+
 const unavailable = await redisUnavailableReason();
 const binaryMissing = redisBinaryMissingReason();
 
@@ -85,15 +97,15 @@ describe.skipIf(unavailable)(`RedisStore on the local Redis${unavailable ? ` (sk
   it('openStore opens a redis:// URL, migrated; the layout is versioned and a missing or newer one is refused', async () => {
     const p = prefix();
     const fresh = new RedisStore({ url: withPrefix(REDIS_URL, p) });
-    expect(await fresh.migrationStatus()).toMatchObject({ current: 0, latest: 1, pending: [{ version: 1 }] });
+    expect(await fresh.migrationStatus()).toMatchObject({ current: 0, latest: 2, pending: [{ version: 1 }, { version: 2 }] });
     expect((await failure(fresh.getSession({ appName: 'a', userId: 'u', sessionId: 's' }))).error.message).toMatch(/migrate\(\)/);
     await fresh.close();
     const store = await openStore(withPrefix(REDIS_URL, p));
     expect(store.kind).toBe('redis');
-    expect(await store.migrationStatus()).toEqual({ current: 1, latest: 1, pending: [] });
+    expect(await store.migrationStatus()).toEqual({ current: 2, latest: 2, pending: [] });
     await store.createSession({ appName: 'a', userId: 'u', id: 's' });
     await store.close();
-    redisCli(6379, ['set', `${p}{g}:layout`, '2']);
+    redisCli(6379, ['set', `${p}{g}:layout`, '3']);
     const newer = new RedisStore({ url: withPrefix(REDIS_URL, p) });
     expect((await failure(newer.migrate())).error.message).toMatch(/newer than this sessiondb knows/);
     expect((await failure(newer.getSession({ appName: 'a', userId: 'u', sessionId: 's' }))).error.message).toMatch(/Upgrade sessiondb/);

@@ -483,3 +483,185 @@ describe('HTTP API: statuses, messages and labels', () => {
     }
   });
 });
+
+describe('HTTP API: search, fork, rewind, superseded events, state history', () => {
+  /** A session s1 with four events, an initial state and one updateKeys. */
+  async function storied(a: ReturnType<typeof app>['app'], headers: Record<string, string> = {}) {
+    await call(a, 'POST', base, { id: 's1', state: { step: 0 }, metadata: { title: 'Refund for order 1042' } }, headers);
+    await call(a, 'POST', `${base}/s1/events`, {
+      events: [
+        { id: 'e1', author: 'user', role: 'user', content: 'Where is my parcel?', stateDelta: { step: 1 } },
+        { id: 'e2', author: 'agent', role: 'assistant', content: 'Your refund was approved.', stateDelta: { step: 2 } },
+      ],
+    }, headers);
+    await call(a, 'PATCH', `${base}/s1/state`, { delta: { note: 'called' } }, headers);
+    await call(a, 'POST', `${base}/s1/events`, {
+      events: [
+        { id: 'e3', author: 'user', role: 'user', content: 'And the refund amount?', stateDelta: { step: 3 } },
+        { id: 'e4', author: 'agent', role: 'assistant', content: 'The refund is 59.90 euros.', stateDelta: { step: 4 } },
+      ],
+    }, headers);
+  }
+
+  it('GET /v1/search: hits with snippets, filters, paging; bad queries are 400 "invalid" naming the field, never 500', async () => {
+    const { app: a } = app();
+    await storied(a);
+    const page = await call(a, 'GET', '/v1/search?q=refund');
+    expect(page.status).toBe(200);
+    expect(page.json.hits.map((h: { field: string; event: { id: string } | null }) => h.event?.id ?? h.field).sort()).toEqual(['e2', 'e3', 'e4', 'title']);
+    expect(page.json.hits.find((h: { event: { id: string } | null }) => h.event?.id === 'e2')).toMatchObject({
+      tenant: 'default', appName: 'shop', userId: 'u1', sessionId: 's1', field: 'content', snippet: 'Your **refund** was approved.',
+    });
+    expect(page.json.nextCursor).toBeNull();
+    const filtered = await call(a, 'GET', '/v1/search?q=refund&role=user&appName=shop&userId=u1&sessionId=s1&status=active&after=0&before=99999999999999');
+    expect(filtered.json.hits.map((h: { event: { id: string } }) => h.event.id)).toEqual(['e3']);
+    expect((await call(a, 'GET', '/v1/search?q=refund&author=agent')).json.hits).toHaveLength(2);
+    const first = await call(a, 'GET', '/v1/search?q=refund&limit=3');
+    expect(first.json.hits).toHaveLength(3);
+    const second = await call(a, 'GET', `/v1/search?q=refund&limit=3&cursor=${encodeURIComponent(first.json.nextCursor)}`);
+    expect(second.json.hits).toHaveLength(1);
+    expect(second.json.nextCursor).toBeNull();
+
+    const invalid = async (query: string, field: string) => {
+      const r = await call(a, 'GET', `/v1/search?${query}`);
+      expect(r.status, query).toBe(400);
+      expect(r.json.error.code, query).toBe('invalid');
+      expect(r.json.error.details.field, query).toBe(field);
+      return r;
+    };
+    await invalid('', 'query.q');
+    await invalid('q=', 'query');
+    await invalid('q=-excluded', 'query');
+    await invalid(`q=${encodeURIComponent('"')}`, 'query');
+    await invalid('q=x&role=robot', 'query.role');
+    await invalid('q=x&status=gone', 'query.status');
+    await invalid('q=x&after=yesterday', 'query.after');
+    await invalid('q=x&limit=0', 'limit');
+    await invalid('q=x&cursor=nope', 'cursor');
+    await invalid(`q=x&cursor=${encodeURIComponent(first.json.nextCursor)}`, 'cursor'); // another search's cursor
+    await invalid('q=x&tenant=other', 'query.tenant'); // the tenant is the caller's, never a parameter
+    const long = await invalid(`q=${'x'.repeat(1001)}`, 'query');
+    expect(long.json.error.details).toMatchObject({ limit: 1000, actual: 1001, unit: 'characters' });
+    expect((await invalid(`q=x&limit=5000`, 'limit')).json.error.details).toMatchObject({ limit: 1000 });
+    expect((await invalid(`q=x&author=${'a'.repeat(200)}`, 'author')).json.error.details).toMatchObject({ limit: 128, actual: 200 });
+    await invalid(`q=x&appName=${'a'.repeat(200)}`, 'appName');
+    for (const q of ['"', '*', 'a*', '(', 'NEAR(x', "'; DROP TABLE events; --", '\\', '💥', '\u0000x', 'x:*', '&|!<->', '%', '_']) {
+      const r = await call(a, 'GET', `/v1/search?q=${encodeURIComponent(q)}`);
+      expect([200, 400], q).toContain(r.status);
+      if (r.status === 400) expect(r.json.error.code, q).toBe('invalid');
+    }
+    const doc = (await call(a, 'GET', '/openapi.json')).json;
+    expect(doc.paths['/v1/search'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
+      ['q', 'appName', 'userId', 'sessionId', 'role', 'author', 'after', 'before', 'status', 'limit', 'cursor'],
+    );
+    expect(doc.paths['/v1/search'].get.parameters.filter((p: { required: boolean }) => p.required).map((p: { name: string }) => p.name)).toEqual(['q']);
+    expect(doc.paths['/v1/apps/{app}/users/{user}/sessions/{session}/export'].get.parameters.filter((p: { in: string; required: boolean }) => p.in === 'query' && p.required)).toEqual([]);
+    const lines = (await call(a, 'GET', '/metrics')).text.split('\n');
+    for (const status of [200, 400]) expect(lines.some((l) => l.startsWith(`sessiondb_http_requests_total{method="GET",route="/v1/search",status="${status}"}`)), String(status)).toBe(true);
+    expect(lines.some((l) => l.includes('status="500"'))).toBe(false);
+    expect(lines.some((l) => l.startsWith('sessiondb_store_operations_total{operation="searchEvents",outcome="ok"}'))).toBe(true);
+  });
+
+  it('a search sees the tenant of its API key only; naming another tenant is 403', async () => {
+    const { app: a } = app({ apiKeys: [{ tenant: 'acme', key: 'acme-key-0123456789' }, { tenant: 'globex', key: 'globex-key-0123456789' }, { tenant: 'ops', key: 'ops-key-0123456789', admin: true }] });
+    const acme = { authorization: 'Bearer acme-key-0123456789' };
+    const globex = { authorization: 'Bearer globex-key-0123456789' };
+    await storied(a, acme);
+    expect((await call(a, 'GET', '/v1/search?q=refund', undefined, acme)).json.hits.length).toBe(4);
+    expect((await call(a, 'GET', '/v1/search?q=refund', undefined, globex)).json.hits).toEqual([]);
+    expect((await call(a, 'GET', '/v1/search?q=refund', undefined, { ...globex, 'x-sessiondb-tenant': 'acme' })).status).toBe(403);
+    expect((await call(a, 'GET', '/v1/search?q=refund')).status).toBe(401);
+    const admin = await call(a, 'GET', '/v1/search?q=refund', undefined, { authorization: 'Bearer ops-key-0123456789', 'x-sessiondb-tenant': 'acme' });
+    expect(admin.json.hits.every((h: { tenant: string }) => h.tenant === 'acme')).toBe(true);
+    // The other routes are bound to the tenant too: globex cannot fork, rewind or read acme's session.
+    expect((await call(a, 'POST', `${base}/s1/fork`, {}, globex)).status).toBe(404);
+    expect((await call(a, 'POST', `${base}/s1/rewind`, { toSeq: 0 }, globex)).status).toBe(404);
+    expect((await call(a, 'GET', `${base}/s1/history`, undefined, globex)).status).toBe(404);
+    expect((await call(a, 'GET', `${base}/s1/superseded`, undefined, globex)).status).toBe(404);
+  });
+
+  it('POST …/fork: 201 with the new session at version 1; the source is unchanged; 404, 409 and 400 naming the field', async () => {
+    const { app: a } = app();
+    await storied(a);
+    const source = (await call(a, 'GET', `${base}/s1?events=all`)).json;
+    const fork = await call(a, 'POST', `${base}/s1/fork`, { upToSeq: 2, newSessionId: 'f1' });
+    expect(fork.status).toBe(201);
+    expect(fork.headers.get('etag')).toBe('"1"');
+    expect(fork.json).toMatchObject({ id: 'f1', userId: 'u1', eventCount: 2, version: 1, state: { step: 2, note: 'called' }, metadata: { forkedFrom: { sessionId: 's1', seq: 2 } } });
+    expect((await call(a, 'GET', `${base}/f1?events=all`)).json.events.map((e: { id: string }) => e.id)).toEqual(['e1', 'e2']);
+    expect((await call(a, 'GET', `${base}/s1?events=all`)).json).toEqual(source);
+    const other = await call(a, 'POST', `${base}/s1/fork`, { userId: 'u2' });
+    expect(other.status).toBe(201);
+    expect(other.json).toMatchObject({ userId: 'u2', eventCount: 4 });
+    expect((await call(a, 'GET', `/v1/apps/shop/users/u2/sessions/${other.json.id}`)).status).toBe(200);
+    expect((await call(a, 'POST', `${base}/s1/fork`, { newSessionId: 'f1' })).status).toBe(409);
+    expect((await call(a, 'POST', `${base}/missing/fork`, {})).status).toBe(404);
+    const past = await call(a, 'POST', `${base}/s1/fork`, { upToSeq: 9 });
+    expect(past.json.error).toMatchObject({ code: 'invalid', details: { field: 'upToSeq' } });
+    expect((await call(a, 'POST', `${base}/s1/fork`, { upToSeq: -1 })).json.error.details.field).toBe('body.upToSeq');
+    expect((await call(a, 'POST', `${base}/s1/fork`, { bogus: 1 })).json.error.details.field).toBe('body.bogus');
+  });
+
+  it('POST …/rewind: { session, superseded }; If-Match or expectVersion make it conditional; superseded events and the state log are readable', async () => {
+    const { app: a } = app();
+    await storied(a);
+    const before = (await call(a, 'GET', `${base}/s1?events=none`)).json;
+    expect((await call(a, 'POST', `${base}/s1/rewind`, { toSeq: 1 }, { 'if-match': `"${before.version - 1}"` })).status).toBe(412);
+    const stale = await call(a, 'POST', `${base}/s1/rewind`, { toSeq: 1, expectVersion: before.version - 1 });
+    expect(stale.status).toBe(409);
+    expect(stale.json.error.code).toBe('conflict');
+    const both = await call(a, 'POST', `${base}/s1/rewind`, { toSeq: 1, expectVersion: before.version }, { 'if-match': `"${before.version - 1}"` });
+    expect(both.json.error).toMatchObject({ code: 'invalid', details: { field: 'body.expectVersion' } });
+    expect((await call(a, 'POST', `${base}/s1/rewind`, {})).json.error.details.field).toBe('body.toSeq');
+    expect((await call(a, 'POST', `${base}/s1/rewind`, { toSeq: 1.5 })).json.error.details.field).toBe('body.toSeq');
+    expect((await call(a, 'POST', `${base}/s1/rewind`, { toSeq: 9 })).json.error).toMatchObject({ code: 'invalid', details: { field: 'toSeq' } });
+    expect((await call(a, 'POST', `${base}/missing/rewind`, { toSeq: 0 })).status).toBe(404);
+    expect((await call(a, 'GET', `${base}/s1?events=none`)).json).toEqual(before); // nothing changed
+
+    const r = await call(a, 'POST', `${base}/s1/rewind`, { toSeq: 2 }, { 'if-match': `"${before.version}"` });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('etag')).toBe(`"${before.version + 1}"`);
+    expect(r.json).toMatchObject({ superseded: 2, session: { eventCount: 2, version: before.version + 1, state: { step: 2, note: 'called' } } });
+    expect(r.json.session.events).toBeUndefined();
+    const again = await call(a, 'POST', `${base}/s1/rewind`, { toSeq: 2, expectVersion: before.version + 1 });
+    expect(again.json).toMatchObject({ superseded: 0, session: { version: before.version + 1 } });
+    await call(a, 'POST', `${base}/s1/rewind`, { toSeq: 1 });
+
+    const all = await call(a, 'GET', `${base}/s1/superseded`);
+    expect(all.json.events.map((e: { id: string; supersededBy: number }) => [e.id, e.supersededBy])).toEqual([
+      ['e3', before.version + 1], ['e4', before.version + 1], ['e2', before.version + 2],
+    ]);
+    const p1 = await call(a, 'GET', `${base}/s1/superseded?limit=2`);
+    const p2 = await call(a, 'GET', `${base}/s1/superseded?limit=2&cursor=${encodeURIComponent(p1.json.nextCursor)}`);
+    expect([...p1.json.events, ...p2.json.events]).toEqual(all.json.events);
+    expect((await call(a, 'GET', `${base}/s1/superseded?limit=abc`)).json.error.details.field).toBe('query.limit');
+    expect((await call(a, 'GET', `${base}/missing/superseded`)).status).toBe(404);
+    expect((await call(a, 'GET', '/v1/search?q=refund')).json.hits.map((h: { field: string }) => h.field)).toEqual(['title']); // rewound events left the index
+
+    const history = await call(a, 'GET', `${base}/s1/history`);
+    expect(history.json).toEqual({ changes: [{ atSeq: 0, kind: 'replace', set: { step: 0 }, unset: [] }] }); // the updateKeys at seq 2 went with the rewind
+    expect((await call(a, 'GET', `${base}/missing/history`)).status).toBe(404);
+    const doc = (await call(a, 'GET', '/openapi.json')).json;
+    for (const path of ['fork', 'rewind']) expect(doc.paths[`/v1/apps/{app}/users/{user}/sessions/{session}/${path}`].post.requestBody).toBeDefined();
+    for (const path of ['superseded', 'history']) expect(doc.paths[`/v1/apps/{app}/users/{user}/sessions/{session}/${path}`].get).toBeDefined();
+  });
+
+  it('GET …/export?superseded=true adds the superseded events; PUT takes such an export back without them, with its state log', async () => {
+    const { app: a } = app();
+    await storied(a);
+    await call(a, 'POST', `${base}/s1/rewind`, { toSeq: 3 });
+    expect((await call(a, 'GET', `${base}/s1/export?format=text`)).text).not.toContain('59.90');
+    expect((await call(a, 'GET', `${base}/s1/export?format=text&superseded=true`)).text).toMatch(/--- Superseded \(rewound .* to seq 3;[^\n]*\n\[.*\] Assistant: The refund is 59\.90 euros\./);
+    expect((await call(a, 'GET', `${base}/s1/export?format=markdown&superseded=true`)).text).toMatch(/## Superseded \(rewound .* to seq 3\)/);
+    expect((await call(a, 'GET', `${base}/s1/export?superseded=maybe`)).json.error.details.field).toBe('query.superseded');
+    const exported = (await call(a, 'GET', `${base}/s1/export?format=json&superseded=true`)).text;
+    const doc = JSON.parse(exported);
+    expect(doc.superseded.map((e: { id: string }) => e.id)).toEqual(['e4']);
+    expect(doc.history).toHaveLength(2);
+    const put = await call(a, 'PUT', `${base}/copy`, { ...doc, session: { ...doc.session, id: 'copy' } });
+    expect(put.status).toBe(200);
+    expect(put.json.eventCount).toBe(3);
+    expect((await call(a, 'GET', `${base}/copy/superseded`)).json.events).toEqual([]);
+    expect((await call(a, 'GET', `${base}/copy/history`)).json.changes).toEqual(doc.history);
+  });
+});

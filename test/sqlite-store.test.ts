@@ -4,7 +4,10 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openStore, SessionDbError, SqliteStore } from '../src/index.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from '../src/stores/sqlite/index.js';
+import { eventHitsSql, titleHitsSql } from '../src/stores/sqlite/search.js';
+import { buildSearchIndex } from '../src/stores/sqlite/search-index.js';
 import { listFilesSql, listSessionsSql, SQL } from '../src/stores/sqlite/statements.js';
+import type { MigrationProgress } from '../src/core/store.js';
 import { runTs, tempDir } from './helpers.js';
 
 const dir = tempDir('sqlite');
@@ -38,7 +41,7 @@ describe('SqliteStore specifics', () => {
     const path = freshPath();
     const old = new SqliteStore({ path });
     await old.migrate({ toVersion: 1 });
-    expect((await old.migrationStatus()).pending.map((m) => m.version)).toEqual([2, 3]);
+    expect((await old.migrationStatus()).pending.map((m) => m.version)).toEqual([2, 3, 4, 5]);
     // A store that is not migrated says what to do instead of failing on a missing table.
     await expect(old.getSession({ appName: 'a', userId: 'u', sessionId: 's' })).rejects.toThrow(/schema version 1.*migrate\(\)/);
     await old.close();
@@ -110,6 +113,104 @@ describe('SqliteStore specifics', () => {
     await store.close();
   });
 
+  it('migrating a database with events builds their search index in batches, reporting progress, and resumes where it stopped', async () => {
+    const path = freshPath();
+    const old = new SqliteStore({ path });
+    await old.migrate({ toVersion: 3 });
+    await old.close();
+    // 12,001 events and two titled sessions, written as sessiondb at schema 3 wrote them.
+    const raw = new Database(path);
+    raw.exec(`INSERT INTO sessions (tenant, app_name, user_id, id, metadata, created_at, updated_at, last_activity_at, event_count, version)
+      VALUES ('default', 'a', 'u', 'big', '{"title":"Migration rehearsal"}', 1, 1, 1, 12001, 2),
+             ('default', 'a', 'u', 'small', '{"title":"Otter census"}', 1, 1, 1, 0, 1),
+             ('default', 'a', 'u', 'plain', '{}', 1, 1, 1, 0, 1)`);
+    const insert = raw.prepare(`INSERT INTO events (session_pk, seq, id, timestamp, author, content) VALUES (1, ?, ?, ?, 'user', ?)`);
+    raw.transaction(() => {
+      for (let i = 1; i <= 12_000; i++) insert.run(i, `e${i}`, i, JSON.stringify(`routine message number ${i}`));
+      insert.run(12_001, 'needle', 12_001, JSON.stringify({ parts: [{ text: 'The pangolin escaped.' }] }));
+    })();
+    // A first migrate() that stopped after one committed batch of the build.
+    raw.close();
+    const first = new SqliteStore({ path });
+    await first.migrate({ toVersion: 4 });
+    await first.close();
+    const partial = new Database(path);
+    partial.transaction(() => buildSearchIndex(partial, 1000))();
+    partial.close();
+    expect((await new SqliteStore({ path }).migrationStatus()).pending).toEqual([{ version: 5, description: expect.stringMatching(/search index/) }]);
+
+    const store = new SqliteStore({ path });
+    const reports: MigrationProgress[] = [];
+    await store.migrate({ onProgress: (p) => reports.push(p) });
+    expect(reports[0]).toEqual({ step: 'search index', done: 1000, total: 12_003 });
+    expect(reports[reports.length - 1]).toEqual({ step: 'search index', done: 12_003, total: 12_003 });
+    for (let i = 1; i < reports.length; i++) expect(reports[i]!.done).toBeGreaterThanOrEqual(reports[i - 1]!.done);
+    expect(await store.migrationStatus()).toMatchObject({ current: SQLITE_SCHEMA_VERSION, pending: [] });
+
+    const hits = (await store.searchEvents({ query: 'pangolin' })).hits;
+    expect(hits.map((h) => [h.sessionId, h.event?.id])).toEqual([['big', 'needle']]);
+    expect((await store.searchEvents({ query: 'routine number 7' })).hits.map((h) => h.event?.id)).toEqual(['e7']);
+    expect((await store.searchEvents({ query: 'otter' })).hits.map((h) => [h.field, h.sessionId])).toEqual([['title', 'small']]);
+    const db = await store.database();
+    expect(db.prepare('SELECT count(*) FROM event_index').pluck().get()).toBe(12_001);
+    expect(db.prepare('SELECT count(*) FROM title_index').pluck().get()).toBe(2);
+    expect(db.prepare(`SELECT count(*) FROM sqlite_schema WHERE name = 'search_index_build'`).pluck().get()).toBe(0);
+    // New writes index themselves.
+    await store.appendEvents({ appName: 'a', userId: 'u', sessionId: 'small' }, [{ author: 'user', content: 'otters again' }]);
+    expect((await store.searchEvents({ query: 'otters' })).hits.map((h) => h.event?.seq)).toEqual([1]);
+    await store.close();
+  }, 60_000);
+
+  it('the search indexes hold exactly one row per visible event and titled session, through appends, imports, rewinds, title changes and deletes', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    await store.migrate();
+    const db = await store.database();
+    const counts = () => ({
+      index: db.prepare('SELECT count(*) FROM event_index').pluck().get(),
+      events: db.prepare('SELECT count(*) FROM events').pluck().get(),
+      titles: db.prepare('SELECT count(*) FROM title_index').pluck().get(),
+      titled: db.prepare(`SELECT count(*) FROM sessions WHERE json_type(metadata, '$.title') = 'text'`).pluck().get(),
+    });
+    const expectInStep = () => {
+      const c = counts();
+      expect(c.index).toBe(c.events);
+      expect(c.titles).toBe(c.titled);
+    };
+    const a = { appName: 'a', userId: 'u', sessionId: 's1' };
+    const b = { appName: 'a', userId: 'u', sessionId: 's2' };
+    await store.createSession({ appName: 'a', userId: 'u', id: 's1', metadata: { title: 'First' } });
+    await store.createSession({ appName: 'a', userId: 'u', id: 's2' });
+    await store.appendEvents(a, Array.from({ length: 10 }, (_, i) => ({ author: 'u', content: i % 3 ? `text ${i}` : undefined })));
+    await store.appendEvents(b, [{ author: 'u', content: 'hello' }, { author: 'u', content: { parts: [{ inlineData: { data: 'AAAA' } }] } }]);
+    expectInStep();
+    expect(counts().index).toBe(12);
+    await store.rewindSession(a, { toSeq: 4 });
+    expectInStep();
+    expect(counts().index).toBe(6);
+    await store.appendEvents(a, [{ author: 'u', content: 'after the rewind' }]);
+    await store.updateSession(b, { metadata: { title: 'Second' } });
+    await store.updateSession(a, { metadata: { title: 'First, renamed' } });
+    await store.updateSession(a, { metadata: { title: 'First, renamed' } });
+    expectInStep();
+    await store.updateSession(a, { metadata: {} });
+    expectInStep();
+    expect(counts().titles).toBe(1);
+    const copy = (await store.getSession(b))!;
+    await store.importSession({ session: { ...copy, id: 's3' }, state: {}, events: copy.events! });
+    expectInStep();
+    await store.importSession(
+      { session: { ...copy, id: 's3', metadata: { title: 'Replaced' }, eventCount: 1 }, state: {}, events: copy.events!.slice(0, 1) },
+      { replace: true },
+    );
+    expect(counts()).toMatchObject({ titles: 2 });
+    expectInStep();
+    expect(await store.deleteSession(b)).toBe(true);
+    expectInStep();
+    await store.sweepExpired({ idleBefore: Date.now() + 1000, mode: 'delete' });
+    expect(counts()).toEqual({ index: 0, events: 0, titles: 0, titled: 0 });
+    await store.close();
+  });
+
   it('vacuum runs and keeps the data', async () => {
     const store = (await openStore(`sqlite:${freshPath()}`)) as SqliteStore;
     await store.createSession({ appName: 'a', userId: 'u', id: 's' });
@@ -158,6 +259,17 @@ describe('SQLite query plans: reads walk an index, never the whole table', () =>
       }
     }
   }
+
+  it('search walks the full-text index and looks rows up by key, whatever the filters', async () => {
+    const all = { app: true, user: true, session: true, status: true, role: true, author: true, after: true, before: true };
+    const none = { app: false, user: false, session: false, status: false, role: false, author: false, after: false, before: false };
+    for (const shape of [all, none]) {
+      expect(await planOf(eventHitsSql(shape))).toMatch(
+        /^SCAN event_index VIRTUAL TABLE INDEX 0:M\d* \| SEARCH e USING INTEGER PRIMARY KEY \(rowid=\?\) \| SEARCH s USING INTEGER PRIMARY KEY \(rowid=\?\)/,
+      );
+      expect(await planOf(titleHitsSql(shape))).toMatch(/^SCAN title_index VIRTUAL TABLE INDEX 0:M\d* \| SEARCH s USING INTEGER PRIMARY KEY \(rowid=\?\)/);
+    }
+  });
 
   it('list files from a cursor: index order, no sort', async () => {
     const plan = await planOf(listFilesSql({ app: false, user: false, session: false, after: true }));

@@ -15,14 +15,17 @@ import { redactConfig, redactText } from '../config/redact.js';
 import type { Config } from '../config/schema.js';
 import { SessionDbError } from '../core/errors.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
+import { parseSearchQuery } from '../core/search/query.js';
 import type { SessionStore } from '../core/store.js';
-import { SESSION_STATUSES, type SessionStatus } from '../core/types.js';
+import { EVENT_ROLES, SESSION_STATUSES, type EventRole, type SessionStatus } from '../core/types.js';
 import { openStore } from '../stores/open-store.js';
 import { copyStore, verifyCopy } from '../transfer/copy.js';
 import { backupStore, dumpStore, loadStore } from '../transfer/dump.js';
-import { exportSession, EXPORT_FORMATS, type ExportFormat } from '../transfer/session-export.js';
+import { forkSession } from '../transfer/fork.js';
+import { exportSession, EXPORT_FORMATS, formatTime, type ExportFormat } from '../transfer/session-export.js';
 import { requireExistingDatabase } from './existing.js';
-import { dumpTotals, progress } from './progress.js';
+import { dumpTotals, migrationProgress, progress } from './progress.js';
+import { renderHits } from './search-output.js';
 
 /** A usage error found after parsing (a bad combination of options): exit code 2. */
 class UsageError extends Error {}
@@ -64,6 +67,23 @@ function positiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer, got "${value}"`);
+    return n;
+  };
+}
+
+function nonNegativeInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new UsageError(`${name} must be a non-negative integer, got "${value}"`);
+    return n;
+  };
+}
+
+/** A time given as epoch milliseconds or as an ISO 8601 date (`2026-11-21`, `2026-11-21T09:30:00Z`). */
+function timeArg(name: string) {
+  return (value: string): number => {
+    const n = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+    if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`${name} must be a time (ISO 8601 such as 2026-11-21T09:30:00Z, or epoch milliseconds), got "${value}"`);
     return n;
   };
 }
@@ -122,14 +142,14 @@ export function buildProgram(): Command {
       .option('--config <path>', 'config file (default: sessiondb.config.{yaml,yml,toml,json} in the working directory)');
 
   common(program.command('migrate'))
-    .description('create or upgrade the schema (safe to run again; run it over a direct connection, not a pooler)')
+    .description('create or upgrade the schema (safe to run again; run it over a direct connection, not a pooler); a long step, such as building the search index over stored events, shows its progress on stderr')
     .option('--status', 'only show the schema version and pending migrations')
     .addHelpText('after', '\nExamples:\n  sessiondb migrate --db sqlite:./data/sessions.db\n  sessiondb migrate --status --db postgres://app@db:5432/app')
     .action(async (opts) => {
       await withStore(
         opts,
         async (store) => {
-          if (!opts.status) await store.migrate();
+          if (!opts.status) await store.migrate({ onProgress: migrationProgress() });
           const s = await store.migrationStatus();
           out(
             `${store.kind}: schema version ${s.current} of ${s.latest}` +
@@ -221,15 +241,104 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(EXPORT_FORMATS).default('json'))
     .option('--out <file>', 'write to this file (default: standard output)')
     .option('--tenant <tenant>', 'tenant (default "default")')
-    .addHelpText('after', '\nExample:\n  sessiondb export shop u1 s1 --format markdown --out s1.md')
+    .option('--superseded', 'also the events rewinds superseded (JSON: a "superseded" array; Markdown and text: a marked section after the history)')
+    .addHelpText('after', '\nExamples:\n  sessiondb export shop u1 s1 --format markdown --out s1.md\n  sessiondb export shop u1 s1 --format text --superseded')
     .action(async (app, user, session, opts) => {
       await withStore(opts, async (store) => {
-        const text = await exportSession(store, { tenant: opts.tenant, appName: app, userId: user, sessionId: session }, opts.format as ExportFormat);
+        const key = { tenant: opts.tenant, appName: app, userId: user, sessionId: session };
+        const text = await exportSession(store, key, opts.format as ExportFormat, { includeSuperseded: !!opts.superseded });
         if (text === null) throw new SessionDbError('not_found', `No session ${app}/${user}/${session}.`);
         if (opts.out) {
           await writeFile(opts.out, text);
           process.stderr.write(`wrote ${opts.out} (${Buffer.byteLength(text)} bytes)\n`);
         } else out(text);
+      }, { mustExist: true });
+    });
+
+  common(program.command('search'))
+    .description('full-text search over event content and session titles, best first')
+    .argument('<query>', 'words (all must occur), "a phrase", -excluded, prefix*')
+    .option('--tenant <tenant>', 'tenant (default "default")')
+    .option('--app <app>', 'only this app')
+    .option('--user <user>', 'only this user')
+    .option('--session <session>', 'only this session')
+    .addOption(new Option('--role <role>', 'only events with this role (no title hits)').choices(EVENT_ROLES))
+    .option('--author <author>', 'only events by this author (no title hits)')
+    .addOption(new Option('--status <status>', 'only sessions with this status').choices(SESSION_STATUSES))
+    .option('--after <time>', 'only events at or after this time (ISO 8601 or epoch ms)', timeArg('--after'))
+    .option('--before <time>', 'only events before this time (ISO 8601 or epoch ms)', timeArg('--before'))
+    .option('--limit <n>', 'hits per page (default 20)', positiveInt('--limit'))
+    .option('--cursor <cursor>', 'the cursor printed after the previous page (same query and filters)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  sessiondb search "refund policy" --app shop\n  sessiondb search \'"order 1042" -cancelled\' --role assistant --limit 5 --json')
+    .action(async (query, opts) => {
+      try {
+        parseSearchQuery('query', query); // a query no store can run is bad usage, found before any store is opened
+      } catch (err) {
+        if (err instanceof SessionDbError) throw new UsageError(err.message);
+        throw err;
+      }
+      await withStore(opts, async (store) => {
+        const page = await store.searchEvents({
+          query,
+          tenant: opts.tenant,
+          appName: opts.app,
+          userId: opts.user,
+          sessionId: opts.session,
+          role: opts.role as EventRole | undefined,
+          author: opts.author,
+          status: opts.status as SessionStatus | undefined,
+          after: opts.after,
+          before: opts.before,
+          limit: opts.limit,
+          cursor: opts.cursor,
+        });
+        if (opts.json) return out(JSON.stringify(page));
+        if (!page.hits.length) return out('no hits');
+        out(renderHits(page.hits, { bold: !!process.stdout.isTTY && !process.env['NO_COLOR'] }));
+        if (page.nextCursor) out(`\nmore: --cursor ${page.nextCursor}`);
+      }, { mustExist: true, check: (cfg) => checkPageSize('--limit', opts.limit, cfg.limits) });
+    });
+
+  common(program.command('fork'))
+    .description("copy a session's events up to a seq, with its state exactly as it was then, into a new session (the source is not changed)")
+    .argument('<app>')
+    .argument('<user>')
+    .argument('<session>')
+    .option('--to-seq <n>', 'the last event the fork keeps (default: the last; 0: none)', nonNegativeInt('--to-seq'))
+    .option('--new-id <id>', "the new session's id (default: a new UUIDv7)")
+    .option('--to-user <user>', 'fork into another user of the same app')
+    .option('--tenant <tenant>', 'tenant (default "default")')
+    .option('--json', 'print the new session as JSON')
+    .addHelpText('after', '\nExamples:\n  sessiondb fork shop u1 s1 --to-seq 4 --new-id s1-retry\n  sessiondb fork shop u1 s1 --to-user u2 --json')
+    .action(async (app, user, session, opts) => {
+      await withStore(opts, async (store) => {
+        const fork = await forkSession(store, { tenant: opts.tenant, appName: app, userId: user, sessionId: session }, { upToSeq: opts.toSeq, newSessionId: opts.newId, userId: opts.toUser });
+        if (opts.json) return out(JSON.stringify(fork));
+        out(`forked ${app}/${user}/${session} up to seq ${fork.eventCount} into ${fork.appName}/${fork.userId}/${fork.id} (${fork.eventCount} events)`);
+      }, { mustExist: true });
+    });
+
+  common(program.command('rewind'))
+    .description('end a session\'s visible history at a seq again: later events are kept as superseded (see export --superseded), its own state goes back to what it was then')
+    .argument('<app>')
+    .argument('<user>')
+    .argument('<session>')
+    .requiredOption('--to-seq <n>', 'the seq the history ends at afterwards (0: no events)', nonNegativeInt('--to-seq'))
+    .option('--expect-version <v>', 'rewind only if the session is at this version (else exit 1, nothing changed)', nonNegativeInt('--expect-version'))
+    .option('--tenant <tenant>', 'tenant (default "default")')
+    .option('--json', 'print { session, superseded } as JSON')
+    .addHelpText('after', '\nExample:\n  sessiondb rewind shop u1 s1 --to-seq 4 --expect-version 9')
+    .action(async (app, user, session, opts) => {
+      await withStore(opts, async (store) => {
+        const r = await store.rewindSession({ tenant: opts.tenant, appName: app, userId: user, sessionId: session }, { toSeq: opts.toSeq }, { expectVersion: opts.expectVersion });
+        if (opts.json) return out(JSON.stringify(r));
+        const name = `${app}/${user}/${session}`;
+        out(
+          r.superseded
+            ? `rewound ${name} to seq ${opts.toSeq}: ${r.superseded} event${r.superseded === 1 ? '' : 's'} superseded (version ${r.session.version}, at ${formatTime(r.session.updatedAt)})`
+            : `${name} already ends at seq ${opts.toSeq}: nothing superseded (version ${r.session.version})`,
+        );
       }, { mustExist: true });
     });
 

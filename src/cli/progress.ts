@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
+import type { MigrationProgress } from '../core/store.js';
 
 /** Shows how far a long command is: a bar on a terminal, a plain line every few seconds otherwise, nothing with --json. */
 export interface Progress {
@@ -57,4 +58,24 @@ export async function dumpTotals(path: string): Promise<number | null> {
   } finally {
     await file.close();
   }
+}
+
+/**
+ * A `migrate({ onProgress })` callback that prints a long step's progress to
+ * `stream` (default stderr) as lines such as `search index: 120000/1000000 (12%)`:
+ * the first report of a step, then at most one line per `intervalMs`, and its last.
+ */
+export function migrationProgress(options: { stream?: NodeJS.WritableStream; intervalMs?: number; now?: () => number } = {}): (p: MigrationProgress) => void {
+  const stream = options.stream ?? process.stderr;
+  const interval = options.intervalMs ?? 1000;
+  const now = options.now ?? Date.now;
+  const last = new Map<string, { at: number; done: number }>();
+  return (p) => {
+    const seen = last.get(p.step);
+    const finished = p.total > 0 && p.done >= p.total;
+    if (seen && (seen.done === p.done || (!finished && now() - seen.at < interval))) return;
+    last.set(p.step, { at: now(), done: p.done });
+    const percent = p.total > 0 ? Math.floor((p.done * 100) / p.total) : 100;
+    stream.write(`${p.step}: ${p.done}/${p.total} (${percent}%)\n`);
+  };
 }

@@ -14,6 +14,7 @@ import { uuidv7 } from '../core/ids.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
 import type { FileKey, MigrationStatus, SessionStore } from '../core/store.js';
 import type {
+  ForkOptions,
   ActivityInput,
   AppendResult,
   AppKey,
@@ -27,7 +28,11 @@ import type {
   NewFileRecord,
   NewSession,
   ReadOptions,
+  RewindInput,
+  RewindResult,
   ScanQuery,
+  SearchPage,
+  SearchQuery,
   Session,
   SessionCountQuery,
   SessionKey,
@@ -37,12 +42,17 @@ import type {
   SessionQuery,
   SessionSnapshot,
   SharedStatePage,
+  StateChange,
   StoreStats,
+  SupersededPage,
+  SupersededRange,
   SweepOptions,
   SweepResult,
   UserKey,
   WriteOptions,
 } from '../core/types.js';
+import { checkForkOptions, checkRewindInput, resolveSupersededRange } from '../core/history.js';
+import { prepareSearch } from '../core/search/prepare.js';
 import { resolveCountQuery, resolveEventRange, resolveFileQuery, resolveReadOptions, resolveSessionQuery } from '../core/paging.js';
 import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot } from '../core/prepare.js';
 import { splitKeyUpdate } from '../core/state.js';
@@ -237,6 +247,58 @@ export class HttpStore implements SessionStore {
     });
   }
 
+  /** `POST …/sessions/:session/rewind`; see `SessionStore.rewindSession`. `expectVersion` goes as `If-Match`. */
+  async rewindSession(key: SessionKey, input: RewindInput, options: WriteOptions = {}): Promise<RewindResult> {
+    const check = () => void checkRewindInput(input);
+    if (input === null || typeof input !== 'object') check();
+    return this.request<RewindResult>('POST', `${this.sessionPath(key)}/rewind`, { check, tenant: key.tenant, body: { toSeq: input.toSeq }, ifMatch: options.expectVersion });
+  }
+
+  async readSupersededEvents(key: SessionKey, range: SupersededRange = {}): Promise<SupersededPage | null> {
+    return this.request<SupersededPage | null>('GET', `${this.sessionPath(key)}/superseded`, {
+      check: () => void resolveSupersededRange(range, this.limits),
+      tenant: key.tenant,
+      query: { limit: range?.limit, cursor: range?.cursor },
+      nullIfMissing: true,
+    });
+  }
+
+  async readStateHistory(key: SessionKey): Promise<StateChange[] | null> {
+    const r = await this.request<{ changes: StateChange[] } | null>('GET', `${this.sessionPath(key)}/history`, { tenant: key.tenant, nullIfMissing: true });
+    return r && r.changes;
+  }
+
+  /** `GET /v1/search`: the search runs on the server's store, in the tenant the call names (or the key's). */
+  async searchEvents(query: SearchQuery): Promise<SearchPage> {
+    const check = () => void prepareSearch(query, this.limits);
+    // A value the URL cannot carry as it is (a query that is no string, a limit that is no number) is refused here, as the store would.
+    const types: Record<string, 'string' | 'number'> = { ...SEARCH_PARAMS, tenant: 'string' };
+    if (query === null || typeof query !== 'object' || typeof query.query !== 'string') check();
+    for (const [field, value] of Object.entries(query)) {
+      if (value === undefined || value === null || typeof value === types[field]) continue;
+      check();
+      throw new ValidationError(field, types[field] ? `must be a ${types[field]}, got ${typeof value}` : 'is not a search field');
+    }
+    const { query: q, tenant, ...filters } = query;
+    return this.request<SearchPage>('GET', '/v1/search', {
+      check,
+      tenant: this.tenant(tenant),
+      query: { q, ...(filters as Record<string, string | number | null | undefined>) },
+      fieldNames: { 'query.q': 'query' },
+    });
+  }
+
+  /**
+   * `POST …/sessions/:session/fork`: the server forks in one request (see
+   * `forkSession` from `sessiondb`, which calls this for an `HttpStore`).
+   */
+  async forkSession(key: SessionKey, options: ForkOptions = {}): Promise<Session> {
+    const check = () => void checkForkOptions(options, this.limits);
+    if (options === null || typeof options !== 'object') check();
+    const { newSessionId, upToSeq, userId } = options; // what the fork takes; other keys are ignored, as the generic fork ignores them
+    return this.request<Session>('POST', `${this.sessionPath(key)}/fork`, { check, tenant: key.tenant, body: { newSessionId, upToSeq, userId } });
+  }
+
   async readEvents(key: SessionKey, range: EventRange = {}): Promise<EventPage | null> {
     return this.request<EventPage | null>('GET', `${this.sessionPath(key)}/events`, { check: () => void resolveEventRange(range, this.limits), tenant: key.tenant, query: { ...range }, nullIfMissing: true });
   }
@@ -395,6 +457,12 @@ export class HttpStore implements SessionStore {
     }
   }
 }
+
+/** The search fields sent as query parameters, and the type each must have. */
+const SEARCH_PARAMS: Record<string, 'string' | 'number'> = {
+  query: 'string', appName: 'string', userId: 'string', sessionId: 'string', role: 'string', author: 'string',
+  after: 'number', before: 'number', status: 'string', limit: 'number', cursor: 'string',
+};
 
 /** One path segment. `.` and `..` cannot be sent: URL parsers resolve them away. */
 function segment(field: string, name: string): string {

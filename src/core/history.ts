@@ -15,8 +15,8 @@ import type { Limits } from './limits.js';
 import { checkExpected } from './plan.js';
 import { scopeOf, type ScopedDelta, type StateEntry } from './state.js';
 import { setOwn } from './json.js';
-import type { JsonObject, RewindInput, StateChange, SupersededRange } from './types.js';
-import { checkPageLimit } from './validate.js';
+import type { ForkOptions, JsonObject, RewindInput, StateChange, SupersededRange } from './types.js';
+import { checkName, checkPageLimit } from './validate.js';
 
 /** The stored form of a `StateChange`: its seq and the change as JSON text. */
 export interface StateChangeRow {
@@ -113,6 +113,18 @@ export function stateAtSeq(changes: readonly StateChange[], events: Iterable<Del
   }
   applyChangesAt(toSeq);
   return state;
+}
+
+/** Validates `forkSession`'s options (the generic fork and `HttpStore` make the same checks). */
+export function checkForkOptions(options: ForkOptions, limits: Limits): ForkOptions {
+  if (options === null || typeof options !== 'object') throw new ValidationError('fork', 'must be an object { newSessionId?, upToSeq?, userId? }');
+  const { newSessionId, upToSeq, userId } = options;
+  if (newSessionId !== undefined) checkName('newSessionId', newSessionId, limits);
+  if (userId !== undefined) checkName('userId', userId, limits);
+  if (upToSeq !== undefined && (!Number.isSafeInteger(upToSeq) || upToSeq < 0)) {
+    throw new ValidationError('upToSeq', `must be a non-negative integer, got ${JSON.stringify(upToSeq)}`);
+  }
+  return { newSessionId, upToSeq, userId };
 }
 
 /** Validates `rewindSession`'s input. */

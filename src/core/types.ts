@@ -417,6 +417,16 @@ export interface RewindResult {
   superseded: number;
 }
 
+/** Options of `forkSession`. */
+export interface ForkOptions {
+  /** The new session's id (default: a new UUIDv7). */
+  newSessionId?: string;
+  /** The last event the fork keeps (default: the source's last event; 0: none). */
+  upToSeq?: number;
+  /** Fork into another user of the same app (default: the source's user). Its `user:` state is that user's. */
+  userId?: string;
+}
+
 /** Paging of `readSupersededEvents` (ordered by rewind, then seq). */
 export interface SupersededRange {
   limit?: number;

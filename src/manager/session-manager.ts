@@ -14,6 +14,10 @@ import type {
   NewEvent,
   NewSession,
   ReadOptions,
+  RewindInput,
+  RewindResult,
+  SearchPage,
+  SearchQuery,
   Session,
   SessionEvent,
   SessionKey,
@@ -23,7 +27,8 @@ import type {
 import { DEFAULT_TENANT } from '../core/types.js';
 import { prepareEvents, resolveKey } from '../core/validate.js';
 import { openStore } from '../stores/open-store.js';
-import { exportSession, type ExportFormat } from '../transfer/session-export.js';
+import { forkSession, type ForkOptions } from '../transfer/fork.js';
+import { exportSession, type ExportFormat, type ExportOptions } from '../transfer/session-export.js';
 import { Lru } from './lru.js';
 import { nodeScheduler, type Scheduler } from './scheduler.js';
 
@@ -286,6 +291,49 @@ export class SessionManager {
     return this.updateSession(k, { status: 'active', lastActivityAt: this.clock.now() });
   }
 
+  /**
+   * Ends the session's visible history at `toSeq` again (see
+   * `SessionStore.rewindSession`): later events become superseded and its own
+   * state goes back to what it was after `toSeq`. Written through whatever
+   * `autoSave`; with autoSave off its buffered appends are written first, so
+   * `toSeq` counts them as the caller saw them.
+   */
+  async rewindSession(key: SessionKey, input: RewindInput, options?: WriteOptions): Promise<RewindResult> {
+    const k = await this.afterBuffered(key);
+    const result = await this.store.rewindSession(k, input, options);
+    this.cache.delete(cacheKey(k));
+    return result;
+  }
+
+  /**
+   * Forks the session into a new one holding events 1..`upToSeq` and the exact
+   * state after it (see `forkSession`). With autoSave off its buffered appends
+   * are written first, so the fork sees what the caller saw.
+   */
+  async forkSession(key: SessionKey, options: ForkOptions = {}): Promise<Session> {
+    const k = await this.afterBuffered(key);
+    const fork = await forkSession(this.store, k, options);
+    this.cache.set(cacheKey(fork), fork);
+    return fork;
+  }
+
+  /**
+   * Full-text search (see `SessionStore.searchEvents`) in the manager's tenant
+   * unless the query names one. With autoSave off, the buffered appends of the
+   * sessions it can find are written first, so that they are found.
+   */
+  async searchEvents(query: SearchQuery): Promise<SearchPage> {
+    if (query === null || typeof query !== 'object') return this.store.searchEvents(query); // the store names what is wrong
+    const q: SearchQuery = { ...query, tenant: query.tenant ?? this.tenant };
+    for (const [id, p] of [...this.pending]) {
+      const k = p.key;
+      if ((k.tenant ?? DEFAULT_TENANT) !== q.tenant) continue;
+      if ((q.appName != null && q.appName !== k.appName) || (q.userId != null && q.userId !== k.userId) || (q.sessionId != null && q.sessionId !== k.sessionId)) continue;
+      if (p.events.length) await this.flushOne(id, p);
+    }
+    return this.store.searchEvents(q);
+  }
+
   // ---- history and activity
 
   /** Appends one chat message: an event with this role as author and role. */
@@ -396,18 +444,21 @@ export class SessionManager {
 
   // ---- export
 
-  /** The session as `json` (complete, re-importable), `markdown` or `text`. Buffered changes are flushed first. */
-  async exportSession(key: SessionKey, format: ExportFormat): Promise<string> {
+  /**
+   * The session as `json` (complete, re-importable), `markdown` or `text`;
+   * `includeSuperseded` adds the events rewinds superseded. Buffered changes are flushed first.
+   */
+  async exportSession(key: SessionKey, format: ExportFormat, options: ExportOptions = {}): Promise<string> {
     const k = this.key(key);
     if (this.pending.has(cacheKey(k))) await this.flush();
-    const out = await exportSession(this.store, k, format);
+    const out = await exportSession(this.store, k, format, options);
     if (out === null) throw new SessionNotFoundError(k);
     return out;
   }
 
   /** Writes an export to a file atomically (a temporary file, then a rename). */
-  async exportToFile(key: SessionKey, path: string, format: ExportFormat): Promise<{ path: string; bytes: number }> {
-    const text = await this.exportSession(key, format);
+  async exportToFile(key: SessionKey, path: string, format: ExportFormat, options: ExportOptions = {}): Promise<{ path: string; bytes: number }> {
+    const text = await this.exportSession(key, format, options);
     const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
     await writeFile(tmp, text, 'utf8');
     await rename(tmp, path);

@@ -1,12 +1,14 @@
 import { SessionDbError } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
+import { MAX_QUERY_LENGTH } from '../core/search/query.js';
 
 /** The store's name for each path parameter, as its errors name the field. */
 const PARAM_FIELDS: Record<string, string> = { app: 'appName', user: 'userId', session: 'sessionId', id: 'id' };
 const QUERY_NAMES = ['appName', 'userId', 'sessionId'] as const;
 
 /**
- * Checks the names in a request's path and query, and its page size, against
+ * Checks the names in a request's path and query, its page size and a search
+ * query's length (`q`, named `query` as the store names it), against
  * the store's limits before the store sees them. The store would refuse them as
  * `too_large`, which HTTP answers with 413 — a status about bodies; a URL over
  * a limit is a bad request (400 `invalid`). `details` carries the field, the
@@ -25,6 +27,10 @@ export function checkRequestLimits(params: Record<string, string>, query: Record
     if (typeof value === 'string' && value.length > limits.maxNameLength) {
       throw overLimit(name, `the ${name} query parameter`, value.length, limits.maxNameLength, 'characters', `Use a ${name} of at most ${limits.maxNameLength} characters.`);
     }
+  }
+  const q = query['q'];
+  if (typeof q === 'string' && q.length > MAX_QUERY_LENGTH) {
+    throw overLimit('query', 'the q query parameter', q.length, MAX_QUERY_LENGTH, 'characters', `Search with at most ${MAX_QUERY_LENGTH} characters.`);
   }
   const limit = query['limit'];
   if (typeof limit === 'number' && limit > limits.maxPageSize) {

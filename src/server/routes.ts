@@ -1,8 +1,9 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { SessionDbError, SessionExistsError, SessionNotFoundError, ValidationError } from '../core/errors.js';
+import { SessionDbError, SessionExistsError, SessionNotFoundError, TooLargeError, ValidationError } from '../core/errors.js';
 import type { SessionStore } from '../core/store.js';
-import type { JsonObject, NewEvent, ReadOptions, SessionKey, SessionSnapshot } from '../core/types.js';
+import type { EventRole, JsonObject, NewEvent, ReadOptions, SessionKey, SessionSnapshot, SessionStatus } from '../core/types.js';
+import { forkSession } from '../transfer/fork.js';
 import { exportSession, importWithSharedState, type ExportFormat } from '../transfer/session-export.js';
 import type { Caller } from './auth.js';
 import * as s from './schemas.js';
@@ -50,6 +51,15 @@ function ifMatch(c: Context<Env>): number | undefined {
   const v = Number(raw.replace(/^W\//, '').replace(/"/g, ''));
   if (raw.trim() === '' || !Number.isSafeInteger(v) || v < 0) throw new ValidationError('If-Match', `must be a session version such as "3", got ${JSON.stringify(raw)}`);
   return v;
+}
+
+/** The version a rewind expects: its body's `expectVersion` or `If-Match` (both: they must agree). */
+function expectedVersion(c: Context<Env>, fromBody: number | undefined): number | undefined {
+  const header = ifMatch(c);
+  if (header !== undefined && fromBody !== undefined && header !== fromBody) {
+    throw new ValidationError('body.expectVersion', `is ${fromBody} but If-Match names version ${header}`, 'Send one of them.');
+  }
+  return fromBody ?? header;
 }
 
 function withVersion(c: Context<Env>, version: number): void {
@@ -129,7 +139,8 @@ export function buildRoutes({ store, clock, info }: RouteContext): RouteDef[] {
       method: 'put', path: SESSION, summary: 'Write a whole session exactly as given (an import or a copy): counters, version, times, state and events',
       query: s.importQuery, body: s.snapshotBody, responses: { 200: 'the session', 409: 'it exists (pass replace=true)' },
       handler: async (c, { query, body }) => {
-        const { appState, userState, format: _format, version: _version, ...snapshot } = body as z.infer<typeof s.snapshotBody> & SessionSnapshot;
+        // `superseded` (an export's audit copy of rewound events) is accepted and not stored: it is no part of the visible history.
+        const { appState, userState, format: _format, version: _version, superseded: _superseded, ...snapshot } = body as z.infer<typeof s.snapshotBody> & SessionSnapshot;
         const key = sessionKey(c);
         const tenant = snapshot.session.tenant ?? key.tenant;
         if (tenant !== key.tenant) {
@@ -209,13 +220,65 @@ export function buildRoutes({ store, clock, info }: RouteContext): RouteDef[] {
       },
     },
     {
-      method: 'get', path: `${SESSION}/export`, summary: 'The session as JSON, Markdown or text', query: s.exportQuery, responses: { 200: 'the export', 404: 'no such session' },
+      method: 'get', path: `${SESSION}/export`, summary: 'The session as JSON, Markdown or text (superseded=true: with the events rewinds superseded)', query: s.exportQuery, responses: { 200: 'the export', 404: 'no such session' },
       handler: async (c, { query }) => {
-        const format = (query as { format: ExportFormat }).format;
-        const text = await exportSession(store, sessionKey(c), format);
+        const { format, superseded } = query as { format: ExportFormat; superseded?: boolean };
+        const text = await exportSession(store, sessionKey(c), format, { includeSuperseded: superseded === true });
         if (text === null) throw new SessionNotFoundError(sessionKey(c));
         const type = format === 'json' ? 'application/json' : format === 'markdown' ? 'text/markdown' : 'text/plain';
         return c.body(text, 200, { 'content-type': `${type}; charset=utf-8` });
+      },
+    },
+    {
+      method: 'post', path: `${SESSION}/fork`,
+      summary: 'A new session holding events 1..upToSeq and the session\'s own state as it was right after upToSeq (metadata.forkedFrom names the source); the source is not changed',
+      body: s.forkBody, responses: { 201: 'the new session (merged state, no events)', 400: 'upToSeq past the last event', 404: 'no such session', 409: 'newSessionId is taken' },
+      handler: async (c, { body }) => {
+        const session = await forkSession(store, sessionKey(c), body as z.infer<typeof s.forkBody>);
+        withVersion(c, session.version);
+        return c.json(session, 201);
+      },
+    },
+    {
+      method: 'post', path: `${SESSION}/rewind`,
+      summary: 'End the visible history at toSeq again: later events become superseded (kept, see …/superseded) and the session\'s own state is what it was after toSeq',
+      body: s.rewindBody, responses: { 200: '{ session, superseded }', 404: 'no such session', 409: 'expectVersion did not match', 412: 'If-Match did not match' },
+      handler: async (c, { body }) => {
+        const b = body as z.infer<typeof s.rewindBody>;
+        const result = await store.rewindSession(sessionKey(c), { toSeq: b.toSeq }, { expectVersion: expectedVersion(c, b.expectVersion) });
+        withVersion(c, result.session.version);
+        return c.json(result);
+      },
+    },
+    {
+      method: 'get', path: `${SESSION}/superseded`, summary: 'The events rewinds superseded, by rewind then seq', query: s.supersededQuery,
+      responses: { 200: '{ events, nextCursor }', 404: 'no such session' },
+      handler: async (c, { query }) => {
+        const page = await store.readSupersededEvents(sessionKey(c), query as z.infer<typeof s.supersededQuery>);
+        if (!page) throw new SessionNotFoundError(sessionKey(c));
+        return c.json(page);
+      },
+    },
+    {
+      method: 'get', path: `${SESSION}/history`, summary: "The session's log of state changes no event carried, oldest first", responses: { 200: '{ changes }', 404: 'no such session' },
+      handler: async (c) => {
+        const changes = await store.readStateHistory(sessionKey(c));
+        if (!changes) throw new SessionNotFoundError(sessionKey(c));
+        return c.json({ changes });
+      },
+    },
+    {
+      method: 'get', path: '/v1/search', summary: "Full-text search over the event content and session titles of the caller's tenant, best first", query: s.searchQuery,
+      responses: { 200: '{ hits, nextCursor }' },
+      handler: async (c, { query }) => {
+        const { q, role, status, ...filters } = query as z.infer<typeof s.searchQuery>;
+        try {
+          return c.json(await store.searchEvents({ ...filters, role: role as EventRole | undefined, status: status as SessionStatus | undefined, query: q, tenant: tenantOf(c) }));
+        } catch (err) {
+          // Every input of a search is in the URL: over a limit, it is a bad request (400), not a body too large (413).
+          if (err instanceof TooLargeError) throw new SessionDbError('invalid', err.message, err.details);
+          throw err;
+        }
       },
     },
     {

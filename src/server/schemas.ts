@@ -120,7 +120,12 @@ export const eventsQuery = z
   })
   .strict();
 
-export const exportQuery = z.object({ format: z.enum(['json', 'markdown', 'text']).default('json') }).strict();
+export const exportQuery = z
+  .object({
+    format: z.enum(['json', 'markdown', 'text']).default('json'),
+    superseded: flag.optional().describe('Also the events rewinds superseded: a `superseded` array in JSON, a marked section after the history in Markdown and text'),
+  })
+  .strict();
 
 export const filesQuery = z
   .object({
@@ -147,6 +152,8 @@ export const snapshotBody = z
     appState: json.optional().describe('app: keys, written after the session (as an export carries them)'),
     userState: json.optional().describe('user: keys, written after the session'),
     events: z.array(json),
+    history: z.array(json).optional().describe("The session's log of state changes no event carried (as an export carries it); absent: the log starts from `state`"),
+    superseded: z.array(json).optional().describe('Superseded events of an export made with ?superseded=true: accepted and not stored'),
   })
   .strict();
 
@@ -177,3 +184,39 @@ export const sweepBody = z
     mode: z.enum(['mark', 'delete']).optional(),
   })
   .strict();
+
+const epochMs = (what: string) => z.coerce.number().describe(what);
+
+/** `GET /v1/search`: the query and its filters; the tenant is the caller's. */
+export const searchQuery = z
+  .object({
+    q: z.string().describe('The query: words (all must occur), "a phrase", -excluded, prefix* (at most 1,000 characters)'),
+    appName: z.string().optional(),
+    userId: z.string().optional(),
+    sessionId: z.string().optional(),
+    role: z.enum(['system', 'user', 'assistant', 'tool']).optional().describe('Only events with this role (no title hits)'),
+    author: z.string().optional().describe('Only events by this author (no title hits)'),
+    after: epochMs('Only events at or after this time (epoch ms; title hits: the session\'s updatedAt)').optional(),
+    before: epochMs('Only events before this time (epoch ms)').optional(),
+    status: status.optional().describe('Only sessions with this status'),
+    limit: int('Hits per page (default 20)').optional(),
+    cursor: z.string().optional(),
+  })
+  .strict();
+
+export const forkBody = z
+  .object({
+    newSessionId: z.string().optional().describe('The new session\'s id (default: a new UUIDv7)'),
+    upToSeq: z.number().int().min(0).optional().describe('The last event the fork keeps (default: the last; 0: none)'),
+    userId: z.string().optional().describe('Fork into another user of the same app (default: the same user)'),
+  })
+  .strict();
+
+export const rewindBody = z
+  .object({
+    toSeq: z.number().int().min(0).describe('The seq the visible history ends at afterwards (0: no events)'),
+    expectVersion: z.number().int().min(0).optional().describe('Rewind only if the session is at this version (or send If-Match)'),
+  })
+  .strict();
+
+export const supersededQuery = z.object({ limit: int('Events per page (default 100)').optional(), cursor: z.string().optional() }).strict();

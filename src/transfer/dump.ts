@@ -23,11 +23,14 @@ export interface DumpCounts {
  * streams in and out. The first line is the header, the last the end record
  * with the counts (a dump without it was cut off).
  *   {"format":"sessiondb.dump","version":1,"createdAt":…,"source":"sqlite"}
- *   {"type":"session","snapshot":{"session":{…},"state":{…},"events":[…]}}
+ *   {"type":"session","snapshot":{"session":{…},"state":{…},"events":[…],"history":[…]}}
  *   {"type":"appState","item":{"tenant":…,"appName":…,"state":{…}}}
  *   {"type":"userState","item":{…,"userId":…}}
  *   {"type":"file","record":{…}}
  *   {"type":"end","counts":{…}}
+ * A session's `history` (its state-change log) is absent in dumps made before
+ * it existed; loading one starts the log from its state. Superseded events are
+ * not dumped: no store can import them (they record that database's own rewinds).
  */
 export const DUMP_FORMAT = 'sessiondb.dump';
 export const DUMP_VERSION = 1;

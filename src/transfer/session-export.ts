@@ -2,7 +2,7 @@ import { ValidationError } from '../core/errors.js';
 import { isPlainObject } from '../core/json.js';
 import { APP_PREFIX, USER_PREFIX, scopeOf } from '../core/state.js';
 import type { SessionStore } from '../core/store.js';
-import type { JsonObject, Session, SessionEvent, SessionKey, SessionSnapshot } from '../core/types.js';
+import type { JsonObject, Session, SessionEvent, SessionKey, SessionSnapshot, StateChange, SupersededEvent } from '../core/types.js';
 
 /** The export formats: complete JSON, a Markdown document, a plain-text transcript. */
 export type ExportFormat = 'json' | 'markdown' | 'text';
@@ -19,15 +19,38 @@ export interface SessionExport {
   appState: JsonObject;
   userState: JsonObject;
   events: SessionEvent[];
+  /**
+   * The session's log of state changes no event carried (see `StateChange`), so
+   * that a fork or rewind of the imported copy is as exact as of the original.
+   * Exports made before it existed lack it; their import starts a new log.
+   */
+  history?: StateChange[];
+  /**
+   * Only with `includeSuperseded`: the events rewinds took out of the history,
+   * by rewind then seq, for audit. An import accepts and ignores them: they
+   * are not history, and a store keeps superseded events only from its own rewinds.
+   */
+  superseded?: SupersededEvent[];
+}
+
+/** Options of `exportSession`. */
+export interface ExportOptions {
+  /**
+   * Also export the events rewinds superseded (default false): in JSON a
+   * `superseded` array, in Markdown and text a marked section per rewind after
+   * the history.
+   */
+  includeSuperseded?: boolean;
 }
 
 const PAGE = 1000;
 
 /** Reads a session and its whole history (page by page) and renders it. Null if the session does not exist. */
-export async function exportSession(store: SessionStore, key: SessionKey, format: ExportFormat): Promise<string | null> {
+export async function exportSession(store: SessionStore, key: SessionKey, format: ExportFormat, options: ExportOptions = {}): Promise<string | null> {
   if (!EXPORT_FORMATS.includes(format)) {
     throw new ValidationError('format', `must be one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
   }
+  if (options === null || typeof options !== 'object') throw new ValidationError('options', 'must be an object { includeSuperseded? }');
   const session = await store.getSession(key, { withEvents: false });
   if (!session) return null;
   const events: SessionEvent[] = [];
@@ -37,11 +60,26 @@ export async function exportSession(store: SessionStore, key: SessionKey, format
     events.push(...page.events);
     if (!(cursor = page.nextCursor)) break;
   }
-  if (format === 'json') return JSON.stringify(toSessionExport(session, events), null, 2) + '\n';
-  return format === 'markdown' ? renderMarkdown(session, events) : renderText(session, events);
+  let superseded: SupersededEvent[] | undefined;
+  if (options.includeSuperseded) {
+    superseded = [];
+    for (let cursor: string | null = null; ; ) {
+      const page = await store.readSupersededEvents(key, { limit: PAGE, cursor });
+      if (!page) return null;
+      superseded.push(...page.events);
+      if (!(cursor = page.nextCursor)) break;
+    }
+  }
+  if (format === 'json') {
+    const history = await store.readStateHistory(key);
+    if (!history) return null;
+    return JSON.stringify(toSessionExport(session, events, { history, superseded }), null, 2) + '\n';
+  }
+  return format === 'markdown' ? renderMarkdown(session, events, superseded) : renderText(session, events, superseded);
 }
 
-export function toSessionExport(session: Session, events: SessionEvent[]): SessionExport {
+/** The JSON export of a session read with its events (and, when given, its state-change log and superseded events). */
+export function toSessionExport(session: Session, events: SessionEvent[], extra: { history?: StateChange[]; superseded?: SupersededEvent[] } = {}): SessionExport {
   const { state: merged, events: _events, ...fields } = session;
   const state: JsonObject = {};
   const appState: JsonObject = {};
@@ -50,13 +88,18 @@ export function toSessionExport(session: Session, events: SessionEvent[]): Sessi
     const target = scopeOf(k) === 'app' ? appState : scopeOf(k) === 'user' ? userState : state;
     Object.defineProperty(target, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
-  return { format: 'sessiondb.session', version: 1, session: fields, state, appState, userState, events };
+  const doc: SessionExport = { format: 'sessiondb.session', version: 1, session: fields, state, appState, userState, events };
+  if (extra.history) doc.history = extra.history;
+  if (extra.superseded) doc.superseded = extra.superseded;
+  return doc;
 }
 
 /**
  * Writes a JSON export back into a store: the session exactly as exported
- * (ids, seqs, times, counters, version), then its app and user state.
- * `replace` overwrites a session that exists.
+ * (ids, seqs, times, counters, version, state-change log), then its app and
+ * user state. `replace` overwrites a session that exists. A `superseded` array
+ * (an export made with `includeSuperseded`) is accepted and not stored: it is
+ * no part of the history, so the import holds only the visible events.
  */
 export async function importSessionExport(store: SessionStore, data: string | SessionExport, options: { replace?: boolean } = {}): Promise<Session> {
   let doc: unknown = data;
@@ -71,7 +114,9 @@ export async function importSessionExport(store: SessionStore, data: string | Se
     throw new ValidationError('export', 'is not a sessiondb session export (format "sessiondb.session", version 1)');
   }
   const e = doc as unknown as SessionExport;
-  return importWithSharedState(store, { session: e.session, state: e.state ?? {}, events: e.events ?? [], appState: e.appState, userState: e.userState }, options);
+  const snapshot: SessionSnapshot = { session: e.session, state: e.state ?? {}, events: e.events ?? [] };
+  if (e.history !== undefined) snapshot.history = e.history;
+  return importWithSharedState(store, { ...snapshot, appState: e.appState, userState: e.userState }, options);
 }
 
 /**
@@ -153,8 +198,29 @@ function messages(events: SessionEvent[]): { event: SessionEvent; text: string }
   return out;
 }
 
-/** Markdown: a title, model, creation time and message count, then one section per message. */
-export function renderMarkdown(session: Session, events: SessionEvent[]): string {
+/** Superseded events grouped by the rewind that superseded them, in order. */
+function byRewind(superseded: readonly SupersededEvent[]): SupersededEvent[][] {
+  const groups: SupersededEvent[][] = [];
+  for (const e of superseded) {
+    const last = groups[groups.length - 1];
+    if (last && last[0]!.supersededBy === e.supersededBy) last.push(e);
+    else groups.push([e]);
+  }
+  return groups;
+}
+
+/** "rewound 2026-11-21 09:40:00 UTC to seq 3": what a section of superseded events says of its rewind. */
+function rewoundLabel(group: readonly SupersededEvent[]): string {
+  const first = group[0]!;
+  return `rewound ${formatTime(first.supersededAt)} to seq ${first.seq - 1}`;
+}
+
+/**
+ * Markdown: a title, model, creation time and message count, then one section
+ * per message; with `superseded`, a "Superseded (rewound …)" section per rewind
+ * after them, its messages numbered by seq.
+ */
+export function renderMarkdown(session: Session, events: SessionEvent[], superseded: readonly SupersededEvent[] = []): string {
   const list = messages(events);
   const title = typeof session.metadata['title'] === 'string' && session.metadata['title'] ? session.metadata['title'] : `Session ${session.id}`;
   const lines = [
@@ -169,16 +235,28 @@ export function renderMarkdown(session: Session, events: SessionEvent[]): string
   list.forEach(({ event, text }, i) => {
     lines.push(`## ${i + 1}. ${speaker(event)} · ${formatTime(event.timestamp)}`, '', text, '');
   });
+  for (const group of byRewind(superseded)) {
+    const shown = messages(group);
+    lines.push('---', '', `## Superseded (${rewoundLabel(group)})`, '', `*${group.length} event${group.length === 1 ? '' : 's'} taken out of the history by a rewind; kept for audit, not part of the conversation.*`, '');
+    for (const { event, text } of shown) lines.push(`### seq ${event.seq}. ${speaker(event)} · ${formatTime(event.timestamp)}`, '', text, '');
+  }
   return lines.join('\n');
 }
 
-/** Plain text: the transcript, one message per block, each with its time. */
-export function renderText(session: Session, events: SessionEvent[]): string {
+/** Plain text: the transcript, one message per block, each with its time; with `superseded`, a marked block per rewind after it. */
+export function renderText(session: Session, events: SessionEvent[], superseded: readonly SupersededEvent[] = []): string {
   const out = [`Session ${session.id} (app ${session.appName}, user ${session.userId}), created ${formatTime(session.createdAt)}`, ''];
-  for (const { event, text } of messages(events)) {
-    const [first, ...rest] = text.split('\n');
-    out.push(`[${formatTime(event.timestamp)}] ${speaker(event)}: ${first}`);
-    for (const line of rest) out.push(`    ${line}`);
+  const transcript = (list: SessionEvent[]) => {
+    for (const { event, text } of messages(list)) {
+      const [first, ...rest] = text.split('\n');
+      out.push(`[${formatTime(event.timestamp)}] ${speaker(event)}: ${first}`);
+      for (const line of rest) out.push(`    ${line}`);
+    }
+  };
+  transcript(events);
+  for (const group of byRewind(superseded)) {
+    out.push('', `--- Superseded (${rewoundLabel(group)}; ${group.length} event${group.length === 1 ? '' : 's'}, not part of the conversation) ---`);
+    transcript(group);
   }
   return out.join('\n') + '\n';
 }

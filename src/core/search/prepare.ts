@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { TooLargeError, ValidationError } from '../errors.js';
+import { ValidationError } from '../errors.js';
 import { requirePlainObject } from '../json.js';
 import type { Limits } from '../limits.js';
 import { EVENT_ROLES, type EventRole, type SearchQuery, type SessionStatus } from '../types.js';
@@ -68,7 +68,7 @@ export function prepareSearch(q: SearchQuery, limits: Limits): PreparedSearch {
     }
     offset = at;
   }
-  if (offset + limit > MAX_SEARCH_OFFSET + limit) throw new TooLargeError('cursor', offset, MAX_SEARCH_OFFSET, 'hits skipped');
+  if (offset > MAX_SEARCH_OFFSET) throw new ValidationError('cursor', 'is past the last page a search returns', 'Narrow the search instead.');
   return { ...prepared, offset, fingerprint };
 }
 

@@ -55,6 +55,8 @@ export class RedisConnection {
   /** host:port of the server or of the first seed node, without credentials. */
   readonly where: string;
   private handle: Promise<Handle> | null = null;
+  private loadingDriver: Promise<typeof import('redis')> | null = null;
+  private driverLoaded = false;
   /** The client of the latest connection attempt, ready or not. */
   private current: { handle: Handle; ready: boolean } | null = null;
   private closed = false;
@@ -228,10 +230,11 @@ export class RedisConnection {
       });
     }
     const ms = this.settings.connectTimeoutMs;
-    return new Promise<Handle>((resolve, reject) => {
+    const handle = this.handle;
+    const wait = () => new Promise<Handle>((resolve, reject) => {
       const timer = setTimeout(() => reject(new UnavailableError(`Redis at ${this.where} is unavailable: no connection within ${ms} ms. Retry later.`)), ms);
       timer.unref?.();
-      this.handle!.then(
+      handle.then(
         (h) => {
           clearTimeout(timer);
           resolve(h);
@@ -242,10 +245,27 @@ export class RedisConnection {
         },
       );
     });
+    // The deadline bounds connecting, not importing the driver (over a second on a busy machine).
+    return this.driverLoaded ? wait() : this.driver().then(wait);
+  }
+
+  /** The driver's module, imported once. */
+  private driver(): Promise<typeof import('redis')> {
+    if (!this.loadingDriver) {
+      const loading = loadDriver('redis', 'The Redis store', () => import('redis'));
+      loading.then(
+        () => (this.driverLoaded = true),
+        () => {
+          if (this.loadingDriver === loading) this.loadingDriver = null;
+        },
+      );
+      this.loadingDriver = loading;
+    }
+    return this.loadingDriver;
   }
 
   private async open(): Promise<Handle> {
-    const redis = await loadDriver('redis', 'The Redis store', () => import('redis'));
+    const redis = await this.driver();
     const s = this.settings;
     const socket = {
       connectTimeout: s.connectTimeoutMs,

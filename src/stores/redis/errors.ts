@@ -19,8 +19,9 @@ const UNAVAILABLE_ERRORS = new Set([
 ]);
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 // Server replies that mean "not now": a cluster without a master for the slot, a
-// slot moving, a replica answering, a server loading its data or out of memory.
-const UNAVAILABLE_REPLIES = /^(CLUSTERDOWN|TRYAGAIN|MASTERDOWN|LOADING|NOREPLICAS|READONLY|BUSY|MOVED|ASK|OOM)\b/;
+// slot moving, a replica answering (also to the WAIT after a write, when its master
+// was demoted in between), a server loading its data or out of memory.
+const UNAVAILABLE_REPLIES = /^(CLUSTERDOWN|TRYAGAIN|MASTERDOWN|LOADING|NOREPLICAS|READONLY|BUSY|MOVED|ASK|OOM)\b|^ERR WAIT cannot be used with replica/;
 
 /**
  * Turns a driver error into a sessiondb error: connection loss, timeouts and

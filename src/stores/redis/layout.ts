@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import type { SessionStatus } from '../../core/types.js';
 
 /**
- * The key layout (version 1). Every key starts with the store prefix and a
+ * The key layout (version 2). Every key starts with the store prefix and a
  * hash tag, so that the keys that must change together share a cluster slot:
  *
  * - user slot `{u:<hash of tenant, app, user>}`: each session of that user
  *   (`:s:<id>` fields, `:st:<id>` own state, `:ev:<id>` events by seq,
- *   `:ei:<id>` event id → seq, `:et:<id>` seq by timestamp), the user's
+ *   `:ei:<id>` event id → seq, `:et:<id>` seq by timestamp, `:sh:<id>` the
+ *   log of state changes, `:sx:<id>` the events rewinds superseded), the user's
  *   `user:` state (`:us`), the user-level listing indexes (`:ix`, `:ix\0<status>`),
  *   and on a cluster the outbox of cross-slot work (`:ob`) and its stamp counter (`:clock`);
  * - app slot `{a:<hash of tenant, app>}`: the `app:` state (`:state`) and, on a
@@ -21,7 +22,16 @@ import type { SessionStatus } from '../../core/types.js';
  * 128-bit hash in the tag names the owner. Within a slot, names are joined
  * with NUL, which no name can contain.
  */
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
+
+/** What each layout version added; `migrate()` applies them and records the newest. */
+export const LAYOUTS: readonly { version: number; description: string }[] = [
+  { version: 1, description: 'key layout 1: sessions, events and user state per user slot; app state per app slot; indexes, registries and files per tenant slot' },
+  {
+    version: 2,
+    description: "key layout 2: per session, the log of state changes and the events rewinds superseded (each stored session's log starts with its current state)",
+  },
+];
 
 /** Listing positions are this many characters: the hex of a float64, sortable as text. */
 export const POSITION_LENGTH = 16;
@@ -67,6 +77,11 @@ export class RedisLayout {
 /** Keys built from a slot base, for the commands the store sends from JavaScript. */
 export const keys = {
   session: (user: string, id: string) => `${user}:s:${id}`,
+  events: (user: string, id: string) => `${user}:ev:${id}`,
+  /** A list of the session's state changes (`StateChangeRow` JSON), oldest first. */
+  history: (user: string, id: string) => `${user}:sh:${id}`,
+  /** A lexicographic sorted set of the superseded events: `supersededMember`. */
+  superseded: (user: string, id: string) => `${user}:sx:${id}`,
   userIndex: (user: string, status?: SessionStatus) => (status ? `${user}:ix\u0000${status}` : `${user}:ix`),
   userState: (user: string) => `${user}:us`,
   clock: (user: string) => `${user}:clock`,

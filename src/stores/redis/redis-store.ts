@@ -20,12 +20,24 @@ import {
   resolveSessionQuery,
   sessionCursor,
 } from '../../core/paging.js';
+import {
+  checkRewindInput,
+  createdStateChange,
+  patchStateChange,
+  planRewind,
+  resolveSupersededRange,
+  stateAtSeq,
+  stateChangeFromRow,
+  supersededCursor,
+  type StateChangeRow,
+} from '../../core/history.js';
 import { expectedVersion } from '../../core/plan.js';
 import { eventFromStamped, prepareFile, prepareKeyUpdate, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, stampIdentity, type PreparedPatch } from '../../core/prepare.js';
 import { redactSecrets } from '../../core/redact.js';
+import { prepareSearch } from '../../core/search/prepare.js';
 import { fileFromRow, sharedItem, type FileRow } from '../../core/rows.js';
 import { deletionsOf, type ScopedDelta, type StateEntry } from '../../core/state.js';
-import type { FileKey, MigrationStatus, SessionStore } from '../../core/store.js';
+import type { FileKey, MigrateOptions, MigrationStatus, SessionStore } from '../../core/store.js';
 import type {
   ActivityInput,
   AppendResult,
@@ -40,7 +52,11 @@ import type {
   NewFileRecord,
   NewSession,
   ReadOptions,
+  RewindInput,
+  RewindResult,
   ScanQuery,
+  SearchPage,
+  SearchQuery,
   Session,
   SessionCountQuery,
   SessionEvent,
@@ -52,7 +68,10 @@ import type {
   SessionSnapshot,
   SessionStatus,
   SharedStatePage,
+  StateChange,
   StoreStats,
+  SupersededPage,
+  SupersededRange,
   SweepOptions,
   SweepResult,
   UserKey,
@@ -81,8 +100,11 @@ import {
   stateOf,
 } from './codec.js';
 import { RedisConnection, type NodeReply } from './connection.js';
-import { fileIndex, keys, LAYOUT_VERSION, positionOf, RedisLayout, splitMember } from './layout.js';
+import { fileIndex, keys, LAYOUT_VERSION, LAYOUTS, positionOf, RedisLayout, splitMember } from './layout.js';
+import { keptChanges, readForRewind, supersededFromMember, supersededStart } from './history.js';
+import { backfillLogs } from './migration.js';
 import { Outbox } from './outbox.js';
+import { scanSearch } from './search.js';
 import { Registries } from './registries.js';
 import { SCRIPTS, type LuaScript } from './scripts.js';
 import { storeTotals } from './totals.js';
@@ -102,8 +124,8 @@ type Reply = unknown[];
 
 /** Sweep candidates (and expired file records) handled per step. */
 const BATCH = 200;
-
-const LAYOUT_DESCRIPTION = 'key layout 1: sessions, events and user state per user slot; app state per app slot; indexes, registries and files per tenant slot';
+/** Reads of a session a rewind makes before giving up on one that keeps changing. */
+const REWIND_ATTEMPTS = 10;
 
 /**
  * The Redis store, on the official `redis` client (loaded on first use), for
@@ -115,8 +137,12 @@ const LAYOUT_DESCRIPTION = 'key layout 1: sessions, events and user state per us
  */
 export class RedisStore implements SessionStore {
   readonly kind = 'redis';
-  /** Any number of processes (and machines) may share a server; vacuum and backup are the server's own (`BGREWRITEAOF`, RDB snapshots). */
-  readonly capabilities = { sharedAcrossProcesses: true } as const;
+  /**
+   * Any number of processes (and machines) may share a server; vacuum and
+   * backup are the server's own (`BGREWRITEAOF`, RDB snapshots); search scans
+   * (no full-text index without a module).
+   */
+  readonly capabilities = { sharedAcrossProcesses: true, indexedSearch: false } as const;
   readonly limits: Limits;
   /** The key prefix this store's keys start with. */
   readonly prefix: string;
@@ -182,13 +208,22 @@ export class RedisStore implements SessionStore {
 
   // ---- lifecycle
 
-  /** Records the key layout version (refusing a newer one) and loads the scripts on every master. */
-  async migrate(): Promise<void> {
+  /**
+   * Records the key layout version (refusing a newer one) and loads the scripts
+   * on every master. From layout 1 it first gives every stored session its
+   * state-change log (O(sessions), progress through `onProgress`); the new
+   * layout is recorded when that is done, so a migration cut off is run again.
+   */
+  async migrate(options?: MigrateOptions): Promise<void> {
     this.assertOpen();
-    const key = keys.layoutVersion(this.global);
-    await this.conn.send(this.global, ['SET', key, String(LAYOUT_VERSION), 'NX']);
-    const current = Number(await this.conn.send<string | null>(this.global, ['GET', key]));
+    const version = String(LAYOUT_VERSION);
+    let current = await this.conn.run<number>(SCRIPTS.upgradeLayout, [this.global], [version, 'init']);
     if (current > LAYOUT_VERSION) throw this.layoutMismatch(current);
+    if (current < LAYOUT_VERSION) {
+      await backfillLogs(this.conn, this.layout, this.registries, options);
+      current = await this.conn.run<number>(SCRIPTS.upgradeLayout, [this.global], [version, 'raise']);
+      if (current > LAYOUT_VERSION) throw this.layoutMismatch(current);
+    }
     await Promise.all(Object.values(SCRIPTS).map((s) => this.conn.onEveryMaster(['SCRIPT', 'LOAD', s.source])));
     this.checked = null;
   }
@@ -199,7 +234,7 @@ export class RedisStore implements SessionStore {
     return {
       current,
       latest: LAYOUT_VERSION,
-      pending: current < LAYOUT_VERSION ? [{ version: LAYOUT_VERSION, description: LAYOUT_DESCRIPTION }] : [],
+      pending: LAYOUTS.filter((l) => l.version > current).map((l) => ({ ...l })),
     };
   }
 
@@ -218,7 +253,10 @@ export class RedisStore implements SessionStore {
     const createdAt = p.createdAt ?? this.clock.now();
     const updatedAt = p.updatedAt ?? createdAt;
     const k = { tenant: p.tenant, appName: p.appName, userId: p.userId, sessionId: p.id };
-    const args = [p.id, p.tenant, p.appName, p.userId, p.metadata, p.model ?? '', p.status, numberText(createdAt), numberText(updatedAt), positionOf(updatedAt), optionalTime(p.expiresAt)];
+    const args = [
+      p.id, p.tenant, p.appName, p.userId, p.metadata, p.model ?? '', p.status, numberText(createdAt), numberText(updatedAt), positionOf(updatedAt), optionalTime(p.expiresAt),
+      JSON.stringify(createdStateChange(p.state)),
+    ];
     pushDelta(args, p.state);
     const reply = await this.write(SCRIPTS.create, k, args);
     if (reply[0] === 'exists') throw new SessionExistsError(k);
@@ -341,6 +379,8 @@ export class RedisStore implements SessionStore {
       flag(p.status), p.status ?? '',
       flag(p.expiresAt), optionalTime(p.expiresAt ?? null),
       flag(p.lastActivityAt), p.lastActivityAt === undefined ? '' : numberText(p.lastActivityAt),
+      // The script knows the event count the change comes after; the seq given here is not used.
+      logChangeArg(patchStateChange(p.delta, 0)),
     ];
     pushDelta(args, p.delta);
     const reply = await this.write(SCRIPTS.update, k, args);
@@ -359,13 +399,13 @@ export class RedisStore implements SessionStore {
   }
 
   async importSession(snapshot: SessionSnapshot, options: { replace?: boolean } = {}): Promise<Session> {
-    const { row: r, state, events } = prepareSnapshot(snapshot, this.limits);
+    const { row: r, state, events, history } = prepareSnapshot(snapshot, this.limits);
     await this.ready();
     const k = { tenant: r.tenant, appName: r.app_name, userId: r.user_id, sessionId: r.id };
     const args = [
       r.id, r.tenant, r.app_name, r.user_id, options.replace ? '1' : '0', r.metadata, r.model ?? '', r.status,
       numberText(r.created_at), numberText(r.updated_at), positionOf(r.updated_at), numberText(r.last_activity_at), optionalTime(r.expires_at),
-      String(r.event_count), String(r.request_count), numberText(r.request_ms_total), String(r.version), String(state.length), String(events.length),
+      String(r.event_count), String(r.request_count), numberText(r.request_ms_total), String(r.version), String(state.length), String(events.length), String(history.length),
     ];
     entryArgs(state, args);
     for (const e of events) {
@@ -378,6 +418,7 @@ export class RedisStore implements SessionStore {
         }),
       );
     }
+    for (const change of history) args.push(JSON.stringify(change));
     const reply = await this.write(SCRIPTS.import, k, args);
     if (reply[0] === 'exists') throw new SessionExistsError(k);
     return this.sessionFromWrite(k, reply);
@@ -429,6 +470,77 @@ export class RedisStore implements SessionStore {
     const events = eventsFromReply(reply[1] as Reply);
     const page = events.slice(0, r.limit);
     return { events: page, nextCursor: events.length > r.limit ? eventCursor(r.order, page[page.length - 1]!.seq) : null };
+  }
+
+  // ---- history
+
+  /**
+   * Reads the session's head, log and events (in batches), plans the rewind and
+   * rebuilds the own state in JavaScript, then runs one script that applies it
+   * only if the session is still as read; if a write got in between, it starts
+   * over (a stale `expectVersion` then fails as a conflict).
+   */
+  async rewindSession(key: SessionKey, input: RewindInput, options?: WriteOptions): Promise<RewindResult> {
+    const k = resolveKey(key, this.limits);
+    const toSeq = checkRewindInput(input);
+    const expect = expectedVersion(options);
+    await this.ready();
+    const user = this.userBase(k);
+    for (let attempt = 1; ; attempt++) {
+      const head = await this.conn.run<Reply>(SCRIPTS.readHistory, [user], [k.sessionId]);
+      if (head[0] === 0) throw new SessionNotFoundError(k);
+      const [, version, count, created, log] = head as [number, string, string, string, string[]];
+      const now = this.clock.now();
+      const plan = planRewind({ head: { version: Number(version), event_count: Number(count) }, toSeq, expectVersion: expect, now });
+      if (plan.kind === 'noop') {
+        const session = await this.getSession(k, { withEvents: false });
+        if (!session) throw new SessionNotFoundError(k);
+        return { session, superseded: 0 };
+      }
+      const read = await readForRewind(this.conn, user, k.sessionId, Number(count), toSeq);
+      if (read) {
+        const rows = log.map((entry) => JSON.parse(entry) as StateChangeRow);
+        const own = stateAtSeq(rows.map(stateChangeFromRow), read.deltas, toSeq);
+        const args = [k.sessionId, k.tenant, k.appName, k.userId, version, created, count, String(toSeq), numberText(now), positionOf(now), String(keptChanges(rows, toSeq))];
+        const entries = Object.keys(own).map((name): StateEntry => [name, JSON.stringify(own[name])]);
+        args.push(String(entries.length));
+        entryArgs(entries, args);
+        args.push(...read.ids);
+        const reply = await this.write(SCRIPTS.rewind, k, args);
+        if (reply[0] === 'notfound') throw new SessionNotFoundError(k);
+        if (reply[0] === 'ok') return { session: await this.sessionFromWrite(k, reply), superseded: plan.superseded };
+      }
+      if (attempt === REWIND_ATTEMPTS) throw new ConflictError(-1, -1, 'The session kept changing while the rewind read it; try again.');
+    }
+  }
+
+  async readSupersededEvents(key: SessionKey, range?: SupersededRange): Promise<SupersededPage | null> {
+    const k = resolveKey(key, this.limits);
+    const r = resolveSupersededRange(range, this.limits);
+    await this.ready();
+    const reply = await this.conn.run<Reply>(SCRIPTS.readSuperseded, [this.userBase(k)], [k.sessionId, supersededStart(r.after), String(r.limit + 1)]);
+    if (reply[0] === 0) return null;
+    const events = (reply[1] as string[]).map(supersededFromMember);
+    const page = events.slice(0, r.limit);
+    const last = page[page.length - 1];
+    return { events: page, nextCursor: events.length > r.limit && last ? supersededCursor(last.supersededBy, last.seq) : null };
+  }
+
+  async readStateHistory(key: SessionKey): Promise<StateChange[] | null> {
+    const k = resolveKey(key, this.limits);
+    await this.ready();
+    const reply = await this.conn.run<Reply>(SCRIPTS.readHistory, [this.userBase(k)], [k.sessionId]);
+    if (reply[0] === 0) return null;
+    return (reply[4] as string[]).map((entry) => stateChangeFromRow(JSON.parse(entry) as StateChangeRow));
+  }
+
+  // ---- search
+
+  /** A scan of the tenant's sessions and events (no index: capability `indexedSearch` off); see `scanSearch`. */
+  async searchEvents(query: SearchQuery): Promise<SearchPage> {
+    const p = prepareSearch(query, this.limits);
+    await this.ready();
+    return scanSearch(this.conn, this.layout, p);
   }
 
   async recordActivity(key: SessionKey, activity?: ActivityInput): Promise<Session> {
@@ -842,6 +954,11 @@ function pushDelta(args: string[], d: ScopedDelta | null): void {
   entryArgs(own, args);
   entryArgs(user, args);
   entryArgs(app, args);
+}
+
+/** A patch's change to the session's own keys as the update script logs it: its JSON text as a JSON string ('' = none). */
+function logChangeArg(row: StateChangeRow | null): string {
+  return row === null ? '' : JSON.stringify(row.change);
 }
 
 function optionalTime(t: number | null | undefined): string {

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { APPLY_APP, CLEAR_OUTBOX, RESYNC, SYNC_TENANT } from './lua/cluster.js';
 import { DELETE_FILE, LIST_FILES, PUT_FILE, SWEEP_FILES } from './lua/files.js';
 import { LIBRARY, USER_LIBRARY } from './lua/library.js';
+import { UPGRADE_LAYOUT } from './lua/layout.js';
+import { BACKFILL_LOG, READ_HISTORY, READ_SUPERSEDED, REWIND } from './lua/history.js';
 import { READ_EVENTS, READ_LISTED, READ_SESSION } from './lua/reads.js';
 import { ACTIVITY, APPEND, CREATE, DELETE, IMPORT, MARK_EXPIRED, SET_STATE, UPDATE } from './lua/sessions.js';
 
@@ -32,6 +34,10 @@ export const SCRIPTS = {
   readSession: userScript('read-session', READ_SESSION),
   readEvents: userScript('read-events', READ_EVENTS),
   readListed: userScript('read-listed', READ_LISTED),
+  readHistory: userScript('read-history', READ_HISTORY),
+  readSuperseded: userScript('read-superseded', READ_SUPERSEDED),
+  rewind: userScript('rewind', REWIND),
+  backfillLog: userScript('backfill-log', BACKFILL_LOG),
   clearOutbox: userScript('clear-outbox', CLEAR_OUTBOX),
   resync: userScript('resync', RESYNC),
   syncTenant: slotScript('sync-tenant', SYNC_TENANT),
@@ -40,4 +46,5 @@ export const SCRIPTS = {
   deleteFile: slotScript('delete-file', DELETE_FILE),
   sweepFiles: slotScript('sweep-files', SWEEP_FILES),
   listFiles: slotScript('list-files', LIST_FILES),
+  upgradeLayout: slotScript('upgrade-layout', UPGRADE_LAYOUT),
 } as const;

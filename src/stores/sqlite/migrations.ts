@@ -1,8 +1,16 @@
+import type { Database } from 'better-sqlite3';
+import { buildSearchIndex, searchIndexBacklog } from './search-index.js';
+
 /**
  * The SQLite schema, as an ordered list of migrations. Never edit a released
  * migration: add a new one. Each runs in the same IMMEDIATE transaction that
  * records it in `sessiondb_migrations`, so a crash leaves the schema at a
  * whole version and racing processes apply each migration once.
+ *
+ * A migration with `build` instead of `sql` fills what an earlier one created
+ * over the rows already stored, in batches of one transaction each; the batch
+ * that finishes records the version. Interrupted, it resumes where the last
+ * committed batch ended.
  *
  * Text columns have no length limits (SQLite has none to overflow); limits are
  * enforced on input, in core/limits.ts.
@@ -10,7 +18,18 @@
 export interface SqliteMigration {
   version: number;
   description: string;
-  sql: string;
+  sql?: string;
+  build?: SqliteBuild;
+}
+
+/** Work over stored rows, done one batch per transaction. */
+export interface SqliteBuild {
+  /** Shown in progress reports. */
+  step: string;
+  /** Rows done so far and rows in all (an estimate while other writers run). */
+  backlog(db: Database): { done: number; total: number };
+  /** Does up to `size` rows; `finished` when nothing is left. */
+  batch(db: Database, size: number): { done: number; finished: boolean };
 }
 
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
@@ -117,6 +136,68 @@ CREATE INDEX files_expiry  ON files (expires_at) WHERE expires_at IS NOT NULL;
     sql: `
 CREATE INDEX sessions_activity ON sessions (status, last_activity_at);
 `,
+  },
+  {
+    version: 4,
+    description: 'search index, superseded events, state-change log',
+    sql: `
+-- The changes to a session's own state that no event carried, in the order made.
+CREATE TABLE state_changes (
+  ordinal    INTEGER PRIMARY KEY,
+  session_pk INTEGER NOT NULL REFERENCES sessions (pk) ON DELETE CASCADE,
+  at_seq     INTEGER NOT NULL,
+  change     TEXT    NOT NULL
+);
+CREATE INDEX state_changes_session ON state_changes (session_pk, ordinal);
+
+-- Events a rewind took out of the history. Apart from events, so that a new
+-- event may take a superseded event's seq and id.
+CREATE TABLE superseded_events (
+  session_pk    INTEGER NOT NULL REFERENCES sessions (pk) ON DELETE CASCADE,
+  superseded_by INTEGER NOT NULL,
+  seq           INTEGER NOT NULL,
+  id            TEXT    NOT NULL,
+  timestamp     INTEGER NOT NULL,
+  author        TEXT    NOT NULL,
+  role          TEXT,
+  invocation_id TEXT,
+  content       TEXT,
+  state_delta   TEXT,
+  metadata      TEXT,
+  superseded_at INTEGER NOT NULL,
+  PRIMARY KEY (session_pk, superseded_by, seq)
+);
+
+-- Full-text indexes, contentless (they keep no copy of the text), keyed by
+-- events.pk and sessions.pk. Their text is already normalized words
+-- (core/search/text.ts indexText), so the tokenizer only splits on spaces.
+-- Every event has a row (an empty one when it has no text); a session has a
+-- row when metadata.title is a string.
+CREATE VIRTUAL TABLE event_index USING fts5 (body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0');
+CREATE VIRTUAL TABLE title_index USING fts5 (body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0');
+-- Deletions leave the indexes here, whatever deletes (a session's cascade, a
+-- sweep, a rewind, an import that replaces); insertions are made by the store,
+-- which computes the text.
+CREATE TRIGGER events_unindex AFTER DELETE ON events BEGIN
+  DELETE FROM event_index WHERE rowid = old.pk;
+END;
+CREATE TRIGGER sessions_unindex AFTER DELETE ON sessions WHEN json_type(old.metadata, '$.title') = 'text' BEGIN
+  DELETE FROM title_index WHERE rowid = old.pk;
+END;
+
+-- How far migration 5 has indexed the rows stored before it: rows with pk <= after_pk.
+CREATE TABLE search_index_build (
+  what     TEXT    PRIMARY KEY,
+  after_pk INTEGER NOT NULL,
+  done     INTEGER NOT NULL
+);
+INSERT INTO search_index_build (what, after_pk, done) VALUES ('events', 0, 0), ('titles', 0, 0);
+`,
+  },
+  {
+    version: 5,
+    description: 'search index over the events and titles stored before version 4',
+    build: { step: 'search index', backlog: searchIndexBacklog, batch: buildSearchIndex },
   },
 ];
 

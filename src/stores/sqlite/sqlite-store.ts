@@ -27,12 +27,37 @@ import {
   resolveScan,
   scanCursor,
 } from '../../core/paging.js';
+import {
+  checkRewindInput,
+  createdStateChange,
+  patchStateChange,
+  planRewind,
+  resolveSupersededRange,
+  stateAtSeq,
+  stateChangeFromRow,
+  supersededCursor,
+  type DeltaAtSeq,
+  type StateChangeRow,
+} from '../../core/history.js';
 import { checkExpected, expectedVersion, newSessionRow, planAppend } from '../../core/plan.js';
+import { nextSearchCursor, prepareSearch } from '../../core/search/prepare.js';
+import { hitOf } from '../../core/search/scan.js';
+import { searchableText, sessionTitle } from '../../core/search/text.js';
 import { prepareFile, prepareKeyUpdate, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, type PreparedPatch } from '../../core/prepare.js';
-import { eventFromRow, fileFromRow, sessionFromRow, sharedItem, type EventRow, type FileRow, type SessionRow } from '../../core/rows.js';
+import {
+  eventFromRow,
+  fileFromRow,
+  sessionFromRow,
+  sharedItem,
+  supersededFromRow,
+  type EventRow,
+  type FileRow,
+  type SessionRow,
+  type SupersededRow,
+} from '../../core/rows.js';
 import { setOwn } from '../../core/json.js';
 import { deletionsOf, entriesToState, type ScopedDelta } from '../../core/state.js';
-import type { FileKey, MigrationStatus, SessionStore, StoreCapabilities } from '../../core/store.js';
+import type { FileKey, MigrateOptions, MigrationStatus, SessionStore, StoreCapabilities } from '../../core/store.js';
 import type {
   ActivityInput,
   AppendResult,
@@ -47,6 +72,10 @@ import type {
   NewFileRecord,
   NewSession,
   ReadOptions,
+  RewindInput,
+  RewindResult,
+  SearchPage,
+  SearchQuery,
   Session,
   SessionKey,
   SessionPage,
@@ -57,7 +86,10 @@ import type {
   ScanQuery,
   SessionKeyPage,
   SharedStatePage,
+  StateChange,
   StoreStats,
+  SupersededPage,
+  SupersededRange,
   SweepOptions,
   SweepResult,
   UserKey,
@@ -75,7 +107,19 @@ import {
   type PreparedEvent,
   type ResolvedKey,
 } from '../../core/validate.js';
-import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './migrations.js';
+import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION, type SqliteMigration } from './migrations.js';
+import {
+  eventHitsParams,
+  eventHitsSql,
+  matchExpression,
+  mergeHits,
+  scoreOf,
+  searchShape,
+  titleHitsParams,
+  titleHitsSql,
+  type RankedHit,
+} from './search.js';
+import { eventIndexText, titleIndexText } from './search-index.js';
 import { countSessionsSql, listFilesSql, listSessionsSql, prepareStatements, type Statements } from './statements.js';
 
 export interface SqliteStoreOptions {
@@ -98,6 +142,10 @@ type WriteTarget = { pk: number; version: number; event_count: number };
 
 /** Sessions deleted per transaction by an expiry sweep, so that no sweep holds the write lock for long. */
 const SWEEP_BATCH = 500;
+/** Rows indexed per transaction when a migration builds the search index over stored events. */
+const BUILD_BATCH = 5000;
+/** The least time between two progress reports of a migration. */
+const PROGRESS_EVERY_MS = 250;
 
 /**
  * The embedded default store, on better-sqlite3. WAL journal, one IMMEDIATE
@@ -130,31 +178,65 @@ export class SqliteStore implements SessionStore {
     this.limits = resolveLimits(options.limits);
     this.clock = options.clock ?? systemClock;
     const onDisk = this.path !== ':memory:';
-    this.capabilities = { sharedAcrossProcesses: onDisk, backup: onDisk, vacuum: true };
+    this.capabilities = { sharedAcrossProcesses: onDisk, backup: onDisk, vacuum: true, indexedSearch: true };
   }
 
   // ---- lifecycle
 
-  async migrate(options: { toVersion?: number } = {}): Promise<void> {
+  /**
+   * Applies the pending migrations, each in its own IMMEDIATE transaction.
+   * Building the search index over events stored before it (migration 5)
+   * takes one transaction per 5,000 rows and reports `{ step: 'search index',
+   * done, total }`; interrupted, it resumes where it stopped. `toVersion`
+   * (for tests) stops at an older schema.
+   */
+  async migrate(options: MigrateOptions & { toVersion?: number } = {}): Promise<void> {
     const db = await this.connection();
     const target = options.toVersion ?? SQLITE_SCHEMA_VERSION;
-    this.run(() =>
-      db
-        .transaction(() => {
-          const current = this.currentVersion(db);
-          for (const m of SQLITE_MIGRATIONS) {
-            if (m.version <= current || m.version > target) continue;
-            db.exec(m.sql);
-            db.prepare('INSERT INTO sessiondb_migrations (version, description, applied_at) VALUES (?, ?, ?)').run(
-              m.version,
-              m.description,
-              Date.now(),
-            );
-          }
-        })
-        .immediate(),
-    );
+    for (const m of SQLITE_MIGRATIONS) {
+      if (m.version > target) break;
+      if (m.build) this.runBuild(db, m, options.onProgress);
+      else this.run(() => db.transaction(() => this.currentVersion(db) < m.version && this.applied(db, m, () => db.exec(m.sql!))).immediate());
+    }
     if (target === SQLITE_SCHEMA_VERSION) this.prepare(db);
+  }
+
+  /** Runs `apply` and records the migration (inside the caller's transaction). */
+  private applied(db: Database, m: SqliteMigration, apply: () => void): true {
+    apply();
+    db.prepare('INSERT INTO sessiondb_migrations (version, description, applied_at) VALUES (?, ?, ?)').run(m.version, m.description, Date.now());
+    return true;
+  }
+
+  /** A migration over stored rows: one transaction per batch; the batch that finishes records the version. */
+  private runBuild(db: Database, m: SqliteMigration, onProgress: MigrateOptions['onProgress']): void {
+    const build = m.build!;
+    const start = this.run(() => db.transaction(() => (this.currentVersion(db) < m.version ? build.backlog(db) : null))());
+    if (!start) return;
+    let total = start.total;
+    let reported = 0;
+    const report = (done: number, final: boolean) => {
+      if (!onProgress || (!final && Date.now() - reported < PROGRESS_EVERY_MS)) return;
+      reported = Date.now();
+      total = Math.max(total, done);
+      onProgress({ step: build.step, done, total: final ? done : total });
+    };
+    report(start.done, false);
+    for (;;) {
+      const step = this.run(() =>
+        db
+          .transaction(() => {
+            if (this.currentVersion(db) >= m.version) return null;
+            const r = build.batch(db, BUILD_BATCH);
+            if (r.finished) this.applied(db, m, () => undefined);
+            return r;
+          })
+          .immediate(),
+      );
+      if (!step) return;
+      report(step.done, step.finished);
+      if (step.finished) return;
+    }
   }
 
   async migrationStatus(): Promise<MigrationStatus> {
@@ -176,10 +258,11 @@ export class SqliteStore implements SessionStore {
     if (db?.open) db.close();
   }
 
-  /** Rebuilds the file to reclaim space and truncates the WAL. */
+  /** Merges the search indexes' segments, rebuilds the file to reclaim space and truncates the WAL. */
   async vacuum(): Promise<void> {
     const db = await this.connection();
     this.run(() => {
+      if (this.currentVersion(db) >= 4) db.exec(`INSERT INTO event_index (event_index) VALUES ('optimize'); INSERT INTO title_index (title_index) VALUES ('optimize')`);
       db.exec('VACUUM');
       if (this.path !== ':memory:') db.pragma('wal_checkpoint(TRUNCATE)');
     });
@@ -262,6 +345,7 @@ export class SqliteStore implements SessionStore {
     return this.run(() =>
       this.tx.write(() => {
         const target = this.target(st, k, expect);
+        const before = p.metadata === undefined ? null : (st.sessionMetadata.pluck().get(target.pk) as string);
         st.patchSession.run(
           p.metadata ?? null,
           p.model !== undefined ? 1 : 0,
@@ -274,6 +358,9 @@ export class SqliteStore implements SessionStore {
           target.pk,
         );
         this.applyDelta(st, k, target.pk, p.delta);
+        const change = patchStateChange(p.delta, target.event_count);
+        if (change) this.logStateChange(st, target.pk, change);
+        if (before !== null) this.indexTitle(st, target.pk, before, p.metadata!);
         return this.sessionAt(st, target.pk);
       }),
     );
@@ -281,7 +368,7 @@ export class SqliteStore implements SessionStore {
 
   async importSession(snapshot: SessionSnapshot, options: { replace?: boolean } = {}): Promise<Session> {
     const st = await this.ready();
-    const { row: r, state, events } = prepareSnapshot(snapshot, this.limits);
+    const { row: r, state, events, history } = prepareSnapshot(snapshot, this.limits);
     return this.run(() =>
       this.tx.write(() => {
         const existing = st.sessionForWrite.get(r.tenant, r.app_name, r.user_id, r.id) as WriteTarget | undefined;
@@ -294,9 +381,9 @@ export class SqliteStore implements SessionStore {
           r.expires_at, r.event_count, r.request_count, r.request_ms_total, r.version,
         ) as { pk: number };
         for (const [name, json] of state) st.upsertSessionState.run(pk, name, json);
-        for (const e of events) {
-          st.insertEvent.run(pk, e.seq, e.id, e.timestamp, e.author, e.role, e.invocation_id, e.content, e.state_delta, e.metadata);
-        }
+        this.insertEvents(st, pk, events);
+        for (const change of history) this.logStateChange(st, pk, change);
+        this.indexTitle(st, pk, null, r.metadata);
         return this.sessionAt(st, pk);
       }),
     );
@@ -334,6 +421,97 @@ export class SqliteStore implements SessionStore {
           events: page.map(eventFromRow),
           nextCursor: rows.length > r.limit ? eventCursor(r.order, page[page.length - 1]!.seq) : null,
         };
+      })(),
+    );
+  }
+
+  /**
+   * One IMMEDIATE transaction: the session's own state is rebuilt as of
+   * `toSeq` (its state-change log and the deltas of events 1..toSeq), the
+   * later events move to `superseded_events` (the delete trigger takes them
+   * out of the search index) and the log loses the changes made after them.
+   */
+  async rewindSession(key: SessionKey, input: RewindInput, options?: WriteOptions): Promise<RewindResult> {
+    const st = await this.ready();
+    const k = resolveKey(key, this.limits);
+    const toSeq = checkRewindInput(input);
+    const expect = expectedVersion(options);
+    const now = this.clock.now();
+    return this.run(() =>
+      this.tx.write((): RewindResult => {
+        const target = st.sessionForWrite.get(k.tenant, k.appName, k.userId, k.sessionId) as WriteTarget | undefined;
+        if (!target) throw new SessionNotFoundError(k);
+        const plan = planRewind({ head: target, toSeq, expectVersion: expect, now });
+        if (plan.kind === 'noop') return { session: this.sessionAt(st, target.pk), superseded: 0 };
+        const changes = (st.stateChanges.all(target.pk) as StateChangeRow[]).map(stateChangeFromRow);
+        const own = stateAtSeq(changes, st.deltasUpTo.iterate(target.pk, toSeq) as Iterable<DeltaAtSeq>, toSeq);
+        st.clearSessionState.run(target.pk);
+        for (const name of Object.keys(own)) st.upsertSessionState.run(target.pk, name, JSON.stringify(own[name]));
+        st.supersede.run(plan.head.version, plan.supersededAt, target.pk, toSeq);
+        st.dropEventsAfter.run(target.pk, toSeq);
+        st.dropStateChangesAfter.run(target.pk, toSeq);
+        st.afterRewind.run(plan.head.version, plan.head.event_count, plan.head.updated_at, target.pk);
+        return { session: this.sessionAt(st, target.pk), superseded: plan.superseded };
+      }),
+    );
+  }
+
+  async readSupersededEvents(key: SessionKey, range?: SupersededRange): Promise<SupersededPage | null> {
+    const st = await this.ready();
+    const k = resolveKey(key, this.limits);
+    const r = resolveSupersededRange(range, this.limits);
+    return this.run(() =>
+      this.db!.transaction((): SupersededPage | null => {
+        const target = st.sessionForWrite.get(k.tenant, k.appName, k.userId, k.sessionId) as WriteTarget | undefined;
+        if (!target) return null;
+        const rows = st.supersededPage.all(target.pk, r.after[0], r.after[1], r.limit + 1) as SupersededRow[];
+        const page = rows.slice(0, r.limit);
+        const last = page[page.length - 1];
+        return { events: page.map(supersededFromRow), nextCursor: rows.length > r.limit && last ? supersededCursor(last.superseded_by, last.seq) : null };
+      })(),
+    );
+  }
+
+  async readStateHistory(key: SessionKey): Promise<StateChange[] | null> {
+    const st = await this.ready();
+    const k = resolveKey(key, this.limits);
+    return this.run(() =>
+      this.db!.transaction((): StateChange[] | null => {
+        const target = st.sessionForWrite.get(k.tenant, k.appName, k.userId, k.sessionId) as WriteTarget | undefined;
+        return target ? (st.stateChanges.all(target.pk) as StateChangeRow[]).map(stateChangeFromRow) : null;
+      })(),
+    );
+  }
+
+  /**
+   * FTS5: the best `offset + limit + 1` events and titles (bm25), merged by
+   * score; only the hits of the page are read whole. Snippets are made from
+   * the stored text by core (`hitOf`), not by FTS5's snippet().
+   */
+  async searchEvents(query: SearchQuery): Promise<SearchPage> {
+    const st = await this.ready();
+    const p = prepareSearch(query, this.limits);
+    const match = matchExpression(p.tree);
+    const shape = searchShape(p);
+    const want = p.offset + p.limit + 1;
+    const eventStmt = this.listStatement('search-events' + JSON.stringify(shape), () => eventHitsSql(shape));
+    const titleStmt = p.titles ? this.listStatement('search-titles' + JSON.stringify(shape), () => titleHitsSql(shape)) : null;
+    return this.run(() =>
+      this.db!.transaction((): SearchPage => {
+        const events = eventStmt.all(...eventHitsParams(p, match, want)) as RankedHit[];
+        const titles = titleStmt ? (titleStmt.all(...titleHitsParams(p, match, want)) as RankedHit[]) : [];
+        const ranked = mergeHits(events, titles);
+        const hits = ranked.slice(p.offset, p.offset + p.limit).map((h) => {
+          if (h.title) {
+            const row = st.titleHit.get(h.pk) as { tenant: string; app_name: string; user_id: string; session_id: string; metadata: string };
+            const title = sessionTitle(JSON.parse(row.metadata) as JsonObject);
+            return hitOf(p, hitSession(row), null, title, scoreOf(h.rank));
+          }
+          const row = st.eventHit.get(h.pk) as EventRow & { tenant: string; app_name: string; user_id: string; session_id: string };
+          const event = eventFromRow(row);
+          return hitOf(p, hitSession(row), event, searchableText(event.content), scoreOf(h.rank));
+        });
+        return { hits, nextCursor: nextSearchCursor(p, ranked.length > p.offset + p.limit) };
       })(),
     );
   }
@@ -626,6 +804,8 @@ export class SqliteStore implements SessionStore {
       if (!inserted) throw new SessionExistsError({ appName: p.appName, userId: p.userId, sessionId: p.id });
       const k = { tenant: p.tenant, appName: p.appName, userId: p.userId, sessionId: p.id };
       this.applyDelta(st, k, inserted.pk, p.state);
+      this.logStateChange(st, inserted.pk, createdStateChange(p.state));
+      this.indexTitle(st, inserted.pk, null, r.metadata);
       return this.sessionAt(st, inserted.pk);
     });
     const appendTx = db.transaction(
@@ -635,9 +815,7 @@ export class SqliteStore implements SessionStore {
         const stored = events.map((e) => (e.id === undefined ? undefined : (st.eventById.get(target.pk, e.id) as EventRow | undefined)));
         const plan = planAppend({ head: target, stored, events, expectVersion: expect, now });
         if (plan.kind === 'replay') return { events: plan.events.map(eventFromRow), version: plan.version };
-        for (const r of plan.rows) {
-          st.insertEvent.run(target.pk, r.seq, r.id, r.timestamp, r.author, r.role, r.invocation_id, r.content, r.state_delta, r.metadata);
-        }
+        this.insertEvents(st, target.pk, plan.rows);
         this.applyDelta(st, k, target.pk, plan.delta);
         const h = plan.head;
         st.afterAppend.run(h.event_count, h.updated_at, h.last_activity_at, target.pk);
@@ -705,6 +883,27 @@ export class SqliteStore implements SessionStore {
     return sessionFromRow(row, this.mergedState(st, row, null));
   }
 
+  /** Inserts event rows and their search index rows (every event has one, empty when it has no text). */
+  private insertEvents(st: Statements, sessionPk: number, rows: readonly EventRow[]): void {
+    for (const r of rows) {
+      const { lastInsertRowid } = st.insertEvent.run(sessionPk, r.seq, r.id, r.timestamp, r.author, r.role, r.invocation_id, r.content, r.state_delta, r.metadata);
+      st.indexEvent.run(lastInsertRowid, eventIndexText(r.content));
+    }
+  }
+
+  /** Keeps the title index in step with a session's metadata (`before`: null for a new session). */
+  private indexTitle(st: Statements, pk: number, before: string | null, after: string): void {
+    const old = before === null ? null : titleIndexText(before);
+    const now = titleIndexText(after);
+    if (old === now) return;
+    if (old !== null) st.unindexTitle.run(pk);
+    if (now !== null) st.indexTitle.run(pk, now);
+  }
+
+  private logStateChange(st: Statements, pk: number, change: StateChangeRow): void {
+    st.insertStateChange.run(pk, change.at_seq, change.change);
+  }
+
   private applyDelta(st: Statements, k: ResolvedKey, pk: number, delta: ScopedDelta | null): void {
     if (!delta) return;
     for (const [name, json] of delta.app) st.upsertAppState.run(k.tenant, k.appName, name, json);
@@ -731,6 +930,10 @@ export class SqliteStore implements SessionStore {
       throw translateSqliteError(err, this.path);
     }
   }
+}
+
+function hitSession(row: { tenant: string; app_name: string; user_id: string; session_id: string }) {
+  return { tenant: row.tenant, appName: row.app_name, userId: row.user_id, id: row.session_id };
 }
 
 const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|PROTOCOL|NOTADB|CORRUPT)/;

@@ -48,6 +48,29 @@ export const SQL = {
   eventsAfterSeq: `SELECT ${EVENT_COLUMNS} FROM events WHERE session_pk = ? AND seq > ? ORDER BY seq LIMIT ?`,
   eventsBeforeSeq: `SELECT ${EVENT_COLUMNS} FROM events WHERE session_pk = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
 
+  // search index (deletions: triggers of migration 4)
+  indexEvent: `INSERT INTO event_index (rowid, body) VALUES (?, ?)`,
+  indexTitle: `INSERT INTO title_index (rowid, body) VALUES (?, ?)`,
+  unindexTitle: `DELETE FROM title_index WHERE rowid = ?`,
+  sessionMetadata: `SELECT metadata FROM sessions WHERE pk = ?`,
+  eventHit: `SELECT ${EVENT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}, s.tenant, s.app_name, s.user_id, s.id AS session_id
+     FROM events e JOIN sessions s ON s.pk = e.session_pk WHERE e.pk = ?`,
+  titleHit: `SELECT tenant, app_name, user_id, id AS session_id, metadata FROM sessions WHERE pk = ?`,
+
+  // rewind and history
+  insertStateChange: `INSERT INTO state_changes (session_pk, at_seq, change) VALUES (?, ?, ?)`,
+  stateChanges: `SELECT at_seq, change FROM state_changes WHERE session_pk = ? ORDER BY ordinal`,
+  dropStateChangesAfter: `DELETE FROM state_changes WHERE session_pk = ? AND at_seq > ?`,
+  deltasUpTo: `SELECT seq, state_delta AS stateDelta FROM events WHERE session_pk = ? AND seq <= ? ORDER BY seq`,
+  supersede: `INSERT INTO superseded_events (session_pk, superseded_by, seq, id, timestamp, author, role, invocation_id, content, state_delta, metadata, superseded_at)
+     SELECT session_pk, ?, seq, id, timestamp, author, role, invocation_id, content, state_delta, metadata, ?
+     FROM events WHERE session_pk = ? AND seq > ?`,
+  dropEventsAfter: `DELETE FROM events WHERE session_pk = ? AND seq > ?`,
+  clearSessionState: `DELETE FROM session_state WHERE session_pk = ?`,
+  afterRewind: `UPDATE sessions SET version = ?, event_count = ?, updated_at = ? WHERE pk = ?`,
+  supersededPage: `SELECT ${EVENT_COLUMNS}, superseded_at, superseded_by FROM superseded_events
+     WHERE session_pk = ? AND (superseded_by, seq) > (?, ?) ORDER BY superseded_by, seq LIMIT ?`,
+
   // state
   appState: `SELECT key, value FROM app_state WHERE tenant = ? AND app_name = ?`,
   userState: `SELECT key, value FROM user_state WHERE tenant = ? AND app_name = ? AND user_id = ?`,

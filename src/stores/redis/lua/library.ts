@@ -97,6 +97,12 @@ local function argv_flat(from, count)
   return flat
 end
 
+local function argv_list(from, count)
+  local list = {}
+  for i = 0, count - 1 do list[i + 1] = ARGV[from + i] end
+  return list
+end
+
 -- The expiry rule of core/validate.ts isDue.
 local function is_due(exp, st, act, now, idle, mode)
   if exp ~= '' and tonumber(exp) <= tonumber(now) then return true end
@@ -241,6 +247,12 @@ local function finish(sid, tenant, app, user, old, new, appFlat, regu, isNew)
     return ''
   end
   return outbox(sid, tenant, app, user, new, appFlat, regu, isNew)
+end
+
+-- Appends a change to the session's state-change log: a StateChangeRow as JSON
+-- (core/history.ts), change being the change's JSON text as a JSON string.
+local function log_change(sid, atSeq, change)
+  redis.call('RPUSH', skey('sh', sid), '{"at_seq":' .. atSeq .. ',"change":' .. change .. '}')
 end
 
 local function session_reply(sid, rec)

@@ -7,7 +7,12 @@
  * missing, notdue.
  */
 
-/** ARGV: sid, tenant, app, user, metadata, model ('' = null), status, createdAt, updatedAt, position, expiresAt ('' = null), then the counts of session, user and app entries and the entries. */
+/**
+ * ARGV: sid, tenant, app, user, metadata, model ('' = null), status, createdAt,
+ * updatedAt, position, expiresAt ('' = null), the first entry of the state-change
+ * log (its initial own state), then the counts of session, user and app entries
+ * and the entries.
+ */
 export const CREATE = String.raw`
 local sid, tenant, app, user = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local S = skey('s', sid)
@@ -15,8 +20,9 @@ if redis.call('EXISTS', S) == 1 then return { 'exists' } end
 redis.call('HSET', S, 't', tenant, 'a', app, 'u', user, 'id', sid, 'meta', ARGV[5], 'model', ARGV[6], 'status', ARGV[7],
   'created', ARGV[8], 'updated', ARGV[9], 'pos', ARGV[10], 'act', ARGV[9], 'exp', ARGV[11],
   'n', '0', 'rc', '0', 'rms', '0', 'v', '1', 'bytes', '0')
-local nS, nU, nA = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
-local own, us, ap = argv_flat(15, nS), argv_flat(15 + 2 * nS, nU), argv_flat(15 + 2 * (nS + nU), nA)
+redis.call('RPUSH', skey('sh', sid), ARGV[12])
+local nS, nU, nA = tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15])
+local own, us, ap = argv_flat(16, nS), argv_flat(16 + 2 * nS, nU), argv_flat(16 + 2 * (nS + nU), nA)
 if #own > 0 then chunked('HSET', skey('st', sid), own, 1000) end
 if #us > 0 then chunked('HSET', B .. ':us', us, 1000) end
 local rec = finish(sid, tenant, app, user, nil, { pos = ARGV[10], st = ARGV[7], act = ARGV[9], exp = ARGV[11] }, ap, #us > 0, true)
@@ -125,13 +131,14 @@ return with_stored({ 'ok', v, first, rec })
 /**
  * ARGV: sid, tenant, app, user, expectVersion ('' = none), now, its position,
  * then (set?, value) for metadata, model, status, expiresAt, lastActivityAt,
- * then the counts of session, user and app entries and the entries (an
- * entry with an empty value deletes its key).
+ * the change to the session's own keys as a JSON string ('' = none: nothing
+ * goes into the state-change log), then the counts of session, user and app
+ * entries and the entries (an entry with an empty value deletes its key).
  */
 export const UPDATE = String.raw`
 local sid, tenant, app, user = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local S = skey('s', sid)
-local h = redis.call('HMGET', S, 'v', 'pos', 'status', 'act', 'exp')
+local h = redis.call('HMGET', S, 'v', 'pos', 'status', 'act', 'exp', 'n')
 if not h[1] then return { 'notfound' } end
 if ARGV[5] ~= '' and tonumber(ARGV[5]) ~= tonumber(h[1]) then return { 'conflict', tonumber(h[1]) } end
 local fields = { 'updated', ARGV[6], 'pos', ARGV[7] }
@@ -151,9 +158,10 @@ if set(14, 'exp', 15) then new.exp = ARGV[15] end
 if set(16, 'act', 17) then new.act = ARGV[17] end
 redis.call('HSET', S, unpack(fields))
 redis.call('HINCRBY', S, 'v', 1)
-local nS, nU, nA = tonumber(ARGV[18]), tonumber(ARGV[19]), tonumber(ARGV[20])
-local own, us, ap = argv_flat(21, nS), argv_flat(21 + 2 * nS, nU), argv_flat(21 + 2 * (nS + nU), nA)
+local nS, nU, nA = tonumber(ARGV[19]), tonumber(ARGV[20]), tonumber(ARGV[21])
+local own, us, ap = argv_flat(22, nS), argv_flat(22 + 2 * nS, nU), argv_flat(22 + 2 * (nS + nU), nA)
 if #own > 0 then write_state(skey('st', sid), own) end
+if ARGV[18] ~= '' then log_change(sid, h[6], ARGV[18]) end
 if #us > 0 then write_state(B .. ':us', us) end
 local old = { pos = h[2], st = h[3], act = h[4], exp = h[5] }
 local rec = finish(sid, tenant, app, user, old, new, ap, #us > 0, false)
@@ -183,7 +191,9 @@ return session_reply(sid, rec)
  * ARGV: sid, tenant, app, user, replace ('1'/'0'), metadata, model, status,
  * createdAt, updatedAt, position, lastActivityAt, expiresAt, eventCount,
  * requestCount, requestMsTotal, version, the number of state entries, the
- * number of events, the entries, then (id, timestamp, body) per event.
+ * number of events, the number of state changes, the entries, then (id,
+ * timestamp, body) per event, then the state-change log's entries. A replaced
+ * session's log and superseded events go with it.
  */
 export const IMPORT = String.raw`
 local sid, tenant, app, user = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -195,12 +205,13 @@ if h[1] then
   old = { pos = h[1], st = h[2], act = h[3], exp = h[4] }
   redis.call('UNLINK', S, skey('st', sid), skey('ev', sid), skey('ei', sid), skey('et', sid))
 end
-local nState, nEvents = tonumber(ARGV[18]), tonumber(ARGV[19])
-local state = argv_flat(20, nState)
+redis.call('UNLINK', skey('sh', sid), skey('sx', sid))
+local nState, nEvents, nChanges = tonumber(ARGV[18]), tonumber(ARGV[19]), tonumber(ARGV[20])
+local state = argv_flat(21, nState)
 if #state > 0 then chunked('HSET', skey('st', sid), state, 1000) end
 local evflat, eiflat, etflat = {}, {}, {}
 local bytes = 0
-local at = 20 + 2 * nState
+local at = 21 + 2 * nState
 for i = 1, nEvents do
   local s = tostring(i)
   evflat[#evflat + 1] = s
@@ -215,6 +226,7 @@ end
 chunked('HSET', skey('ev', sid), evflat, 1000)
 chunked('HSET', skey('ei', sid), eiflat, 1000)
 chunked('ZADD', skey('et', sid), etflat, 1000)
+if nChanges > 0 then chunked('RPUSH', skey('sh', sid), argv_list(at, nChanges), 1000) end
 redis.call('HSET', S, 't', tenant, 'a', app, 'u', user, 'id', sid, 'meta', ARGV[6], 'model', ARGV[7], 'status', ARGV[8],
   'created', ARGV[9], 'updated', ARGV[10], 'pos', ARGV[11], 'act', ARGV[12], 'exp', ARGV[13],
   'n', ARGV[14], 'rc', ARGV[15], 'rms', ARGV[16], 'v', ARGV[17], 'bytes', tostring(bytes))
@@ -233,7 +245,7 @@ local S = skey('s', sid)
 local h = redis.call('HMGET', S, 'pos', 'status', 'act', 'exp')
 if not h[1] then return { 'missing' } end
 if ARGV[5] == 'due' and not is_due(h[4], h[2], h[3], ARGV[6], ARGV[7], ARGV[8]) then return { 'notdue' } end
-redis.call('UNLINK', S, skey('st', sid), skey('ev', sid), skey('ei', sid), skey('et', sid))
+redis.call('UNLINK', S, skey('st', sid), skey('ev', sid), skey('ei', sid), skey('et', sid), skey('sh', sid), skey('sx', sid))
 local old = { pos = h[1], st = h[2], act = h[3], exp = h[4] }
 return { 'ok', finish(sid, tenant, app, user, old, nil, {}, false, false) }
 `;
