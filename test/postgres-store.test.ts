@@ -4,7 +4,7 @@ import { openStore, SessionDbError } from '../src/index.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION, PostgresStore } from '../src/stores/postgres/index.js';
 import { pgListSessionsSql, pgStatements } from '../src/stores/postgres/statements.js';
 import { pgNames } from '../src/stores/postgres/schema.js';
-import { MAX_INDEX_BYTES, pgIndexText, pgSearchSql, searchParams, searchShape, tsqueryText } from '../src/stores/postgres/search.js';
+import { MAX_INDEX_BYTES, pgIndexText, pgSearchSql, SEARCH_CANDIDATES, searchParams, searchShape, tsqueryText, tsvectorLiteral } from '../src/stores/postgres/search.js';
 import { prepareSearch } from '../src/core/search/prepare.js';
 import { resolveLimits } from '../src/core/limits.js';
 import type { MigrationProgress } from '../src/core/store.js';
@@ -326,6 +326,65 @@ describe.skipIf(unavailable !== null)('PostgreSQL search index: migration, confi
     expect(words[0]).toBe('e'.repeat(60));
     expect(pgIndexText('short text, kept')).toBe('short text kept');
   });
+
+  it('the tsvector literal the store writes for simple equals to_tsvector(simple) of the index text, position caps included', async () => {
+    const texts = [
+      'Hello world, hello again: the quick brown fox; 42 apples and 3.5 pears',
+      "O'Brien said \\ it's fine",
+      'Ünïcödé façade naïve café Ørsted straße ΑΘΗΝΑ Москва мир 東京 タワー 한국어 ١٢٣ ² ½ ﬁne Ⅻ',
+      'x '.repeat(300) + 'y',
+      Array.from({ length: 17_000 }, (_, i) => (i % 3 === 0 ? 'same' : 'w' + i)).join(' ') + ' tail tail',
+      Array.from({ length: 20_000 }, (_, i) => 'w' + (i % 5000)).join(' '),
+      '',
+    ].map((t) => pgIndexText(t));
+    const rows = (
+      await adminQuery(
+        `SELECT to_tsvector('simple', t) = l::tsvector AS same, to_tsvector('simple', t)::text AS want, l::tsvector::text AS got
+           FROM unnest($1::text[], $2::text[]) u(t, l)`,
+        [texts, texts.map(tsvectorLiteral)],
+      )
+    ).rows as { same: boolean; want: string; got: string }[];
+    for (const r of rows) expect(r.got).toBe(r.want);
+    expect(rows.every((r) => r.same)).toBe(true);
+    expect(tsvectorLiteral('b a b')).toBe("'b':1,3 'a':2");
+  });
+
+  it('a query matching more than SEARCH_CANDIDATES events ranks the last ones in key order, and pages them without repeats', async () => {
+    const s = schema('candidates');
+    const store = new PostgresStore({ connectionString: PG_URL, schema: s });
+    await store.migrate();
+    const n = pgNames(s, '');
+    const total = SEARCH_CANDIDATES + 2000;
+    await adminQuery(`INSERT INTO ${n.sessions} (tenant, app_name, user_id, id, created_at, updated_at, last_activity_at, search)
+                      SELECT 'default', 'a', 'u', 's' || i, i, i, i, ''::tsvector FROM generate_series(0, ${total / 100 - 1}) i`);
+    // Every event says "common"; the oldest 2,000 say it densely (they would rank first), the rest in a longer text.
+    await adminQuery(`INSERT INTO ${n.events} (session_pk, seq, id, timestamp, author, content, search)
+                      SELECT s.pk, j, 'e' || j, s.pk * 1000 + j, 'u', to_jsonb(x.t), to_tsvector('simple', x.t)
+                        FROM ${n.sessions} s, generate_series(1, 100) j,
+                             LATERAL (SELECT CASE WHEN (s.pk - 1) * 100 + j <= 2000 THEN 'common common'
+                                                  ELSE 'common filler words ' || s.pk || ' ' || j || ' more filler' END) x(t)`);
+    await adminQuery(`ANALYZE ${n.events}`);
+    const dense = Number((await adminQuery(`SELECT count(*) AS n FROM ${n.events} WHERE content = '"common common"'`)).rows[0].n);
+    expect(dense).toBe(2000);
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    for (let page = 0; page < 5; page++) {
+      const r = await store.searchEvents({ query: 'common', limit: 100, ...(cursor ? { cursor } : {}) });
+      for (const h of r.hits) {
+        expect(h.event!.content).not.toBe('common common'); // outside the candidates: never ranked
+        const id = `${h.sessionId}/${h.event!.seq}`;
+        expect(seen.has(id)).toBe(false);
+        seen.add(id);
+      }
+      cursor = r.nextCursor!;
+      expect(cursor).toBeTruthy();
+    }
+    expect(seen.size).toBe(500);
+    // A narrower search (one session) has fewer matches than the bound: ranked exactly, the dense ones first.
+    const one = await store.searchEvents({ query: 'common', sessionId: 's0', limit: 5 });
+    expect(one.hits.map((h) => h.event!.content)).toEqual(Array(5).fill('common common'));
+    await store.close();
+  }, 60_000);
 
   it('a search finds its matches through the GIN index, never by scanning the events', async () => {
     const s = schema('searchplan');

@@ -89,7 +89,7 @@ import {
 import { SQLSTATE, sqlstateOf, translatePgError } from './errors.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION, pgNames, type PgNames } from './schema.js';
 import { backfillSearch, recordSearchConfig, type RunQuery } from './search-backfill.js';
-import { checkSearchConfig, DEFAULT_SEARCH_CONFIG, eventIndexText, pgSearchSql, searchParams, searchShape, titleIndexText } from './search.js';
+import { checkSearchConfig, DEFAULT_SEARCH_CONFIG, eventIndexText, pgSearchSql, searchParams, searchShape, titleIndexText, vectorConfig, vectorValue } from './search.js';
 import { pgCountSessionsSql, pgListFilesSql, pgListSessionsSql, pgStatements, type PgStatements } from './statements.js';
 
 export interface PostgresStoreOptions {
@@ -161,6 +161,8 @@ export class PostgresStore implements SessionStore {
   readonly capabilities = { sharedAcrossProcesses: true, backup: false, vacuum: true, indexedSearch: true } as const;
   /** The text-search configuration the index uses. */
   readonly searchConfig: string;
+  /** The configuration as the SQL takes it: NULL when vectors are sent as tsvector literals (search.ts). */
+  private readonly vectorConfig: string | null;
   private readonly options: PostgresStoreOptions;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -186,6 +188,7 @@ export class PostgresStore implements SessionStore {
     this.logger = options.logger ?? silentLogger;
     this.names = pgNames(options.schema ?? 'public', options.tablePrefix ?? '');
     this.searchConfig = options.searchConfig === undefined ? DEFAULT_SEARCH_CONFIG : checkSearchConfig('searchConfig', options.searchConfig);
+    this.vectorConfig = vectorConfig(this.searchConfig);
     this.sql = pgStatements(this.names);
     this.ownsPool = !options.pool;
     this.pool = options.pool ?? null;
@@ -285,7 +288,7 @@ export class PostgresStore implements SessionStore {
     const r = await this.query(this.sql.createSession, [
       n.tenant, n.app_name, n.user_id, n.id, n.metadata, n.model, n.status, n.created_at, n.expires_at,
       entriesJson(p.state?.app), entriesJson(p.state?.user), entriesJson(p.state?.session), n.updated_at,
-      this.searchConfig, titleIndexText(n.metadata), createdStateChange(p.state).change,
+      this.vectorConfig, this.vector(titleIndexText(n.metadata)), createdStateChange(p.state).change,
     ]);
     const row = r.rows[0] as PgSessionRow | undefined;
     if (!row) throw new SessionExistsError({ appName: p.appName, userId: p.userId, sessionId: p.id });
@@ -361,7 +364,7 @@ export class PostgresStore implements SessionStore {
       p.expiresAt !== undefined, p.expiresAt ?? null, this.clock.now(),
       entriesJson(p.delta?.app), entriesJson(p.delta?.user), entriesJson(p.delta?.session), p.lastActivityAt ?? null,
       unset.app, unset.user, unset.session,
-      this.searchConfig, p.metadata === undefined ? '' : titleIndexText(p.metadata), patchStateChange(p.delta, 0)?.change ?? null,
+      this.vectorConfig, p.metadata === undefined ? '' : this.vector(titleIndexText(p.metadata)), patchStateChange(p.delta, 0)?.change ?? null,
     ]);
     const row = r.rows[0] as { version: number | null; updated: string | null };
     if (row.version === null) throw new SessionNotFoundError(k);
@@ -379,7 +382,7 @@ export class PostgresStore implements SessionStore {
           (e) =>
             `{"seq":${e.seq},"id":${JSON.stringify(e.id)},"ts":${e.timestamp},"author":${JSON.stringify(e.author)},"role":${JSON.stringify(e.role)},` +
             `"inv":${JSON.stringify(e.invocation_id)},"content":${e.content ?? 'null'},"delta":${e.state_delta ?? 'null'},"meta":${e.metadata ?? 'null'}` +
-            indexField(eventIndexText(e.content)) +
+            indexField(this.vector(eventIndexText(e.content))) +
             '}',
         )
         .join(',') +
@@ -387,7 +390,7 @@ export class PostgresStore implements SessionStore {
     const params = [
       r.tenant, r.app_name, r.user_id, r.id, r.metadata, r.model, r.status, r.created_at, r.updated_at, r.last_activity_at,
       r.expires_at, r.event_count, r.request_count, r.request_ms_total, r.version, entriesJson(state), eventsJson,
-      this.searchConfig, titleIndexText(r.metadata), history.map((h) => h.at_seq), history.map((h) => h.change),
+      this.vectorConfig, this.vector(titleIndexText(r.metadata)), history.map((h) => h.at_seq), history.map((h) => h.change),
     ];
     const key = { tenant: r.tenant, appName: r.app_name, userId: r.user_id, sessionId: r.id };
     await this.transaction(async (client) => {
@@ -432,7 +435,7 @@ export class PostgresStore implements SessionStore {
             `{"id":${JSON.stringify(e.id)},"ts":${e.timestamp},"author":${JSON.stringify(e.author)},"role":${JSON.stringify(e.role)},` +
             `"inv":${JSON.stringify(e.invocationId)},"content":${e.content ?? 'null'},"delta":${e.delta?.json ?? 'null'},` +
             `"meta":${e.metadata ?? 'null'}` +
-            indexField(eventIndexText(e.content)) +
+            indexField(this.vector(eventIndexText(e.content))) +
             (e.delta?.app.length ? `,"a":${entriesJson(e.delta.app)}` : '') +
             (e.delta?.user.length ? `,"u":${entriesJson(e.delta.user)}` : '') +
             (e.delta?.session.length ? `,"s":${entriesJson(e.delta.session)}` : '') +
@@ -441,7 +444,7 @@ export class PostgresStore implements SessionStore {
         .join(',') +
       ']';
     const call = async (mode: 'new' | 'optimistic' | 'lookup') =>
-      (await this.query(this.sql.append, [k.tenant, k.appName, k.userId, k.sessionId, expect, payload, mode, this.searchConfig])).rows[0].result as {
+      (await this.query(this.sql.append, [k.tenant, k.appName, k.userId, k.sessionId, expect, payload, mode, this.vectorConfig])).rows[0].result as {
         version: number;
         firstSeq: number;
         existing: Record<string, EventValues>;
@@ -762,6 +765,11 @@ export class PostgresStore implements SessionStore {
   // ---- internals
 
   /** Checks once that the schema is current (one round trip), so that a missing migration says so. */
+  /** A document's vector as the SQL takes it (a tsvector literal, or the index text: see `vectorConfig`). */
+  private vector(indexText: string): string {
+    return vectorValue(this.searchConfig, indexText);
+  }
+
   private ready(): Promise<void> {
     if (this.closed) return Promise.reject(new StoreClosedError());
     if (!this.checked) {

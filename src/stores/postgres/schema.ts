@@ -373,6 +373,13 @@ SELECT s.pk, s.event_count,
 DROP FUNCTION ${n.appendFn}(text, text, text, text, integer, jsonb, text);
 ${appendFunctionSql(n)}`,
   },
+  {
+    version: 5,
+    description: 'the append function takes search vectors as tsvector literals (the simple configuration)',
+    sql: (n) => `
+DROP FUNCTION ${n.appendFn}(text, text, text, text, integer, jsonb, text, regconfig);
+${appendFunctionSql(n)}`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -10,7 +10,7 @@ import type { MigrationProgress } from '../../core/store.js';
 import type { EventValues } from '../../core/rows.js';
 import { searchableText } from '../../core/search/text.js';
 import type { PgNames } from './schema.js';
-import { pgIndexText, titleIndexText } from './search.js';
+import { pgIndexText, titleIndexText, vectorConfig, vectorSql, vectorValue } from './search.js';
 
 /** Runs one statement (the migration's connection). */
 export type RunQuery = (sql: string, params: unknown[]) => Promise<{ rows: any[]; rowCount: number | null }>;
@@ -79,9 +79,9 @@ export async function backfillSearch(run: RunQuery, n: PgNames, config: string, 
     if (rows.length === 0) break;
     // `search IS NULL` again: a title written meanwhile was indexed by its own write.
     await run(
-      `UPDATE ${n.sessions} s SET search = to_tsvector($1::regconfig, t.x)
+      `UPDATE ${n.sessions} s SET search = ${vectorSql('$1', 't.x')}
          FROM unnest($2::bigint[], $3::text[]) AS t(pk, x) WHERE s.pk = t.pk AND s.search IS NULL`,
-      [config, rows.map((r) => r.pk), rows.map((r) => titleIndexText(r.metadata))],
+      [vectorConfig(config), rows.map((r) => r.pk), rows.map((r) => vectorValue(config, titleIndexText(r.metadata)))],
     );
     afterPk = Number(rows[rows.length - 1]!.pk);
     done += rows.length;
@@ -105,10 +105,10 @@ export async function backfillSearch(run: RunQuery, n: PgNames, config: string, 
     ).rows as (Pick<EventValues, 'seq' | 'content'> & { session_pk: string })[];
     if (rows.length === 0) break;
     await run(
-      `UPDATE ${n.events} e SET search = to_tsvector($1::regconfig, t.x)
+      `UPDATE ${n.events} e SET search = ${vectorSql('$1', 't.x')}
          FROM unnest($2::bigint[], $3::integer[], $4::text[]) AS t(pk, seq, x)
         WHERE e.session_pk = t.pk AND e.seq = t.seq AND e.search IS NULL`,
-      [config, rows.map((r) => r.session_pk), rows.map((r) => r.seq), rows.map((r) => eventText(r.content))],
+      [vectorConfig(config), rows.map((r) => r.session_pk), rows.map((r) => r.seq), rows.map((r) => vectorValue(config, eventText(r.content)))],
     );
     const last = rows[rows.length - 1]!;
     after = [Number(last.session_pk), last.seq];

@@ -70,6 +70,69 @@ export function titleIndexText(metadataJson: string): string {
   return pgIndexText(sessionTitle(JSON.parse(metadataJson) as Record<string, unknown>));
 }
 
+/** Configurations whose vectors the store builds itself, as tsvector literals (see `tsvectorLiteral`). */
+const LITERAL_CONFIGS = new Set(['simple', 'pg_catalog.simple']);
+
+/**
+ * Whether the store writes `config`'s vectors and queries as literals. With
+ * `simple` (no stemming, no stop words) a lexeme is the word as core
+ * normalized it, so `to_tsvector` would only re-parse text core has already
+ * split; the literal skips PostgreSQL's parser (about half of what the vector
+ * costs an append). Other configurations stem, so PostgreSQL must see the text.
+ */
+export function usesLiteralVectors(config: string): boolean {
+  return LITERAL_CONFIGS.has(config);
+}
+
+/** Positions PostgreSQL keeps: at most 16,383 (later words share it), 255 per lexeme (as `to_tsvector`). */
+const MAX_POSITION = 16_383;
+const MAX_POSITIONS = 255;
+
+/**
+ * The tsvector literal of an index text (`'word':1,5 'other':2`), equal to
+ * what `to_tsvector('simple', text)` makes of it: the same lexemes, the same
+ * positions, capped as PostgreSQL caps them (a test compares both on the
+ * server). Positions make phrase queries work. '' for an empty text.
+ */
+export function tsvectorLiteral(text: string): string {
+  if (!text) return '';
+  const positions = new Map<string, number[]>();
+  let at = 0;
+  for (const word of text.split(' ')) {
+    const pos = Math.min(++at, MAX_POSITION);
+    const list = positions.get(word);
+    if (!list) positions.set(word, [pos]);
+    else {
+      const last = list[list.length - 1]!;
+      if (list.length < MAX_POSITIONS && last !== MAX_POSITION && last !== pos) list.push(pos);
+    }
+  }
+  let out = '';
+  for (const [word, list] of positions) out += (out ? ' ' : '') + lexeme(word) + ':' + list.join(',');
+  return out;
+}
+
+/**
+ * What the store sends for a document's vector: the tsvector literal (for
+ * `simple`) or the index text for `to_tsvector(config, …)`. See `vectorSql`.
+ */
+export function vectorValue(config: string, indexText: string): string {
+  return usesLiteralVectors(config) ? tsvectorLiteral(indexText) : indexText;
+}
+
+/**
+ * The configuration parameter as the SQL receives it: NULL means "the value
+ * is a tsvector literal" (`vectorSql`, and `sessiondb_append` from schema v5).
+ */
+export function vectorConfig(config: string): string | null {
+  return usesLiteralVectors(config) ? null : config;
+}
+
+/** SQL of a document's vector from the parameters `config` (`vectorConfig`) and `value` (`vectorValue`). */
+export function vectorSql(config: string, value: string): string {
+  return `CASE WHEN ${config}::regconfig IS NULL THEN ${value}::text::tsvector ELSE to_tsvector(${config}::regconfig, ${value}::text) END`;
+}
+
 /** One word as a quoted tsquery lexeme. Words hold letters and digits only; quoting is belt and braces. */
 function lexeme(word: string): string {
   return `'${word.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
@@ -117,18 +180,32 @@ export function searchShape(p: PreparedSearch): SearchShape {
 
 /** The parameters of a search, in the order `pgSearchSql` numbers them. */
 export function searchParams(p: PreparedSearch, config: string): unknown[] {
-  const params: unknown[] = [p.tenant, config, tsqueryText(p.tree)];
+  const params: unknown[] = [p.tenant, vectorConfig(config), tsqueryText(p.tree)];
   for (const v of [p.appName, p.userId, p.sessionId, p.status, p.role, p.author, p.after, p.before]) if (v !== undefined) params.push(v);
   params.push(p.limit + 1, p.offset);
   return params;
 }
 
 /**
+ * How many matches a search ranks at most, of events and of titles each. A
+ * query matching more is ranked over the last `SEARCH_CANDIDATES` matches in
+ * key order (the newest sessions first, their latest events first): finding
+ * them reads that many rows down the primary key, not every match, and
+ * `ts_rank` reads each candidate's vector. Fewer matches are all ranked.
+ */
+export const SEARCH_CANDIDATES = 10_000;
+
+/**
+ * The query, from `$2` (the configuration, NULL for a tsquery literal: the
+ * `simple` configuration, see `vectorConfig`) and `$3` (`tsqueryText`).
+ */
+const QUERY_EXPR = 'CASE WHEN $2::regconfig IS NULL THEN $3::text::tsquery ELSE to_tsquery($2::regconfig, $3::text) END';
+/**
  * The query where rows are ranked: a scalar subquery, i.e. an InitPlan computed
  * once per statement (`to_tsquery` is only STABLE, so written inline in the
  * select list it would be parsed again for every row ranked).
  */
-const QUERY = '(SELECT to_tsquery($2::regconfig, $3))';
+const QUERY = `(SELECT ${QUERY_EXPR})`;
 /**
  * The query where rows are found: inline, so that the planner (which plans an
  * unnamed statement for its parameters) folds it to a constant and estimates
@@ -136,7 +213,7 @@ const QUERY = '(SELECT to_tsquery($2::regconfig, $3))';
  * the whole table for tables of moderate size. As an index condition it is
  * evaluated once.
  */
-const MATCH = 'to_tsquery($2::regconfig, $3)';
+const MATCH = QUERY_EXPR;
 
 /**
  * Ranking: `ts_rank` with normalization 1 (divided by 1 + log(length)), so a
@@ -146,9 +223,14 @@ const MATCH = 'to_tsquery($2::regconfig, $3)';
 const rank = (column: string) => `greatest(ts_rank(${column}, ${QUERY}, 1), 1e-6)::double precision`;
 
 /**
- * One search as one statement: the ranked page of (session, seq) pairs — event
- * hits from the events' GIN index, title hits (seq 0) from the sessions' — then
- * the page's events and session keys. Ties: newest first, then seq, then session.
+ * One search as one statement: the candidates — event matches from the events'
+ * GIN index (or down their primary key when most rows match: the planner
+ * chooses from its estimate), title matches (seq 0) from the sessions' — at
+ * most `SEARCH_CANDIDATES` of each, the last in key order; they are ranked,
+ * the page is cut, and only then are the page's events and session keys read.
+ * Ties: newest first, then seq, then session. The candidates depend on the
+ * stored rows only, so pages of one search over unchanged data neither repeat
+ * nor skip a hit.
  */
 export function pgSearchSql(n: PgNames, shape: SearchShape): string {
   let p = 3;
@@ -166,14 +248,18 @@ export function pgSearchSql(n: PgNames, shape: SearchShape): string {
   const limit = `$${++p}`;
   const offset = `$${++p}`;
   const events = `
-      SELECT e.session_pk AS pk, e.seq, ${rank('e.search')} AS score, e.timestamp AS at
-        FROM ${n.events} e JOIN ${n.sessions} s ON s.pk = e.session_pk
-       WHERE e.search @@ ${MATCH} AND ${[...session, ...event].join(' AND ')}`;
+      SELECT c.pk, c.seq, ${rank('c.search')} AS score, c.at
+        FROM (SELECT e.session_pk AS pk, e.seq, e.search, e.timestamp AS at
+                FROM ${n.events} e JOIN ${n.sessions} s ON s.pk = e.session_pk
+               WHERE e.search @@ ${MATCH} AND ${[...session, ...event].join(' AND ')}
+               ORDER BY e.session_pk DESC, e.seq DESC LIMIT ${SEARCH_CANDIDATES}) c`;
   const titles = `
       UNION ALL
-      SELECT s.pk, 0, ${rank('s.search')}, s.updated_at
-        FROM ${n.sessions} s
-       WHERE s.search @@ ${MATCH} AND ${[...session, ...title].join(' AND ')}`;
+      SELECT c.pk, 0, ${rank('c.search')}, c.at
+        FROM (SELECT s.pk, s.search, s.updated_at AS at
+                FROM ${n.sessions} s
+               WHERE s.search @@ ${MATCH} AND ${[...session, ...title].join(' AND ')}
+               ORDER BY s.pk DESC LIMIT ${SEARCH_CANDIDATES}) c`;
   return `
     SELECT h.score, h.seq, s.tenant, s.app_name, s.user_id, s.id AS session_id,
            CASE WHEN h.seq = 0 THEN s.metadata -> 'title' END AS title,

@@ -1,4 +1,5 @@
 import type { PgNames } from './schema.js';
+import { vectorSql } from './search.js';
 
 const SESSION_COLUMNS =
   's.pk, s.tenant, s.app_name, s.user_id, s.id, s.metadata, s.model, s.status, s.created_at, s.updated_at, ' +
@@ -41,7 +42,7 @@ export function pgStatements(n: PgNames) {
     createSession: `
       WITH s AS (
         INSERT INTO ${n.sessions} (tenant, app_name, user_id, id, metadata, model, status, created_at, updated_at, last_activity_at, expires_at, search)
-        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $13, $13, $9, to_tsvector($14::regconfig, $15))
+        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $13, $13, $9, ${vectorSql('$14', '$15')})
         ON CONFLICT (tenant, app_name, user_id, id) DO NOTHING
         RETURNING *
       ), h AS (
@@ -99,7 +100,7 @@ export function pgStatements(n: PgNames) {
                expires_at = CASE WHEN $10 THEN $11::double precision ELSE s.expires_at END,
                last_activity_at = coalesce($16::double precision, s.last_activity_at),
                updated_at = $12, version = s.version + 1,
-               search = CASE WHEN $6::jsonb IS NULL THEN s.search ELSE to_tsvector($20::regconfig, $21) END
+               search = CASE WHEN $6::jsonb IS NULL THEN s.search ELSE ${vectorSql('$20', '$21')} END
           FROM t
          WHERE s.pk = t.pk AND ($5::integer IS NULL OR t.version = $5::integer)
         RETURNING s.pk, s.event_count
@@ -181,7 +182,7 @@ export function pgStatements(n: PgNames) {
       WITH s AS (
         INSERT INTO ${n.sessions} (tenant, app_name, user_id, id, metadata, model, status, created_at, updated_at, last_activity_at,
           expires_at, event_count, request_count, request_ms_total, version, search)
-        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, to_tsvector($18::regconfig, $19))
+        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, ${vectorSql('$18', '$19')})
         RETURNING pk
       ), h AS (
         INSERT INTO ${n.stateChanges} (session_pk, at_seq, change)
@@ -191,7 +192,7 @@ export function pgStatements(n: PgNames) {
       ), e AS (
         INSERT INTO ${n.events} (session_pk, seq, id, timestamp, author, role, invocation_id, content, state_delta, metadata, search)
         SELECT s.pk, x.seq, x.id, x.ts, x.author, x.role, x.inv, x.content, x.delta, x.meta,
-               CASE WHEN x.x IS NULL THEN ''::tsvector ELSE to_tsvector($18::regconfig, x.x) END
+               CASE WHEN x.x IS NULL THEN ''::tsvector ELSE ${vectorSql('$18', 'x.x')} END
           FROM s, jsonb_to_recordset($17::jsonb) AS x(seq integer, id text, ts double precision, author text, role text, inv text,
                                                        content jsonb, delta jsonb, meta jsonb, x text)
       )
