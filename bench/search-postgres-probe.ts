@@ -2,10 +2,13 @@
  * An ad-hoc probe of PostgreSQL search (not run by CI; the committed search
  * benchmark is bench/suite/search). It measures, on a scratch schema:
  *
- * 1. the cost the search index adds to an append: the schema-v4 append
- *    (`sessiondb_append` writing `to_tsvector` into a GIN-indexed column, and
- *    the index text computed in JavaScript) against the same append without it
- *    (the schema-v3 function, no search column), calls alternating between them;
+ * 1. the cost the search index adds to an append: the current append
+ *    (`sessiondb_append` writing the vector into a GIN-indexed column — as a
+ *    tsvector literal built in JavaScript, the store's path for `simple`, and
+ *    as `to_tsvector` of the index text, the path of other configurations)
+ *    against the same append without it (the schema-v3 function, no search
+ *    column), calls rotating between them; `--gin off|<kB>` sets the GIN's
+ *    fastupdate / gin_pending_list_limit;
  * 2. building the index over 1,000,000 stored events (`migrate()` over a schema
  *    filled as v3 wrote it: the batched, resumable build);
  * 3. search latency for two-word queries over those events (top 20);
@@ -15,12 +18,12 @@
  * Zipf-like (P(rank k) ∝ ln((k+2)/(k+1)), ≈ 1/k) in SQL, 30 words per event,
  * 100 events per session; half the events are ADK-style parts.
  *
- *   node --import tsx bench/search-postgres-probe.ts [--events 1000000] [--appends 3000] [--only append|corpus|search] [--keep]
+ *   node --import tsx bench/search-postgres-probe.ts [--events 1000000] [--appends 3000] [--only append|corpus|search] [--gin default|off|<kB>] [--keep] [--reuse]
  *   (SESSIONDB_BENCH_PG_URL overrides the server; --keep leaves the big schema for another run)
  */
 import pg from 'pg';
 import { PostgresStore } from '../src/stores/postgres/index.js';
-import { eventIndexText } from '../src/stores/postgres/search.js';
+import { eventIndexText, vectorConfig, vectorValue } from '../src/stores/postgres/search.js';
 import { Corpus, twoWordQueries, word, VOCABULARY_SIZE } from './suite/search/corpus.js';
 
 const PG_URL = process.env['SESSIONDB_BENCH_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -46,11 +49,20 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const log = (...parts: unknown[]) => console.log(...parts);
 
 // ---------------------------------------------------------------- 1. append cost
+/**
+ * How the search index's GIN is configured for the append measurement (`--gin`):
+ * `default` (fastupdate on, the server's gin_pending_list_limit, 4 MB by default),
+ * `off` (fastupdate off: every insert goes into the tree), or a pending-list limit in kB.
+ */
+const GIN = process.argv.includes('--gin') ? process.argv[process.argv.indexOf('--gin') + 1]! : 'default';
+
 async function appendCost(durable: boolean): Promise<void> {
   for (const s of [WITH, WITHOUT]) await q(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
   const withIndex = new PostgresStore({ connectionString: PG_URL, schema: WITH });
   await withIndex.migrate();
   await withIndex.close();
+  if (GIN === 'off') await q(`ALTER INDEX ${WITH}.events_search SET (fastupdate = off)`);
+  else if (GIN !== 'default') await q(`ALTER INDEX ${WITH}.events_search SET (gin_pending_list_limit = ${Number(GIN)})`);
   const without = new PostgresStore({ connectionString: PG_URL, schema: WITHOUT });
   await without.migrate({ toVersion: 3 });
   await without.close();
@@ -64,47 +76,56 @@ async function appendCost(durable: boolean): Promise<void> {
   const pool = new pg.Pool({ connectionString: PG_URL, max: 1, ...(durable ? {} : { options: '-c synchronous_commit=off' }) });
   const corpus = new Corpus(1);
   let n = 0;
-  // The payload exactly as PostgresStore.appendEvents builds it (events with string content).
-  const call = async (schema: string, indexed: boolean, lines: string[]) => {
+  type Kind = 'none' | 'literal' | 'text';
+  // The payload exactly as PostgresStore.appendEvents builds it (events with string content):
+  // 'literal' is the store's path for `simple` (a tsvector literal, p_config NULL), 'text' the
+  // path of every other configuration (the index text, to_tsvector(p_config, …) in the function).
+  const call = async (kind: Kind, lines: string[]) => {
     const events = lines.map((line) => {
       const id = `e${n++}`;
       const content = JSON.stringify(line);
-      const x = indexed ? eventIndexText(content) : '';
+      const text = kind === 'none' ? '' : eventIndexText(content);
+      const x = kind === 'literal' ? vectorValue('simple', text) : text;
       return `{"id":${JSON.stringify(id)},"ts":${n},"author":"u","role":null,"inv":null,"content":${content},"delta":null,"meta":null${x ? `,"x":${JSON.stringify(x)}` : ''}}`;
     });
     const args = ['default', 'a', 'u', `s${n % sessions}`, null, `[${events.join(',')}]`, 'optimistic'];
-    if (indexed) await pool.query(`SELECT ${schema}.sessiondb_append($1, $2, $3, $4, $5, $6::jsonb, $7, $8::regconfig)`, [...args, 'simple']);
-    else await pool.query(`SELECT ${schema}.sessiondb_append($1, $2, $3, $4, $5, $6::jsonb, $7)`, args);
+    if (kind === 'none') await pool.query(`SELECT ${WITHOUT}.sessiondb_append($1, $2, $3, $4, $5, $6::jsonb, $7)`, args);
+    else await pool.query(`SELECT ${WITH}.sessiondb_append($1, $2, $3, $4, $5, $6::jsonb, $7, $8::regconfig)`, [...args, kind === 'literal' ? vectorConfig('simple') : 'simple']);
   };
-  // Calls alternate between the two (which one goes first alternates too), so that both see
-  // the same load on a shared machine; the ratio is of the summed times, after a warm-up.
+  // Calls rotate between the three (which one goes first rotates too), so that all see the
+  // same load on a shared machine; the ratios are of the summed times, after a warm-up.
+  const kinds: Kind[] = ['none', 'literal', 'text'];
   for (const batch of [1, 10]) {
     const calls = Math.max(100, Math.round(APPENDS / batch));
-    const times = { with: [] as number[], without: [] as number[] };
+    const times: Record<Kind, number[]> = { none: [], literal: [], text: [] };
     for (let i = 0; i < calls + 50; i++) {
-      for (const indexed of i % 2 ? [true, false] : [false, true]) {
+      for (let j = 0; j < kinds.length; j++) {
+        const kind = kinds[(i + j) % kinds.length]!;
         const lines = Array.from({ length: batch }, () => corpus.line());
         const t0 = process.hrtime.bigint();
-        await call(indexed ? WITH : WITHOUT, indexed, lines);
-        if (i >= 50) (indexed ? times.with : times.without).push(ms(t0));
+        await call(kind, lines);
+        if (i >= 50) times[kind].push(ms(t0));
       }
     }
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-    const w = sum(times.with) / calls;
-    const wo = sum(times.without) / calls;
-    log(`\n1. append (${durable ? 'durable commits' : 'synchronous_commit off'}), ${batch} 30-word event${batch > 1 ? 's' : ''} per call, one connection, ${calls} calls each, alternating:`);
-    log(`   with the search index    mean ${(w * 1000).toFixed(0)} µs/call, median ${(median(times.with) * 1000).toFixed(0)} µs`);
-    log(`   without (schema v3 fn)   mean ${(wo * 1000).toFixed(0)} µs/call, median ${(median(times.without) * 1000).toFixed(0)} µs`);
-    log(`   ratio of means ${(w / wo).toFixed(2)}x, of medians ${(median(times.with) / median(times.without)).toFixed(2)}x`);
+    const mean = (k: Kind) => sum(times[k]) / calls;
+    log(`\n1. append (${durable ? 'durable commits' : 'synchronous_commit off'}; GIN ${GIN}), ${batch} 30-word event${batch > 1 ? 's' : ''} per call, one connection, ${calls} calls each, rotating:`);
+    for (const [k, label] of [['none', 'without (schema v3 fn)  '], ['literal', 'tsvector literal (simple)'], ['text', 'to_tsvector(text)        ']] as [Kind, string][]) {
+      log(`   ${label} mean ${(mean(k) * 1000).toFixed(0)} µs/call, median ${(median(times[k]) * 1000).toFixed(0)} µs` +
+        (k === 'none' ? '' : `; ratio of means ${(mean(k) / mean('none')).toFixed(2)}x, of medians ${(median(times[k]) / median(times.none)).toFixed(2)}x`));
+    }
   }
   await pool.end();
-  const jsOnly = (() => {
+  const jsOnly = (literal: boolean) => {
     const lines = Array.from({ length: 2000 }, () => JSON.stringify(corpus.line()));
     const t0 = process.hrtime.bigint();
-    for (const l of lines) eventIndexText(l);
+    for (const l of lines) {
+      const text = eventIndexText(l);
+      if (literal) vectorValue('simple', text);
+    }
     return ms(t0) / lines.length;
-  })();
-  log(`   of which the index text in JavaScript: ${(jsOnly * 1000).toFixed(1)} µs/event`);
+  };
+  log(`   of which in JavaScript: the index text ${(jsOnly(false) * 1000).toFixed(1)} µs/event, with the literal ${(jsOnly(true) * 1000).toFixed(1)} µs/event`);
   if (!KEEP) for (const s of [WITH, WITHOUT]) await q(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
 }
 

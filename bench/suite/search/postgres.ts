@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { eventIndexText } from '../../../src/stores/postgres/search.js';
+import { eventIndexText, tsvectorLiteral } from '../../../src/stores/postgres/search.js';
 import { pgNames, type PgNames } from '../../../src/stores/postgres/schema.js';
 import { PostgresStore } from '../../../src/stores/postgres/index.js';
 import type { NewEvent } from '../../../src/core/types.js';
@@ -10,7 +10,8 @@ import type { SearchArena } from './run.js';
  * on fresh schemas of their own: one at schema version 3 (no search column, no
  * GIN index), one at the current version, both written by one raw statement per
  * append (the session's counters, the delta's keys, the event) — the second
- * also computes the index text and writes `to_tsvector('simple', …)`.
+ * also computes the index text and writes its vector as the store does for
+ * `simple`: a tsvector literal built in JavaScript (`$9::tsvector`).
  */
 export async function postgresSearchArena(url: string, runId: string): Promise<SearchArena> {
   const schemas = { store: `${runId}_search`, plain: `${runId}_search_v3`, indexed: `${runId}_search_v4` };
@@ -34,14 +35,14 @@ export async function postgresSearchArena(url: string, runId: string): Promise<S
       ON CONFLICT (session_pk, key) DO UPDATE SET value = excluded.value
     )
     INSERT INTO ${n.events} (session_pk, seq, id, timestamp, author, content, state_delta${indexed ? ', search' : ''})
-    SELECT pk, event_count, $5, $4, $6, $8::jsonb, $7::jsonb${indexed ? ", to_tsvector('simple', $9)" : ''} FROM s`;
+    SELECT pk, event_count, $5, $4, $6, $8::jsonb, $7::jsonb${indexed ? ', $9::tsvector' : ''} FROM s`;
   const names = { plain: pgNames(schemas.plain, ''), indexed: pgNames(schemas.indexed, '') };
   const sql = { plain: appendSql(names.plain, false), indexed: appendSql(names.indexed, true) };
   let n = 0;
   const floorAppend = async (which: 'plain' | 'indexed', sessionId: string, e: NewEvent) => {
     const content = JSON.stringify(e.content);
     const args = ['bench-floor', 'u', sessionId, Date.now(), `floor-${++n}`, e.author, JSON.stringify(e.stateDelta ?? {}), content];
-    await floorPool.query(sql[which], which === 'indexed' ? [...args, eventIndexText(content)] : args);
+    await floorPool.query(sql[which], which === 'indexed' ? [...args, tsvectorLiteral(eventIndexText(content))] : args);
   };
   const size = async (query: string) => Number((await admin.query(query)).rows[0].n);
   return {

@@ -1,0 +1,14 @@
+import pg from 'pg';
+import { pgNames } from '../src/stores/postgres/schema.js';
+import { pgSearchSql, searchParams, searchShape } from '../src/stores/postgres/search.js';
+import { prepareSearch } from '../src/core/search/prepare.js';
+import { resolveLimits } from '../src/core/limits.js';
+const c = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
+await c.connect();
+const query = process.argv[2]!;
+const extra = process.argv[3] ? JSON.parse(process.argv[3]) : {};
+const p = prepareSearch({ query, limit: 20, ...extra }, resolveLimits());
+const sql = pgSearchSql(pgNames('sdb_probe_search', ''), searchShape(p));
+const r = await c.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, searchParams(p, 'simple'));
+for (const row of r.rows) console.log(row['QUERY PLAN']);
+await c.end();
