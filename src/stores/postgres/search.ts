@@ -96,9 +96,20 @@ const MAX_POSITIONS = 255;
  */
 export function tsvectorLiteral(text: string): string {
   if (!text) return '';
+  const words = text.split(' ');
+  if (words.length <= MAX_POSITIONS) {
+    // No cap can apply: each word's positions as one growing string (the common case, and fast).
+    const lists = new Map<string, string>();
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i]!;
+      const list = lists.get(w);
+      lists.set(w, list === undefined ? lexeme(w) + ':' + (i + 1) : list + ',' + (i + 1));
+    }
+    return [...lists.values()].join(' ');
+  }
   const positions = new Map<string, number[]>();
   let at = 0;
-  for (const word of text.split(' ')) {
+  for (const word of words) {
     const pos = Math.min(++at, MAX_POSITION);
     const list = positions.get(word);
     if (!list) positions.set(word, [pos]);
@@ -133,8 +144,10 @@ export function vectorSql(config: string, value: string): string {
   return `CASE WHEN ${config}::regconfig IS NULL THEN ${value}::text::tsvector ELSE to_tsvector(${config}::regconfig, ${value}::text) END`;
 }
 
+const QUOTING = /['\\]/;
 /** One word as a quoted tsquery lexeme. Words hold letters and digits only; quoting is belt and braces. */
 function lexeme(word: string): string {
+  if (!QUOTING.test(word)) return `'${word}'`;
   return `'${word.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
 
