@@ -260,11 +260,22 @@ export function pgSearchSql(n: PgNames, shape: SearchShape): string {
   if (shape.before) event.push(`e.timestamp < $${++p}`), title.push(`s.updated_at < $${p}`);
   const limit = `$${++p}`;
   const offset = `$${++p}`;
+  // Filters that pick few sessions (a user, a session id) may drive the search from the
+  // sessions: a plain join, the planner chooses. Otherwise (the tenant, an app, a status) each
+  // candidate's session is checked by a probe of its primary key (a lateral subquery kept
+  // apart by OFFSET 0): without statistics (a table filled minutes ago) the planner took both
+  // sides for a handful of rows and joined every session to every match — 50 s for 100,000
+  // events; a probe per row is linear whatever the estimates.
+  const selective = shape.user || shape.session;
+  const sessionJoin = selective
+    ? `JOIN ${n.sessions} s ON s.pk = e.session_pk`
+    : `CROSS JOIN LATERAL (SELECT 1 FROM ${n.sessions} s WHERE s.pk = e.session_pk AND ${session.join(' AND ')} OFFSET 0) s`;
+  const eventWhere = selective ? [...session, ...event] : event;
   const events = `
       SELECT c.pk, c.seq, ${rank('c.search')} AS score, c.at
         FROM (SELECT e.session_pk AS pk, e.seq, e.search, e.timestamp AS at
-                FROM ${n.events} e JOIN ${n.sessions} s ON s.pk = e.session_pk
-               WHERE e.search @@ ${MATCH} AND ${[...session, ...event].join(' AND ')}
+                FROM ${n.events} e ${sessionJoin}
+               WHERE ${['e.search @@ ' + MATCH, ...eventWhere].join(' AND ')}
                ORDER BY e.session_pk DESC, e.seq DESC LIMIT ${SEARCH_CANDIDATES}) c`;
   const titles = `
       UNION ALL
