@@ -16,8 +16,10 @@ import { phrase } from './search.js';
 
 /**
  * Rows the buffer holds before an append moves them into FTS5. Measured with
- * bench/search-sqlite-probe.ts: 64 rows cost appends ~1.2x, 256 ~1.1x, and
- * more gains little while every search matches more rows in JavaScript.
+ * bench/search-sqlite-probe.ts (CPU of an append of one event with the index
+ * over without it): 64 rows 1.38x, 128 1.27x, 256 1.19x, 512 1.20x, 1024
+ * 1.26x; more rows gain nothing and every search matches more of them in
+ * JavaScript.
  */
 export const INDEX_BUFFER_ROWS = 256;
 
