@@ -251,7 +251,7 @@ describe('SqliteStore specifics', () => {
     const tokens = (db.prepare('SELECT content FROM events ORDER BY pk LIMIT 256').pluck().all() as string[]).reduce((n, c) => n + indexText(JSON.parse(c) as string).split(' ').length, 0);
     expect(averages).toEqual([256, tokens]);
 
-    const search = async (q: Omit<SearchQuery, 'query'> = {}) => {
+    const search = async (q: Partial<SearchQuery> = {}) => {
       const out: SearchHit[] = [];
       let cursor: string | undefined;
       do {
@@ -262,6 +262,10 @@ describe('SqliteStore specifics', () => {
       return out;
     };
     const before = await search();
+    // A phrase and a prefix (their row counts come from MATCH, a word's from the vocabulary).
+    const otherQueries = ['"needle needle"', 'needl*'];
+    const othersBefore = await Promise.all(otherQueries.map((query) => search({ query })));
+    expect(othersBefore.map((hits) => hits.map((h) => h.event!.id))).toEqual([['y2', 'x2', 'z2'], ['y2', 'x2', 'z2', 'y3', 'x3', 'z3', 'y1', 'x1', 'z1']]);
     expect(before.map((h) => h.event!.id).sort()).toEqual(['x1', 'x2', 'x3', 'y1', 'y2', 'y3', 'z1', 'z2', 'z3']);
     // Buffered (z) and indexed (x, y) hits interleave by score.
     expect(before.map((h) => h.event!.id.slice(1))).toEqual(['2', '2', '2', '3', '3', '3', '1', '1', '1']);
@@ -279,6 +283,11 @@ describe('SqliteStore specifics', () => {
     const after = await search();
     expect(after.map((h) => h.event!.id)).toEqual(['z2', 'y2', 'x2', 'z3', 'y3', 'x3', 'z1', 'y1', 'x1']);
     for (const h of after) if (h.event!.id.startsWith('z')) expect(h.score).toBe(before.find((x) => x.event!.id === h.event!.id)!.score);
+    for (const [i, query] of otherQueries.entries()) {
+      const hits = await search({ query });
+      expect(hits.map((h) => h.event!.id)).toEqual(i ? after.map((h) => h.event!.id) : ['z2', 'y2', 'x2']);
+      for (const h of hits) if (h.event!.id.startsWith('z')) expect(h.score).toBe(othersBefore[i]!.find((x) => x.event!.id === h.event!.id)!.score);
+    }
 
     // Rewinds and deletes take buffered rows out with their events.
     await store.appendEvents(b, needles('v')); // buffered: b's seqs 7..9
@@ -290,6 +299,10 @@ describe('SqliteStore specifics', () => {
     expect(await store.deleteSession(a)).toBe(true);
     expect(rows()).toEqual({ fts: 4, buffered: 0 });
     expect((await search()).map((h) => h.event!.id)).toEqual(['y1']);
+    // The vocabulary the scoring reads skips deleted rows as MATCH does (y1 and the other tenant's w1..w3 are left).
+    const vocab = db.prepare('SELECT doc FROM event_index_vocab WHERE term = ?').pluck();
+    const matching = db.prepare('SELECT count(*) FROM event_index WHERE event_index MATCH ?').pluck();
+    expect([vocab.get('needle'), matching.get('"needle"')]).toEqual([4, 4]);
     await store.close();
   });
 

@@ -29,6 +29,9 @@ export const BUFFER_SQL = {
   flushBuffer: `INSERT INTO event_index (rowid, body) SELECT event_pk, body FROM event_index_pending ORDER BY event_pk`,
   clearBuffer: `DELETE FROM event_index_pending`,
   bufferedBodies: `SELECT body FROM event_index_pending`,
+  // Rows holding a word: fts5vocab reads the word's doclist, about twice as fast as counting
+  // the rows a MATCH finds, which phrases and prefixes need (the vocabulary has single words).
+  wordRows: `SELECT doc FROM event_index_vocab WHERE term = ?`,
   countMatches: `SELECT count(*) FROM event_index WHERE event_index MATCH ?`,
   // FTS5's "averages" record: varints, the rows ever inserted (a contentless_delete
   // table does not count deletions off) and the tokens of its column. bm25() reads it.
@@ -98,7 +101,9 @@ const B = 0.75;
 export function indexStats(st: BufferStatements, tree: SearchTree): IndexStats {
   const block = st.indexAverages.pluck().get() as Uint8Array | undefined;
   const [ftsRows = 0, ftsTokens = 0] = block ? readVarints(block) : [];
-  const docs = tree.must.map((c) => st.countMatches.pluck().get(phrase(c)) as number);
+  const docs = tree.must.map((c) =>
+    c.words.length === 1 && !c.prefix ? ((st.wordRows.pluck().get(c.words[0]) as number | undefined) ?? 0) : (st.countMatches.pluck().get(phrase(c)) as number),
+  );
   let rows = ftsRows;
   let tokens = ftsTokens;
   for (const body of st.bufferedBodies.pluck().iterate() as Iterable<string>) {

@@ -175,6 +175,8 @@ CREATE TABLE superseded_events (
 -- row when metadata.title is a string.
 CREATE VIRTUAL TABLE event_index USING fts5 (body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0');
 CREATE VIRTUAL TABLE title_index USING fts5 (body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0');
+-- Rows holding each word, for scoring the buffered rows below (index-buffer.ts). Stores nothing.
+CREATE VIRTUAL TABLE event_index_vocab USING fts5vocab (event_index, 'row');
 -- An append's index rows wait here (event_pk = events.pk) until the append
 -- that brings the table to 256 rows moves them all into event_index at once:
 -- FTS5 writes a segment per transaction that inserts (index-buffer.ts).
