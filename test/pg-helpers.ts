@@ -53,7 +53,7 @@ const created = new WeakMap<object, { schema: string; url: string }>();
 export function pgHarness(name: string, url: () => Promise<string>, extra: Partial<PostgresStoreOptions> = {}): ConformanceHarness {
   return {
     name,
-    capabilities: { sharedAcrossProcesses: true, vacuum: true },
+    capabilities: { sharedAcrossProcesses: true, vacuum: true, indexedSearch: true },
     async create() {
       const schema = uniqueSchema('c');
       const connectionString = await url();

@@ -1,4 +1,5 @@
 import type { Plan } from './config.js';
+import type { SearchPlan, SearchResult } from './search/run.js';
 import type { MachineInfo, Versions } from './machine.js';
 import type { Measurement } from './run.js';
 import { FLUSH_OFF_SETTING } from './systems/postgres.js';
@@ -27,6 +28,8 @@ export interface SuiteResult {
   measurements: Measurement[];
   /** Absent when PostgreSQL was left out (--only sqlite). */
   flushOff?: FlushOffSection;
+  /** The search benchmark (bench/suite/search); absent when left out by --only. */
+  search?: { plan: SearchPlan; results: SearchResult[] };
   targets: TargetCheck[];
 }
 

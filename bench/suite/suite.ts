@@ -9,6 +9,9 @@ import { mongoArena } from './systems/mongodb.js';
 import { postgresArena } from './systems/postgres.js';
 import { redisArena, redisServerInfo } from './systems/redis.js';
 import { sqliteArena } from './systems/sqlite.js';
+import { postgresSearchArena } from './search/postgres.js';
+import { runSearchBench, SEARCH_FULL, SEARCH_QUICK, searchMarkdown, searchTargets, type SearchResult } from './search/run.js';
+import { sqliteSearchArena } from './search/sqlite.js';
 import type { Arena, Backend, Variant } from './systems/system.js';
 
 function notes(plan: Plan): string[] {
@@ -29,11 +32,11 @@ function notes(plan: Plan): string[] {
   ];
 }
 
-function onlyBackend(argv: readonly string[]): Backend | null {
+function onlyBackend(argv: readonly string[]): Backend | 'search' | null {
   const i = argv.indexOf('--only');
   const value = i >= 0 ? argv[i + 1] : undefined;
   if (value === undefined) return null;
-  if (value !== 'sqlite' && value !== 'postgres' && value !== 'redis' && value !== 'mongodb') throw new Error('--only takes sqlite, postgres, redis or mongodb');
+  if (value !== 'sqlite' && value !== 'postgres' && value !== 'redis' && value !== 'mongodb' && value !== 'search') throw new Error('--only takes sqlite, postgres, redis, mongodb or search');
   if (value === 'mongodb' && !MONGODB_URL) throw new Error('--only mongodb needs MONGODB_URL');
   return value;
 }
@@ -63,7 +66,20 @@ for (const [backend, , open] of arenas) {
     await arena.dispose();
   }
 }
-const targets = checkTargets(measurements, plan);
+// The search benchmark: its own stores of 1,000,000 events (--only search runs it alone).
+const searchResults: SearchResult[] = [];
+const searchPlan = plan.mode === 'full' ? SEARCH_FULL : SEARCH_QUICK;
+for (const [backend, open] of [['sqlite', sqliteSearchArena], ['postgres', () => postgresSearchArena(PG_URL, runId)]] as const) {
+  if (only && only !== 'search' && only !== backend) continue;
+  process.stderr.write(`bench: search on ${backend}\n`);
+  const arena = await open();
+  try {
+    searchResults.push(await runSearchBench(arena, searchPlan, (line) => process.stderr.write(`${line}\n`)));
+  } finally {
+    await arena.dispose();
+  }
+}
+const targets = [...checkTargets(measurements, plan), ...searchTargets(searchResults)];
 const flushOff = flushOffSection(measurements, synchronousCommit);
 const result: SuiteResult = {
   suite: 'sessiondb bench',
@@ -77,6 +93,7 @@ const result: SuiteResult = {
   plan,
   measurements,
   ...(flushOff ? { flushOff } : {}),
+  ...(searchResults.length ? { search: { plan: searchPlan, results: searchResults } } : {}),
   targets,
 };
 const resultsDir = join(BENCH_DIR, 'results');
@@ -93,6 +110,7 @@ console.log(`${m.cpuCount} x ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${
 console.log('');
 console.log(markdownTables(measurements));
 if (flushOff) console.log(flushOffMarkdown(measurements, flushOff, plan));
+if (searchResults.length) console.log(`${searchMarkdown(searchResults)}\n`);
 for (const n of result.notes) console.log(`- ${n}`);
 console.log('');
 console.log(targetLines(targets));

@@ -160,3 +160,12 @@ export function searchMarkdown(results: readonly SearchResult[]): string {
   ];
   return lines.join('\n');
 }
+
+/** The issue's target: the index may make an append take at most 1.3 times as long. */
+export function searchTargets(results: readonly SearchResult[]): { target: string; measured: string; pass: boolean | null }[] {
+  return results.map((r) => ({
+    target: `${r.backend}: an append with the search index takes at most 1.3× the append without it`,
+    measured: `${r.append.indexCost.toFixed(2)}× (floors: ${Math.round(r.append.floorPlainPerSec)} vs ${Math.round(r.append.floorIndexedPerSec)} appends/s; the store ${Math.round(r.append.storePerSec)}/s)`,
+    pass: Number.isFinite(r.append.indexCost) ? r.append.indexCost <= 1.3 : null,
+  }));
+}

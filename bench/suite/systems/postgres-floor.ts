@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { NewEvent } from '../../../src/core/types.js';
 import type { PgNames } from '../../../src/stores/postgres/schema.js';
+import { eventIndexText } from '../../../src/stores/postgres/search.js';
 import { APP_NAME, storeEvent } from '../payload.js';
 import type { PagePosition, SessionRef, System } from './system.js';
 
@@ -10,7 +11,8 @@ const EVENT_COLUMNS = 'id, seq, timestamp, author, role, invocation_id, content,
  * The raw `pg` floor, on sessiondb's own schema: one round trip per call.
  * An append is one statement that bumps the session's counters, upserts the
  * delta's keys and inserts the event (the benchmark's deltas hold
- * session-scoped keys only). Reads: one indexed query.
+ * session-scoped keys only), with the event's search vector (its index text
+ * computed in JavaScript, as the store does). Reads: one indexed query.
  */
 export class PostgresFloor implements System {
   readonly kind = 'floor';
@@ -35,8 +37,8 @@ export class PostgresFloor implements System {
           INSERT INTO ${n.sessionState} (session_pk, key, value) SELECT s.pk, d.key, d.value FROM s, jsonb_each($9::jsonb) d
           ON CONFLICT (session_pk, key) DO UPDATE SET value = excluded.value
         )
-        INSERT INTO ${n.events} (session_pk, seq, id, timestamp, author, role, invocation_id, content, state_delta, metadata)
-        SELECT pk, event_count, $5, $4, $6, $7, $8, $10::jsonb, $9::jsonb, $11::jsonb FROM s`,
+        INSERT INTO ${n.events} (session_pk, seq, id, timestamp, author, role, invocation_id, content, state_delta, metadata, search)
+        SELECT pk, event_count, $5, $4, $6, $7, $8, $10::jsonb, $9::jsonb, $11::jsonb, to_tsvector('simple', $12) FROM s`,
       create: `INSERT INTO ${n.sessions} (tenant, app_name, user_id, id, created_at, updated_at, last_activity_at) VALUES ('default', $1, $2, $3, $4, $4, $4)`,
       last: `SELECT ${EVENT_COLUMNS} FROM ${n.events} WHERE session_pk = (SELECT pk FROM ${n.sessions} WHERE ${key}) ORDER BY seq DESC LIMIT $4`,
       all: `SELECT ${EVENT_COLUMNS} FROM ${n.events} WHERE session_pk = (SELECT pk FROM ${n.sessions} WHERE ${key}) ORDER BY seq`,
@@ -58,7 +60,7 @@ export class PostgresFloor implements System {
     const e = event as NewEvent;
     await this.pool.query(this.sql.append, [
       APP_NAME, ref.userId, ref.sessionId, e.timestamp ?? Date.now(), e.id, e.author, e.role ?? null, e.invocationId ?? null,
-      JSON.stringify(e.stateDelta ?? {}), JSON.stringify(e.content), JSON.stringify(e.metadata),
+      JSON.stringify(e.stateDelta ?? {}), JSON.stringify(e.content), JSON.stringify(e.metadata), eventIndexText(JSON.stringify(e.content)),
     ]);
   }
 

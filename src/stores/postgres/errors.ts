@@ -8,6 +8,8 @@ export const SQLSTATE = {
   foreignKeyViolation: '23503',
   undefinedTable: '42P01',
   undefinedFunction: '42883',
+  /** e.g. a text-search configuration that does not exist. */
+  undefinedObject: '42704',
   invalidSchemaName: '3F000',
   untranslatableCharacter: '22P05',
   characterNotInRepertoire: '22021',

@@ -27,12 +27,16 @@ import {
   resolveScan,
   scanCursor,
 } from '../../core/paging.js';
+import { checkRewindInput, createdStateChange, patchStateChange, planRewind, resolveSupersededRange, stateAtSeq, stateChangeFromRow, supersededCursor, type StateChangeRow } from '../../core/history.js';
 import { expectedVersion, newSessionRow } from '../../core/plan.js';
+import { nextSearchCursor, prepareSearch } from '../../core/search/prepare.js';
+import { hitOf } from '../../core/search/scan.js';
+import { searchableText } from '../../core/search/text.js';
 import { eventFromStamped, prepareFile, prepareKeyUpdate, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, stampIdentity, type PreparedPatch } from '../../core/prepare.js';
 import { redactSecrets } from '../../core/redact.js';
 import { eventFromValues, fileFromRow, fileFromValues, sessionFromValues, sharedItem, type EventValues, type FileValues, type SessionRow, type SessionValues } from '../../core/rows.js';
 import { deletionsOf, type StateEntry } from '../../core/state.js';
-import type { FileKey, MigrationStatus, SessionStore } from '../../core/store.js';
+import type { FileKey, MigrateOptions, MigrationStatus, SessionStore } from '../../core/store.js';
 import type {
   ActivityInput,
   AppendResult,
@@ -47,8 +51,15 @@ import type {
   NewFileRecord,
   NewSession,
   ReadOptions,
+  RewindInput,
+  RewindResult,
+  SearchPage,
+  SearchQuery,
   Session,
   SessionEvent,
+  StateChange,
+  SupersededPage,
+  SupersededRange,
   SessionKey,
   SessionPage,
   SessionCountQuery,
@@ -77,6 +88,8 @@ import {
 } from '../../core/validate.js';
 import { SQLSTATE, sqlstateOf, translatePgError } from './errors.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION, pgNames, type PgNames } from './schema.js';
+import { backfillSearch, recordSearchConfig, type RunQuery } from './search-backfill.js';
+import { checkSearchConfig, DEFAULT_SEARCH_CONFIG, eventIndexText, pgSearchSql, searchParams, searchShape, titleIndexText } from './search.js';
 import { pgCountSessionsSql, pgListFilesSql, pgListSessionsSql, pgStatements, type PgStatements } from './statements.js';
 
 export interface PostgresStoreOptions {
@@ -106,6 +119,14 @@ export interface PostgresStoreOptions {
    * main connection.
    */
   migrationConnectionString?: string;
+  /**
+   * The text-search configuration of the search index (`to_tsvector(config, …)`):
+   * `simple` (default: words as sessiondb normalizes them, no stemming, no stop
+   * words), or e.g. `english` for stemming. Recorded by `migrate()`; changing it
+   * means running `migrate()` with the new one, which rebuilds the index (a
+   * store with another configuration than the recorded one refuses to start).
+   */
+  searchConfig?: string;
   limits?: Partial<Limits>;
   clock?: Clock;
   logger?: Logger;
@@ -121,6 +142,10 @@ type PgSessionRow = SessionValues & {
 
 /** Sessions deleted per statement by an expiry sweep. */
 const SWEEP_BATCH = 500;
+/** The schema version that brought the search index (and its build over stored rows). */
+const SEARCH_INDEX_VERSION = PG_MIGRATIONS.find((m) => m.backfill === 'search index')!.version;
+/** How long one migration statement (DDL over a big table, a batch of the index build) may take. */
+const MIGRATION_STATEMENT_TIMEOUT_MS = 6 * 3600_000;
 
 /**
  * The PostgreSQL store, on `pg`. Every call is one statement (one round trip)
@@ -133,7 +158,9 @@ export class PostgresStore implements SessionStore {
   readonly kind = 'postgres';
   readonly limits: Limits;
   readonly names: PgNames;
-  readonly capabilities = { sharedAcrossProcesses: true, backup: false, vacuum: true } as const;
+  readonly capabilities = { sharedAcrossProcesses: true, backup: false, vacuum: true, indexedSearch: true } as const;
+  /** The text-search configuration the index uses. */
+  readonly searchConfig: string;
   private readonly options: PostgresStoreOptions;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -158,6 +185,7 @@ export class PostgresStore implements SessionStore {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.names = pgNames(options.schema ?? 'public', options.tablePrefix ?? '');
+    this.searchConfig = options.searchConfig === undefined ? DEFAULT_SEARCH_CONFIG : checkSearchConfig('searchConfig', options.searchConfig);
     this.sql = pgStatements(this.names);
     this.ownsPool = !options.pool;
     this.pool = options.pool ?? null;
@@ -166,7 +194,13 @@ export class PostgresStore implements SessionStore {
 
   // ---- lifecycle
 
-  async migrate(options: { toVersion?: number } = {}): Promise<void> {
+  /**
+   * Applies the pending migrations, then indexes for search whatever is stored
+   * and not indexed yet (rows from before schema v4, or all of them after a
+   * change of `searchConfig`), in resumable batches reported through
+   * `onProgress` (step `search index`). `toVersion` stops early (tests).
+   */
+  async migrate(options: MigrateOptions & { toVersion?: number } = {}): Promise<void> {
     const target = options.toVersion ?? PG_SCHEMA_VERSION;
     const direct = this.options.migrationConnectionString;
     let client: PoolClient | import('pg').Client;
@@ -184,29 +218,36 @@ export class PostgresStore implements SessionStore {
       release = async () => c.release();
     }
     const lockKey = `sessiondb:${this.names.schema}.${this.names.prefix}`;
+    const run: RunQuery = (text, values) => client.query({ text, values, query_timeout: MIGRATION_STATEMENT_TIMEOUT_MS } as never);
     try {
       await this.guard(async () => {
         // Session-level lock: processes racing on an empty database queue here, and
         // the first creates everything, including the schema and the migrations table.
-        await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
+        await run('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
         try {
-          await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.names.schema}`);
-          await client.query(this.sql.migrationsTable);
-          const current = Number((await client.query(this.sql.schemaVersion)).rows[0].version);
+          // An unknown configuration is bad input: refused before anything changes.
+          if (target >= SEARCH_INDEX_VERSION) await this.checkConfigExists(run);
+          await run(`CREATE SCHEMA IF NOT EXISTS ${this.names.schema}`, []);
+          await run(this.sql.migrationsTable, []);
+          const current = Number((await run(this.sql.schemaVersion, [])).rows[0].version);
           for (const m of PG_MIGRATIONS) {
             if (m.version <= current || m.version > target) continue;
-            await client.query('BEGIN');
+            await run('BEGIN', []);
             try {
-              await client.query(m.sql(this.names));
-              await client.query(`INSERT INTO ${this.names.migrations} (version, description) VALUES ($1, $2)`, [m.version, m.description]);
-              await client.query('COMMIT');
+              await run(m.sql(this.names), []);
+              await run(`INSERT INTO ${this.names.migrations} (version, description) VALUES ($1, $2)`, [m.version, m.description]);
+              await run('COMMIT', []);
             } catch (err) {
-              await client.query('ROLLBACK').catch(() => undefined);
+              await run('ROLLBACK', []).catch(() => undefined);
               throw err;
             }
           }
+          if (target >= SEARCH_INDEX_VERSION) {
+            await recordSearchConfig(run, this.names, this.searchConfig);
+            await backfillSearch(run, this.names, this.searchConfig, options.onProgress);
+          }
         } finally {
-          await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
+          await run('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
         }
       });
     } finally {
@@ -244,6 +285,7 @@ export class PostgresStore implements SessionStore {
     const r = await this.query(this.sql.createSession, [
       n.tenant, n.app_name, n.user_id, n.id, n.metadata, n.model, n.status, n.created_at, n.expires_at,
       entriesJson(p.state?.app), entriesJson(p.state?.user), entriesJson(p.state?.session), n.updated_at,
+      this.searchConfig, titleIndexText(n.metadata), createdStateChange(p.state).change,
     ]);
     const row = r.rows[0] as PgSessionRow | undefined;
     if (!row) throw new SessionExistsError({ appName: p.appName, userId: p.userId, sessionId: p.id });
@@ -319,6 +361,7 @@ export class PostgresStore implements SessionStore {
       p.expiresAt !== undefined, p.expiresAt ?? null, this.clock.now(),
       entriesJson(p.delta?.app), entriesJson(p.delta?.user), entriesJson(p.delta?.session), p.lastActivityAt ?? null,
       unset.app, unset.user, unset.session,
+      this.searchConfig, p.metadata === undefined ? '' : titleIndexText(p.metadata), patchStateChange(p.delta, 0)?.change ?? null,
     ]);
     const row = r.rows[0] as { version: number | null; updated: string | null };
     if (row.version === null) throw new SessionNotFoundError(k);
@@ -327,7 +370,7 @@ export class PostgresStore implements SessionStore {
   }
 
   async importSession(snapshot: SessionSnapshot, options: { replace?: boolean } = {}): Promise<Session> {
-    const { row: r, state, events } = prepareSnapshot(snapshot, this.limits);
+    const { row: r, state, events, history } = prepareSnapshot(snapshot, this.limits);
     await this.ready();
     const eventsJson =
       '[' +
@@ -335,13 +378,16 @@ export class PostgresStore implements SessionStore {
         .map(
           (e) =>
             `{"seq":${e.seq},"id":${JSON.stringify(e.id)},"ts":${e.timestamp},"author":${JSON.stringify(e.author)},"role":${JSON.stringify(e.role)},` +
-            `"inv":${JSON.stringify(e.invocation_id)},"content":${e.content ?? 'null'},"delta":${e.state_delta ?? 'null'},"meta":${e.metadata ?? 'null'}}`,
+            `"inv":${JSON.stringify(e.invocation_id)},"content":${e.content ?? 'null'},"delta":${e.state_delta ?? 'null'},"meta":${e.metadata ?? 'null'}` +
+            indexField(eventIndexText(e.content)) +
+            '}',
         )
         .join(',') +
       ']';
     const params = [
       r.tenant, r.app_name, r.user_id, r.id, r.metadata, r.model, r.status, r.created_at, r.updated_at, r.last_activity_at,
       r.expires_at, r.event_count, r.request_count, r.request_ms_total, r.version, entriesJson(state), eventsJson,
+      this.searchConfig, titleIndexText(r.metadata), history.map((h) => h.at_seq), history.map((h) => h.change),
     ];
     const key = { tenant: r.tenant, appName: r.app_name, userId: r.user_id, sessionId: r.id };
     await this.transaction(async (client) => {
@@ -386,6 +432,7 @@ export class PostgresStore implements SessionStore {
             `{"id":${JSON.stringify(e.id)},"ts":${e.timestamp},"author":${JSON.stringify(e.author)},"role":${JSON.stringify(e.role)},` +
             `"inv":${JSON.stringify(e.invocationId)},"content":${e.content ?? 'null'},"delta":${e.delta?.json ?? 'null'},` +
             `"meta":${e.metadata ?? 'null'}` +
+            indexField(eventIndexText(e.content)) +
             (e.delta?.app.length ? `,"a":${entriesJson(e.delta.app)}` : '') +
             (e.delta?.user.length ? `,"u":${entriesJson(e.delta.user)}` : '') +
             (e.delta?.session.length ? `,"s":${entriesJson(e.delta.session)}` : '') +
@@ -394,7 +441,7 @@ export class PostgresStore implements SessionStore {
         .join(',') +
       ']';
     const call = async (mode: 'new' | 'optimistic' | 'lookup') =>
-      (await this.query(this.sql.append, [k.tenant, k.appName, k.userId, k.sessionId, expect, payload, mode])).rows[0].result as {
+      (await this.query(this.sql.append, [k.tenant, k.appName, k.userId, k.sessionId, expect, payload, mode, this.searchConfig])).rows[0].result as {
         version: number;
         firstSeq: number;
         existing: Record<string, EventValues>;
@@ -436,6 +483,99 @@ export class PostgresStore implements SessionStore {
       events: page.map(eventFromValues),
       nextCursor: row.events.length > r.limit ? eventCursor(r.order, page[page.length - 1]!.seq) : null,
     };
+  }
+
+  // ---- history
+
+  /**
+   * One transaction on one connection: the session row is locked (`FOR UPDATE`)
+   * with its head and state log read, the deltas that rebuild the own state are
+   * read, and one statement moves the later events to the superseded table, cuts
+   * the log, replaces the own state and writes the new head.
+   */
+  async rewindSession(key: SessionKey, input: RewindInput, options?: WriteOptions): Promise<RewindResult> {
+    const k = resolveKey(key, this.limits);
+    const toSeq = checkRewindInput(input);
+    const expect = expectedVersion(options);
+    await this.ready();
+    let result: RewindResult | null = null;
+    await this.transaction(async (client) => {
+      const params = [k.tenant, k.appName, k.userId, k.sessionId];
+      const head = (await client.query(this.sql.rewindHead, params)).rows[0] as
+        | { pk: string; version: number; event_count: number; changes: StateChangeRow[] }
+        | undefined;
+      if (!head) throw new SessionNotFoundError(k);
+      const plan = planRewind({ head, toSeq, expectVersion: expect, now: this.clock.now() });
+      let superseded = 0;
+      if (plan.kind === 'rewind') {
+        const changes = head.changes.map(stateChangeFromRow);
+        // Events up to the last `replace` at or before toSeq cannot change the result: start after it.
+        const from = changes.reduce((at, c) => (c.kind === 'replace' && c.atSeq <= toSeq ? Math.max(at, c.atSeq) : at), 0);
+        const deltas = (await client.query(this.sql.rewindDeltas, [head.pk, from, toSeq])).rows as { seq: number; stateDelta: JsonObject }[];
+        const own = stateAtSeq(changes, deltas, toSeq);
+        await client.query(this.sql.rewindApply, [head.pk, toSeq, plan.head.version, plan.supersededAt, JSON.stringify(own), plan.head.updated_at]);
+        superseded = plan.superseded;
+      }
+      const row = (await client.query(this.sql.sessionOnly, params)).rows[0] as PgSessionRow;
+      result = { session: toSession(row), superseded };
+    });
+    return result!;
+  }
+
+  async readSupersededEvents(key: SessionKey, range?: SupersededRange): Promise<SupersededPage | null> {
+    const k = resolveKey(key, this.limits);
+    const { after, limit } = resolveSupersededRange(range, this.limits);
+    await this.ready();
+    const row = (await this.query(this.sql.superseded, [k.tenant, k.appName, k.userId, k.sessionId, after[0], after[1], limit + 1])).rows[0] as
+      | { events: (EventValues & { superseded_at: number; superseded_by: number })[] }
+      | undefined;
+    if (!row) return null;
+    const page = row.events.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      events: page.map((e) => ({ ...eventFromValues(e), supersededAt: e.superseded_at, supersededBy: e.superseded_by })),
+      nextCursor: row.events.length > limit && last ? supersededCursor(last.superseded_by, last.seq) : null,
+    };
+  }
+
+  async readStateHistory(key: SessionKey): Promise<StateChange[] | null> {
+    const k = resolveKey(key, this.limits);
+    await this.ready();
+    const row = (await this.query(this.sql.stateHistory, [k.tenant, k.appName, k.userId, k.sessionId])).rows[0] as { changes: StateChangeRow[] } | undefined;
+    return row ? row.changes.map(stateChangeFromRow) : null;
+  }
+
+  // ---- search
+
+  /**
+   * One statement: the GIN indexes of events and titles find the matches, ranked
+   * by `ts_rank`; the page's events come back with it. The query reaches
+   * PostgreSQL as quoted lexemes only (see search.ts); snippets are made here,
+   * by core, from the text as written, as every store makes them.
+   */
+  async searchEvents(query: SearchQuery): Promise<SearchPage> {
+    const p = prepareSearch(query, this.limits);
+    await this.ready();
+    const shape = searchShape(p);
+    const cacheKey = 'search' + JSON.stringify(shape);
+    let sql = this.listSql.get(cacheKey);
+    if (!sql) this.listSql.set(cacheKey, (sql = pgSearchSql(this.names, shape)));
+    const rows = (await this.query(sql, searchParams(p, this.searchConfig))).rows as (Partial<EventValues> & {
+      score: number;
+      seq: number;
+      tenant: string;
+      app_name: string;
+      user_id: string;
+      session_id: string;
+      title: unknown;
+    })[];
+    const hits = rows.slice(0, p.limit).map((r) => {
+      const session = { tenant: r.tenant, appName: r.app_name, userId: r.user_id, id: r.session_id };
+      if (r.seq === 0) return hitOf(p, session, null, typeof r.title === 'string' ? r.title : '', r.score);
+      const event = eventFromValues(r as EventValues);
+      return hitOf(p, session, event, searchableText(event.content), r.score);
+    });
+    return { hits, nextCursor: nextSearchCursor(p, rows.length > p.limit) };
   }
 
   async recordActivity(key: SessionKey, activity?: ActivityInput): Promise<Session> {
@@ -614,7 +754,9 @@ export class PostgresStore implements SessionStore {
   async vacuum(): Promise<void> {
     await this.ready();
     const n = this.names;
-    for (const table of [n.sessions, n.events, n.appState, n.userState, n.sessionState, n.files]) await this.query(`VACUUM (ANALYZE) ${table}`, []);
+    for (const table of [n.sessions, n.events, n.appState, n.userState, n.sessionState, n.files, n.stateChanges, n.superseded]) {
+      await this.query(`VACUUM (ANALYZE) ${table}`, []);
+    }
   }
 
   // ---- internals
@@ -623,14 +765,41 @@ export class PostgresStore implements SessionStore {
   private ready(): Promise<void> {
     if (this.closed) return Promise.reject(new StoreClosedError());
     if (!this.checked) {
-      this.checked = this.migrationStatus().then(({ current }) => {
+      this.checked = this.migrationStatus().then(async ({ current }) => {
         if (current !== PG_SCHEMA_VERSION) throw new SchemaMismatchError(`The PostgreSQL schema ${this.names.schema} at ${this.where}`, current, PG_SCHEMA_VERSION);
+        await this.checkSearchConfig();
       });
       this.checked.catch(() => {
         this.checked = null;
       });
     }
     return this.checked;
+  }
+
+  /** The configuration this store searches with must be the one the index was built with. */
+  private async checkSearchConfig(): Promise<void> {
+    let row: { recorded: string | null; mine: string };
+    try {
+      row = (await this.query(`SELECT (SELECT value FROM ${this.names.settings} WHERE name = 'search_config') AS recorded, $1::regconfig::text AS mine`, [this.searchConfig])).rows[0];
+    } catch (err) {
+      throw configError(err, this.searchConfig);
+    }
+    if (row.recorded !== null && row.recorded !== row.mine) {
+      throw new ValidationError(
+        'searchConfig',
+        `is "${row.mine}", but the search index of ${this.names.schema} at ${this.where} was built with "${row.recorded}"`,
+        `Open the store with searchConfig "${row.recorded}", or run migrate() with "${row.mine}" to rebuild the index with it.`,
+      );
+    }
+  }
+
+  /** A configuration that does not exist is the caller's input, refused before anything is written. */
+  private async checkConfigExists(run: RunQuery): Promise<void> {
+    try {
+      await run('SELECT $1::regconfig', [this.searchConfig]);
+    } catch (err) {
+      throw configError(err, this.searchConfig);
+    }
   }
 
   private async getPool(): Promise<Pool> {
@@ -715,6 +884,18 @@ export function describeTarget(connectionString: string | undefined): string {
 function entriesJson(entries: readonly StateEntry[] | undefined): string {
   if (!entries || entries.length === 0) return '{}';
   return '{' + entries.map(([key, json]) => JSON.stringify(key) + ':' + json).join(',') + '}';
+}
+
+/** The `x` field (index text) of an event in the append and import payloads; absent when there is nothing to index. */
+function indexField(text: string): string {
+  return text ? `,"x":${JSON.stringify(text)}` : '';
+}
+
+function configError(err: unknown, config: string): unknown {
+  if (sqlstateOf(err) === SQLSTATE.undefinedObject) {
+    return new ValidationError('searchConfig', `names no text-search configuration on this server: "${config}"`, 'List them with \\dF in psql; simple and english always exist.');
+  }
+  return err;
 }
 
 function copyState(source: JsonObject | null, into: JsonObject = {}): JsonObject {

@@ -11,12 +11,13 @@ export interface PostgresUrlOptions {
   statementTimeoutMs?: number;
   idleTimeoutMs?: number;
   migrationConnectionString?: string;
+  searchConfig?: string;
 }
 
 export type PostgresLocation = { kind: 'postgres'; connectionString: string } & PostgresUrlOptions;
 
 const INTEGER_PARAMS = ['min', 'max', 'connectTimeoutMs', 'statementTimeoutMs', 'idleTimeoutMs'] as const;
-const TEXT_PARAMS = { schema: 'schema', tablePrefix: 'tablePrefix', migrationUrl: 'migrationConnectionString' } as const;
+const TEXT_PARAMS = { schema: 'schema', tablePrefix: 'tablePrefix', migrationUrl: 'migrationConnectionString', searchConfig: 'searchConfig' } as const;
 
 /** `postgres://user:password@host:5432/db` (or `postgresql://`), with sessiondb's options as query parameters. */
 export const postgresBackend: StoreBackend<PostgresLocation> = {
@@ -40,7 +41,7 @@ export const postgresBackend: StoreBackend<PostgresLocation> = {
       out[name] = n;
       url.searchParams.delete(name);
     }
-    for (const [name, option] of Object.entries(TEXT_PARAMS) as [string, 'schema' | 'tablePrefix' | 'migrationConnectionString'][]) {
+    for (const [name, option] of Object.entries(TEXT_PARAMS) as [string, (typeof TEXT_PARAMS)[keyof typeof TEXT_PARAMS]][]) {
       const value = url.searchParams.get(name);
       if (value === null) continue;
       out[option] = value;

@@ -1,4 +1,5 @@
 import { ValidationError } from '../../core/errors.js';
+import { appendFunctionSql } from './append-function.js';
 
 /** Quoted, schema-qualified names of every object the store creates. */
 export interface PgNames {
@@ -9,6 +10,12 @@ export interface PgNames {
   userState: string;
   sessionState: string;
   files: string;
+  /** Each session's log of state changes no event carried (schema v4). */
+  stateChanges: string;
+  /** Events rewinds took out of the visible history (schema v4). */
+  superseded: string;
+  /** Settings the schema was built with, by name: `search_config` (schema v4). */
+  settings: string;
   migrations: string;
   appendFn: string;
   /** Unqualified prefix, for index names (indexes live in the table's schema). */
@@ -34,6 +41,9 @@ export function pgNames(schema: string, prefix: string): PgNames {
     userState: q('user_state'),
     sessionState: q('session_state'),
     files: q('files'),
+    stateChanges: q('state_changes'),
+    superseded: q('superseded_events'),
+    settings: q('sessiondb_settings'),
     migrations: q('sessiondb_migrations'),
     appendFn: q('sessiondb_append'),
     prefix,
@@ -44,6 +54,12 @@ export interface PgMigration {
   version: number;
   description: string;
   sql(n: PgNames): string;
+  /**
+   * Work on stored rows after the DDL is committed (building the search index),
+   * in batches of their own transactions, so that it can be resumed; run by
+   * every `migrate()` until it finds nothing left.
+   */
+  backfill?: 'search index';
 }
 
 /**
@@ -296,6 +312,66 @@ CREATE INDEX "${n.prefix}files_expiry"  ON ${n.files} (expires_at) WHERE expires
     sql: (n) => `
 CREATE INDEX "${n.prefix}sessions_activity" ON ${n.sessions} (status, last_activity_at);
 `,
+  },
+  {
+    version: 4,
+    description: 'full-text search (tsvector columns, GIN indexes), superseded events, state-change log',
+    backfill: 'search index',
+    sql: (n) => `
+-- Search vectors: to_tsvector(<search_config>, <index text>), the index text computed by
+-- sessiondb (core indexText: normalized words joined by spaces). NULL means "not indexed
+-- yet": the rows written before this version, which migrate() indexes in batches, walking
+-- the partial indexes below (they hold only those rows).
+ALTER TABLE ${n.events} ADD COLUMN search tsvector;
+ALTER TABLE ${n.sessions} ADD COLUMN search tsvector;
+CREATE INDEX "${n.prefix}events_search" ON ${n.events} USING gin (search);
+CREATE INDEX "${n.prefix}sessions_search" ON ${n.sessions} USING gin (search);
+CREATE INDEX "${n.prefix}events_unindexed" ON ${n.events} (session_pk, seq) WHERE search IS NULL;
+CREATE INDEX "${n.prefix}sessions_unindexed" ON ${n.sessions} (pk) WHERE search IS NULL;
+
+CREATE TABLE ${n.settings} (
+  name  text PRIMARY KEY,
+  value text NOT NULL
+);
+
+-- Events a rewind took out of the visible history, kept apart so that a new event may
+-- reuse their seq and id. Never searched.
+CREATE TABLE ${n.superseded} (
+  session_pk    bigint NOT NULL REFERENCES ${n.sessions} (pk) ON DELETE CASCADE,
+  superseded_by integer NOT NULL,
+  seq           integer NOT NULL,
+  id            text COLLATE "C" NOT NULL,
+  timestamp     double precision NOT NULL,
+  author        text NOT NULL,
+  role          text,
+  invocation_id text,
+  content       jsonb,
+  state_delta   jsonb,
+  metadata      jsonb,
+  superseded_at double precision NOT NULL,
+  PRIMARY KEY (session_pk, superseded_by, seq)
+);
+
+-- The changes to a session's own state that no event carried, in the order they were
+-- made (ordinal). The change is JSON text, kept exactly as written (core/history.ts).
+CREATE TABLE ${n.stateChanges} (
+  session_pk bigint NOT NULL REFERENCES ${n.sessions} (pk) ON DELETE CASCADE,
+  ordinal    bigint GENERATED ALWAYS AS IDENTITY,
+  at_seq     integer NOT NULL,
+  change     text NOT NULL,
+  PRIMARY KEY (session_pk, ordinal)
+);
+-- Sessions from before the log start it with their current own state, after their last
+-- event, so that the state after that seq (a fork of the whole session) stays exact.
+INSERT INTO ${n.stateChanges} (session_pk, at_seq, change)
+SELECT s.pk, s.event_count,
+       json_build_object('kind', 'replace',
+                         'set', coalesce((SELECT jsonb_object_agg(x.key, x.value) FROM ${n.sessionState} x WHERE x.session_pk = s.pk), '{}'),
+                         'unset', json_build_array())::text
+  FROM ${n.sessions} s ORDER BY s.pk;
+
+DROP FUNCTION ${n.appendFn}(text, text, text, text, integer, jsonb, text);
+${appendFunctionSql(n)}`,
   },
 ];
 

@@ -40,10 +40,12 @@ export function pgStatements(n: PgNames) {
 
     createSession: `
       WITH s AS (
-        INSERT INTO ${n.sessions} (tenant, app_name, user_id, id, metadata, model, status, created_at, updated_at, last_activity_at, expires_at)
-        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $13, $13, $9)
+        INSERT INTO ${n.sessions} (tenant, app_name, user_id, id, metadata, model, status, created_at, updated_at, last_activity_at, expires_at, search)
+        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $13, $13, $9, to_tsvector($14::regconfig, $15))
         ON CONFLICT (tenant, app_name, user_id, id) DO NOTHING
         RETURNING *
+      ), h AS (
+        INSERT INTO ${n.stateChanges} (session_pk, at_seq, change) SELECT s.pk, 0, $16 FROM s
       ), a AS (
         INSERT INTO ${n.appState} (tenant, app_name, key, value)
         SELECT $1, $2, key, value FROM jsonb_each($10::jsonb) WHERE EXISTS (SELECT 1 FROM s)
@@ -84,7 +86,7 @@ export function pgStatements(n: PgNames) {
            AND seq >= least($5::bigint, s.event_count + 1) - $6::integer ORDER BY seq DESC LIMIT $6) e) AS events
       FROM ${n.sessions} s WHERE ${KEY}`,
 
-    append: `SELECT ${n.appendFn}($1, $2, $3, $4, $5, $6::jsonb, $7) AS result`,
+    append: `SELECT ${n.appendFn}($1, $2, $3, $4, $5, $6::jsonb, $7, $8::regconfig) AS result`,
 
     updateSession: `
       WITH t AS (
@@ -96,10 +98,13 @@ export function pgStatements(n: PgNames) {
                status = coalesce($9, s.status),
                expires_at = CASE WHEN $10 THEN $11::double precision ELSE s.expires_at END,
                last_activity_at = coalesce($16::double precision, s.last_activity_at),
-               updated_at = $12, version = s.version + 1
+               updated_at = $12, version = s.version + 1,
+               search = CASE WHEN $6::jsonb IS NULL THEN s.search ELSE to_tsvector($20::regconfig, $21) END
           FROM t
          WHERE s.pk = t.pk AND ($5::integer IS NULL OR t.version = $5::integer)
-        RETURNING s.pk
+        RETURNING s.pk, s.event_count
+      ), h AS (
+        INSERT INTO ${n.stateChanges} (session_pk, at_seq, change) SELECT upd.pk, upd.event_count, $22 FROM upd WHERE $22::text IS NOT NULL
       ), a AS (
         INSERT INTO ${n.appState} (tenant, app_name, key, value)
         SELECT $1, $2, key, value FROM upd, jsonb_each($13::jsonb)
@@ -175,16 +180,20 @@ export function pgStatements(n: PgNames) {
     importSession: `
       WITH s AS (
         INSERT INTO ${n.sessions} (tenant, app_name, user_id, id, metadata, model, status, created_at, updated_at, last_activity_at,
-          expires_at, event_count, request_count, request_ms_total, version)
-        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+          expires_at, event_count, request_count, request_ms_total, version, search)
+        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, to_tsvector($18::regconfig, $19))
         RETURNING pk
+      ), h AS (
+        INSERT INTO ${n.stateChanges} (session_pk, at_seq, change)
+        SELECT s.pk, h.at_seq, h.change FROM s, unnest($20::integer[], $21::text[]) WITH ORDINALITY AS h(at_seq, change, ord) ORDER BY h.ord
       ), x AS (
         INSERT INTO ${n.sessionState} (session_pk, key, value) SELECT s.pk, key, value FROM s, jsonb_each($16::jsonb)
       ), e AS (
-        INSERT INTO ${n.events} (session_pk, seq, id, timestamp, author, role, invocation_id, content, state_delta, metadata)
-        SELECT s.pk, x.seq, x.id, x.ts, x.author, x.role, x.inv, x.content, x.delta, x.meta
+        INSERT INTO ${n.events} (session_pk, seq, id, timestamp, author, role, invocation_id, content, state_delta, metadata, search)
+        SELECT s.pk, x.seq, x.id, x.ts, x.author, x.role, x.inv, x.content, x.delta, x.meta,
+               CASE WHEN x.x IS NULL THEN ''::tsvector ELSE to_tsvector($18::regconfig, x.x) END
           FROM s, jsonb_to_recordset($17::jsonb) AS x(seq integer, id text, ts double precision, author text, role text, inv text,
-                                                       content jsonb, delta jsonb, meta jsonb)
+                                                       content jsonb, delta jsonb, meta jsonb, x text)
       )
       SELECT pk FROM s`,
     deleteExpiredBatch: `DELETE FROM ${n.sessions} WHERE pk IN (SELECT pk FROM ${n.sessions} WHERE expires_at <= $1 LIMIT $2)`,
@@ -202,6 +211,46 @@ export function pgStatements(n: PgNames) {
       GROUP BY tenant, app_name, user_id ORDER BY tenant, app_name, user_id`,
     scanFiles: `SELECT ${FILE_COLUMNS} FROM ${n.files} WHERE (tenant, id) > ($1, $2) ORDER BY tenant, id LIMIT $3`,
 
+    // ---- history: rewind, superseded events, the state-change log
+
+    /** Locks the session row for a rewind and reads its head and state-change log. */
+    rewindHead: `
+      SELECT s.pk, s.version, s.event_count,
+             (SELECT coalesce(json_agg(json_build_object('at_seq', c.at_seq, 'change', c.change) ORDER BY c.ordinal), '[]')
+                FROM ${n.stateChanges} c WHERE c.session_pk = s.pk) AS changes
+        FROM ${n.sessions} s WHERE ${KEY} FOR UPDATE`,
+    /** The state deltas of events ($2, $3] of session $1: what rebuilds the own state after $3. */
+    rewindDeltas: `SELECT seq, state_delta AS "stateDelta" FROM ${n.events}
+      WHERE session_pk = $1 AND seq > $2 AND seq <= $3 AND state_delta IS NOT NULL ORDER BY seq`,
+    /**
+     * The rewind's writes, one statement: events after $2 move to the superseded table (and
+     * so leave the search index), the log after $2 goes, the own state becomes $5, and the
+     * session takes its new head ($3 version, $2 events, $6 updated_at).
+     */
+    rewindApply: `
+      WITH moved AS (
+        DELETE FROM ${n.events} WHERE session_pk = $1 AND seq > $2
+        RETURNING seq, id, timestamp, author, role, invocation_id, content, state_delta, metadata
+      ), kept AS (
+        INSERT INTO ${n.superseded} (session_pk, superseded_by, seq, id, timestamp, author, role, invocation_id, content, state_delta, metadata, superseded_at)
+        SELECT $1, $3, seq, id, timestamp, author, role, invocation_id, content, state_delta, metadata, $4 FROM moved
+      ), log AS (
+        DELETE FROM ${n.stateChanges} WHERE session_pk = $1 AND at_seq > $2
+      ), gone AS (
+        DELETE FROM ${n.sessionState} WHERE session_pk = $1 AND NOT ($5::jsonb ? key)
+      ), put AS (
+        INSERT INTO ${n.sessionState} (session_pk, key, value) SELECT $1, key, value FROM jsonb_each($5::jsonb)
+        ON CONFLICT (session_pk, key) DO UPDATE SET value = excluded.value
+      )
+      UPDATE ${n.sessions} SET version = $3, event_count = $2, updated_at = $6 WHERE pk = $1`,
+    superseded: `SELECT s.pk, (SELECT coalesce(json_agg(x ORDER BY x.superseded_by, x.seq), '[]') FROM (
+        SELECT ${EVENT_COLUMNS}, superseded_at, superseded_by FROM ${n.superseded}
+         WHERE session_pk = s.pk AND (superseded_by, seq) > ($5::integer, $6::integer) ORDER BY superseded_by, seq LIMIT $7) x) AS events
+      FROM ${n.sessions} s WHERE ${KEY}`,
+    stateHistory: `SELECT s.pk, (SELECT coalesce(json_agg(json_build_object('at_seq', c.at_seq, 'change', c.change) ORDER BY c.ordinal), '[]')
+        FROM ${n.stateChanges} c WHERE c.session_pk = s.pk) AS changes
+      FROM ${n.sessions} s WHERE ${KEY}`,
+
     stats: `
       SELECT count(*)::integer AS sessions,
              count(*) FILTER (WHERE status = 'active')::integer AS active,
@@ -215,7 +264,8 @@ export function pgStatements(n: PgNames) {
              (SELECT count(*) FROM ${n.files} WHERE $1::text IS NULL OR tenant = $1)::integer AS files,
              CASE WHEN $1::text IS NULL THEN
                (SELECT sum(pg_total_relation_size(c))::double precision FROM unnest(ARRAY[
-                 '${n.sessions}', '${n.events}', '${n.appState}', '${n.userState}', '${n.sessionState}', '${n.files}']::regclass[]) c)
+                 '${n.sessions}', '${n.events}', '${n.appState}', '${n.userState}', '${n.sessionState}', '${n.files}',
+                 '${n.stateChanges}', '${n.superseded}']::regclass[]) c)
              ELSE
                (SELECT coalesce(sum(pg_column_size(e.*)), 0)::double precision FROM ${n.events} e JOIN ${n.sessions} t ON t.pk = e.session_pk WHERE t.tenant = $1)
              END AS bytes
