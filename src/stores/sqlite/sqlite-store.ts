@@ -255,6 +255,11 @@ export class SqliteStore implements SessionStore {
     };
   }
 
+  /**
+   * Closes the database. The index buffer is left as it is: moving it into
+   * FTS5 here would write a segment for every short-lived process's few
+   * events, the cost the buffer exists to avoid.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
