@@ -3,12 +3,15 @@
  *
  * 1. What the index adds to an append: 20,000 appends of one event (~200
  *    characters of text) to 100 sessions, one IMMEDIATE transaction each, on
- *    a file (WAL, synchronous=normal), three ways, alternating rounds:
+ *    a file (WAL, synchronous=normal), in alternating rounds:
  *    - raw: better-sqlite3 doing what the store's append does (read the
  *      session, look the id up, insert the event, update the session) on the
  *      schema without the index (migrations 1-3);
- *    - raw+fts: the same, plus the index row (indexText over the content, one
- *      FTS5 insert), on the schema with the index;
+ *    - raw+fts: the same, plus an FTS5 row per append (indexText over the
+ *      content), as the store first did;
+ *    - raw+buffered: the same, plus the store's way: the row goes to
+ *      event_index_pending and the append that fills it (BUFFER_ROWS, default
+ *      the store's INDEX_BUFFER_ROWS) moves it into FTS5;
  *    - store: SqliteStore.appendEvents (validation, planning and the index).
  * 2. Migrating 1,000,000 stored events (written at schema 3) to the index, and
  *    the index's size (dbstat).
@@ -27,10 +30,12 @@ import Database from 'better-sqlite3';
 import { SqliteStore } from '../src/index.js';
 import { SQLITE_MIGRATIONS } from '../src/stores/sqlite/migrations.js';
 import { eventIndexText } from '../src/stores/sqlite/search-index.js';
+import { INDEX_BUFFER_ROWS } from '../src/stores/sqlite/index-buffer.js';
 
 const only = process.argv[2];
 const EVENTS = Number(process.argv[3] ?? 1_000_000);
 const APPENDS = 20_000;
+const BUFFER_ROWS = Number(process.env['BUFFER_ROWS'] ?? INDEX_BUFFER_ROWS);
 const SESSIONS = 100;
 // PROBE_DIR keeps the files (and reuses its migrated big.db) between runs.
 const keep = process.env['PROBE_DIR'];
@@ -88,11 +93,10 @@ function rawSchema(path: string, withIndex: boolean): Database.Database {
 type Appender = (session: string, content: string) => void;
 
 /**
- * `index`: 'none'; 'fts' (the store's way: an FTS5 row in the append's
- * transaction); 'buffered' (an alternative, not the store's: the row goes to a
- * plain table in the append's transaction and every 256th event moves the
- * buffer into FTS5 at once; a search would also match the buffer, at most 256
- * rows, in JS).
+ * `index`: 'none'; 'fts' (an FTS5 row in the append's transaction, as the
+ * store first did); 'buffered' (the store's way: the row goes to
+ * event_index_pending in the append's transaction and the append that brings
+ * it to BUFFER_ROWS rows moves them into FTS5 at once).
  */
 function rawAppender(db: Database.Database, withIndex: 'none' | 'fts' | 'buffered'): Appender {
   const insertSession = db.prepare(`INSERT INTO sessions (tenant, app_name, user_id, id, created_at, updated_at, last_activity_at) VALUES ('default', 'a', 'u', ?, 1, 1, 1)`);
@@ -101,10 +105,10 @@ function rawAppender(db: Database.Database, withIndex: 'none' | 'fts' | 'buffere
   const byId = db.prepare(`SELECT id FROM events WHERE session_pk = ? AND id = ?`);
   const insert = db.prepare(`INSERT INTO events (session_pk, seq, id, timestamp, author, role, invocation_id, content, state_delta, metadata) VALUES (?, ?, ?, ?, 'user', 'user', NULL, ?, NULL, NULL)`);
   const index = withIndex === 'fts' ? db.prepare('INSERT INTO event_index (rowid, body) VALUES (?, ?)') : null;
-  if (withIndex === 'buffered') db.exec('CREATE TABLE IF NOT EXISTS index_buffer (pk INTEGER PRIMARY KEY, body TEXT NOT NULL)');
-  const buffer = withIndex === 'buffered' ? db.prepare('INSERT INTO index_buffer (pk, body) VALUES (?, ?)') : null;
-  const flush = withIndex === 'buffered' ? db.prepare('INSERT INTO event_index (rowid, body) SELECT pk, body FROM index_buffer') : null;
-  const clear = withIndex === 'buffered' ? db.prepare('DELETE FROM index_buffer') : null;
+  const buffer = withIndex === 'buffered' ? db.prepare('INSERT INTO event_index_pending (event_pk, body) VALUES (?, ?)') : null;
+  const buffered = withIndex === 'buffered' ? db.prepare('SELECT count(*) FROM event_index_pending').pluck() : null;
+  const flush = withIndex === 'buffered' ? db.prepare('INSERT INTO event_index (rowid, body) SELECT event_pk, body FROM event_index_pending ORDER BY event_pk') : null;
+  const clear = withIndex === 'buffered' ? db.prepare('DELETE FROM event_index_pending') : null;
   const after = db.prepare(`UPDATE sessions SET event_count = ?, updated_at = ?, last_activity_at = ?, version = version + 1 WHERE pk = ?`);
   let n = 0;
   const tx = db.transaction((session: string, content: string) => {
@@ -116,7 +120,7 @@ function rawAppender(db: Database.Database, withIndex: 'none' | 'fts' | 'buffere
     index?.run(lastInsertRowid, eventIndexText(content));
     if (buffer) {
       buffer.run(lastInsertRowid, eventIndexText(content));
-      if (Number(lastInsertRowid) % 256 === 0) flush!.run(), clear!.run();
+      if ((buffered!.get() as number) >= BUFFER_ROWS) flush!.run(), clear!.run();
     }
     after.run(t.event_count + 1, now, now, t.pk);
   });
@@ -215,7 +219,7 @@ async function appendCost(): Promise<void> {
   const line = (label: string, k: string) => console.log(`  ${label.padEnd(34)} ${us(wall[k]!).padStart(5)} / ${us(cpu[k]!).padStart(5)} / ${pages[k as keyof typeof pages].toFixed(1)}`);
   line('raw statements, no index', 'raw');
   line('raw statements + FTS5 row', 'fts');
-  line('raw statements + buffered row', 'buffered');
+  line(`raw statements + buffered row (${BUFFER_ROWS})`, 'buffered');
   if (oldStore) line('SqliteStore before the index', 'old');
   line('SqliteStore with the index', 'store');
   console.log(`  ratios: raw ${(wall['fts']! / wall['raw']!).toFixed(2)}x wall, ${(cpu['fts']! / cpu['raw']!).toFixed(2)}x CPU` +
@@ -278,19 +282,33 @@ async function migrateAndSearch(path: string): Promise<void> {
     [vocabulary[300]!, vocabulary[900]!],
     [vocabulary[2000]!, vocabulary[4000]!],
   ];
-  console.log('top-20 searches, two words (vocabulary ranks), median and max of 15 runs:');
-  for (const q of queries) {
-    const query = q.join(' ');
-    const matches = db.prepare('SELECT count(*) FROM event_index WHERE event_index MATCH ?').pluck().get(q.map((w) => `"${w}"`).join(' AND ')) as number;
-    const times: number[] = [];
-    let hits = 0;
-    for (let i = 0; i < 16; i++) {
-      const t = performance.now();
-      hits = (await store.searchEvents({ query, limit: 20 })).hits.length;
-      if (i) times.push(performance.now() - t);
+  const searches = async (label: string) => {
+    console.log(`top-20 searches, two words (vocabulary ranks), median and max of 15 runs, ${label}:`);
+    for (const q of queries) {
+      const query = q.join(' ');
+      const matches = db.prepare('SELECT count(*) FROM event_index WHERE event_index MATCH ?').pluck().get(q.map((w) => `"${w}"`).join(' AND ')) as number;
+      const buffered = db.prepare('SELECT body FROM event_index_pending').pluck().all() as string[];
+      const inBuffer = buffered.filter((b) => q.every((w) => ` ${b} `.includes(` ${w} `))).length;
+      const times: number[] = [];
+      let hits = 0;
+      for (let i = 0; i < 16; i++) {
+        const t = performance.now();
+        hits = (await store.searchEvents({ query, limit: 20 })).hits.length;
+        if (i) times.push(performance.now() - t);
+      }
+      console.log(
+        `  "${query}" (ranks ${q.map(rank).join(', ')}): ${matches} matching events in FTS5, ${inBuffer} in the buffer, ${hits} hits; ` +
+          `${median(times).toFixed(1)} ms median, ${Math.max(...times).toFixed(1)} ms max`,
+      );
     }
-    console.log(`  "${query}" (ranks ${q.map(rank).join(', ')}): ${matches} matching events, ${hits} hits; ${median(times).toFixed(1)} ms median, ${Math.max(...times).toFixed(1)} ms max`);
-  }
+  };
+  await searches('the buffer empty');
+  // A buffer one row short of full: each search also matches its rows in JavaScript and,
+  // when some match, reads the statistics for their bm25 (one FTS5 count per word).
+  const buffer = { appName: 'a', userId: 'probe', sessionId: `buffer-${Date.now()}` };
+  await store.createSession({ appName: buffer.appName, userId: buffer.userId, id: buffer.sessionId });
+  await store.appendEvents(buffer, Array.from({ length: INDEX_BUFFER_ROWS - 1 }, () => ({ author: 'user', content: text() })));
+  await searches(`${INDEX_BUFFER_ROWS - 1} rows in the buffer`);
   const scoped = [vocabulary[4]!, vocabulary[20]!].join(' ');
   const times: number[] = [];
   for (let i = 0; i < 16; i++) {

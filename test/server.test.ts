@@ -471,7 +471,7 @@ describe('HTTP API: statuses, messages and labels', () => {
       await call(a, 'POST', `${base}/s1/events`, { author: 'u', content: 'x'.repeat(4000) });
       const stats = (await call(a, 'GET', '/sessions/storage/stats')).json;
       const sizes = await adminQuery(
-        `SELECT sum(pg_total_relation_size(c.oid))::double precision AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname <> 'sessiondb_migrations'`,
+        `SELECT sum(pg_total_relation_size(c.oid))::double precision AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname NOT IN ('sessiondb_migrations', 'sessiondb_settings')`,
         [schema],
       );
       expect(stats.file_size_bytes).toBe(sizes.rows[0].bytes);

@@ -23,6 +23,11 @@ describe('SQLite crash safety', () => {
       const raw = new Database(path);
       expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
       expect(raw.pragma('foreign_key_check')).toEqual([]);
+      // The search index too: FTS5's own check, and one index row per event, in FTS5 or in the buffer.
+      raw.exec(`INSERT INTO event_index (event_index) VALUES ('integrity-check')`);
+      const indexed = raw.prepare('SELECT (SELECT count(*) FROM event_index) + (SELECT count(*) FROM event_index_pending)').pluck().get();
+      expect(indexed).toBe(raw.prepare('SELECT count(*) FROM events').pluck().get());
+      expect(raw.prepare('SELECT count(*) FROM event_index').pluck().get()).toBeGreaterThan(0); // the buffer filled and moved at least once
       raw.close();
 
       const store = new SqliteStore({ path });

@@ -4,8 +4,11 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openStore, SessionDbError, SqliteStore } from '../src/index.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from '../src/stores/sqlite/index.js';
-import { eventHitsSql, titleHitsSql } from '../src/stores/sqlite/search.js';
+import { bufferedHitsSql, eventHitsSql, titleHitsSql } from '../src/stores/sqlite/search.js';
 import { buildSearchIndex } from '../src/stores/sqlite/search-index.js';
+import { readVarints } from '../src/stores/sqlite/index-buffer.js';
+import { indexText } from '../src/core/search/text.js';
+import type { SearchHit, SearchQuery } from '../src/core/types.js';
 import { listFilesSql, listSessionsSql, SQL } from '../src/stores/sqlite/statements.js';
 import type { MigrationProgress } from '../src/core/store.js';
 import { runTs, tempDir } from './helpers.js';
@@ -165,8 +168,9 @@ describe('SqliteStore specifics', () => {
     const store = new SqliteStore({ path: ':memory:' });
     await store.migrate();
     const db = await store.database();
+    // An event's index row is in FTS5 or, until the buffer fills, in event_index_pending.
     const counts = () => ({
-      index: db.prepare('SELECT count(*) FROM event_index').pluck().get(),
+      index: (db.prepare('SELECT (SELECT count(*) FROM event_index) + (SELECT count(*) FROM event_index_pending)').pluck().get()),
       events: db.prepare('SELECT count(*) FROM events').pluck().get(),
       titles: db.prepare('SELECT count(*) FROM title_index').pluck().get(),
       titled: db.prepare(`SELECT count(*) FROM sessions WHERE json_type(metadata, '$.title') = 'text'`).pluck().get(),
@@ -184,6 +188,8 @@ describe('SqliteStore specifics', () => {
     await store.appendEvents(b, [{ author: 'u', content: 'hello' }, { author: 'u', content: { parts: [{ inlineData: { data: 'AAAA' } }] } }]);
     expectInStep();
     expect(counts().index).toBe(12);
+    await store.vacuum(); // moves the buffered rows into FTS5: the rewind below deletes from FTS5
+    expect(db.prepare('SELECT count(*) FROM event_index_pending').pluck().get()).toBe(0);
     await store.rewindSession(a, { toSeq: 4 });
     expectInStep();
     expect(counts().index).toBe(6);
@@ -208,6 +214,132 @@ describe('SqliteStore specifics', () => {
     expectInStep();
     await store.sweepExpired({ idleBefore: Date.now() + 1000, mode: 'delete' });
     expect(counts()).toEqual({ index: 0, events: 0, titles: 0, titled: 0 });
+    await store.close();
+  });
+
+  it('search finds buffered and FTS5-indexed events together, ranked as once all are in FTS5; rewinds and deletes take buffered rows out', async () => {
+    const store = new SqliteStore({ path: freshPath() });
+    await store.migrate();
+    const db = await store.database();
+    const rows = () => ({
+      fts: db.prepare('SELECT count(*) FROM event_index').pluck().get() as number,
+      buffered: db.prepare('SELECT count(*) FROM event_index_pending').pluck().get() as number,
+    });
+    const a = { appName: 'a', userId: 'u', sessionId: 'a' };
+    const b = { appName: 'a', userId: 'u', sessionId: 'b' };
+    const other = { tenant: 'other', appName: 'a', userId: 'u', sessionId: 'a' };
+    await store.createSession({ appName: 'a', userId: 'u', id: 'a' });
+    await store.createSession({ appName: 'a', userId: 'u', id: 'b' });
+    await store.createSession({ tenant: 'other', appName: 'a', userId: 'u', id: 'a' });
+    const filler = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ author: 'u', content: `${tag} filler line ${i} about nothing much` }));
+    // Texts of several lengths and needle counts, so that scores differ and the merge has to interleave.
+    const needles = (tag: string) => [
+      { id: `${tag}1`, author: 'u', content: `needle ${tag} once in a rather long haystack of many many words here` },
+      { id: `${tag}2`, author: 'u', content: `needle needle ${tag}` },
+      { id: `${tag}3`, author: 'u', content: `needle ${tag} then more hay` },
+    ];
+    await store.appendEvents(a, filler(250, 'a'));
+    await store.appendEvents(a, needles('x')); // 253 buffered
+    expect(rows()).toEqual({ fts: 0, buffered: 253 });
+    await store.appendEvents(b, needles('y')); // the 256th row: the append moves all into FTS5
+    expect(rows()).toEqual({ fts: 256, buffered: 0 });
+    await store.appendEvents(b, needles('z'));
+    await store.appendEvents(other, needles('w'));
+    expect(rows()).toEqual({ fts: 256, buffered: 6 });
+    // FTS5's averages record, which the buffer's scoring reads: rows and tokens inserted.
+    const averages = readVarints(db.prepare('SELECT block FROM event_index_data WHERE id = 1').pluck().get() as Buffer);
+    const tokens = (db.prepare('SELECT content FROM events ORDER BY pk LIMIT 256').pluck().all() as string[]).reduce((n, c) => n + indexText(JSON.parse(c) as string).split(' ').length, 0);
+    expect(averages).toEqual([256, tokens]);
+
+    const search = async (q: Partial<SearchQuery> = {}) => {
+      const out: SearchHit[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.searchEvents({ query: 'needle', limit: 2, cursor, ...q });
+        out.push(...page.hits);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      return out;
+    };
+    const before = await search();
+    // A phrase and a prefix (their row counts come from MATCH, a word's from the vocabulary).
+    const otherQueries = ['"needle needle"', 'needl*'];
+    const othersBefore = await Promise.all(otherQueries.map((query) => search({ query })));
+    expect(othersBefore.map((hits) => hits.map((h) => h.event!.id))).toEqual([['y2', 'x2', 'z2'], ['y2', 'x2', 'z2', 'y3', 'x3', 'z3', 'y1', 'x1', 'z1']]);
+    expect(before.map((h) => h.event!.id).sort()).toEqual(['x1', 'x2', 'x3', 'y1', 'y2', 'y3', 'z1', 'z2', 'z3']);
+    // Buffered (z) and indexed (x, y) hits interleave by score.
+    expect(before.map((h) => h.event!.id.slice(1))).toEqual(['2', '2', '2', '3', '3', '3', '1', '1', '1']);
+    for (let i = 1; i < before.length; i++) expect(before[i]!.score).toBeLessThanOrEqual(before[i - 1]!.score);
+    expect(before.find((h) => h.event!.id === 'z2')!.snippet).toBe('**needle** **needle** z');
+    expect((await search({ sessionId: 'b' })).map((h) => h.event!.id)).toEqual(before.filter((h) => h.sessionId === 'b').map((h) => h.event!.id));
+    expect((await search({ tenant: 'other' })).map((h) => h.event!.id).sort()).toEqual(['w1', 'w2', 'w3']);
+    expect(await search({ after: Date.now() + 60_000 })).toEqual([]);
+    // A buffered row scores with the statistics FTS5 will have once it holds the buffer (df 12 of
+    // 262 rows, the other tenant's buffered rows included; FTS5 alone: 6 of 256), so ties of
+    // equal texts go newest first only after the move, and the buffered rows keep their scores.
+    expect(before.map((h) => h.event!.id)).toEqual(['y2', 'x2', 'z2', 'y3', 'x3', 'z3', 'y1', 'x1', 'z1']);
+    await store.vacuum();
+    expect(rows()).toEqual({ fts: 262, buffered: 0 });
+    const after = await search();
+    expect(after.map((h) => h.event!.id)).toEqual(['z2', 'y2', 'x2', 'z3', 'y3', 'x3', 'z1', 'y1', 'x1']);
+    for (const h of after) if (h.event!.id.startsWith('z')) expect(h.score).toBe(before.find((x) => x.event!.id === h.event!.id)!.score);
+    for (const [i, query] of otherQueries.entries()) {
+      const hits = await search({ query });
+      expect(hits.map((h) => h.event!.id)).toEqual(i ? after.map((h) => h.event!.id) : ['z2', 'y2', 'x2']);
+      for (const h of hits) if (h.event!.id.startsWith('z')) expect(h.score).toBe(othersBefore[i]!.find((x) => x.event!.id === h.event!.id)!.score);
+    }
+
+    // Rewinds and deletes take buffered rows out with their events.
+    await store.appendEvents(b, needles('v')); // buffered: b's seqs 7..9
+    await store.appendEvents(a, needles('t')); // buffered: a's seqs 254..256
+    expect(rows()).toEqual({ fts: 262, buffered: 6 });
+    await store.rewindSession(b, { toSeq: 1 }); // y2, y3 and z from FTS5, v from the buffer
+    expect(rows()).toEqual({ fts: 257, buffered: 3 });
+    expect((await search({ sessionId: 'b' })).map((h) => h.event!.id)).toEqual(['y1']);
+    expect(await store.deleteSession(a)).toBe(true);
+    expect(rows()).toEqual({ fts: 4, buffered: 0 });
+    expect((await search()).map((h) => h.event!.id)).toEqual(['y1']);
+    // The vocabulary the scoring reads skips deleted rows as MATCH does (y1 and the other tenant's w1..w3 are left).
+    const vocab = db.prepare('SELECT doc FROM event_index_vocab WHERE term = ?').pluck();
+    const matching = db.prepare('SELECT count(*) FROM event_index WHERE event_index MATCH ?').pluck();
+    expect([vocab.get('needle'), matching.get('"needle"')]).toEqual([4, 4]);
+    await store.close();
+  });
+
+  it('migrating a schema-3 database logs the state of each session as it is, so rewinds of it are exact from there on', async () => {
+    const path = freshPath();
+    const old = new SqliteStore({ path });
+    await old.migrate({ toVersion: 3 });
+    await old.close();
+    // As sessiondb at schema 3 left it: created with { color: 'red' }, then two events set n.
+    const raw = new Database(path);
+    raw.exec(`INSERT INTO sessions (tenant, app_name, user_id, id, created_at, updated_at, last_activity_at, event_count, version)
+        VALUES ('default', 'a', 'u', 's', 1, 1, 1, 2, 3), ('default', 'a', 'u', 'empty', 1, 1, 1, 0, 1);
+      INSERT INTO events (session_pk, seq, id, timestamp, author, content, state_delta) VALUES
+        (1, 1, 'e1', 1, 'user', '"one"', '{"n":1}'), (1, 2, 'e2', 2, 'user', '"two"', '{"n":2,"app:shared":true}');
+      INSERT INTO session_state (session_pk, key, value) VALUES (1, 'color', '"red"'), (1, 'n', '2'), (1, 'nested', '{"a":[1,2.5,null]}');
+      INSERT INTO app_state (tenant, app_name, key, value) VALUES ('default', 'a', 'app:shared', 'true');`);
+    raw.close();
+    const store = new SqliteStore({ path });
+    await store.migrate();
+    const key = { appName: 'a', userId: 'u', sessionId: 's' };
+    const own = { color: 'red', n: 2, nested: { a: [1, 2.5, null] } };
+    expect(await store.readStateHistory(key)).toEqual([{ atSeq: 2, kind: 'replace', set: own, unset: [] }]);
+    expect(await store.readStateHistory({ ...key, sessionId: 'empty' })).toEqual([{ atSeq: 0, kind: 'replace', set: {}, unset: [] }]);
+    // To its current seq: nothing to do.
+    const noop = await store.rewindSession(key, { toSeq: 2 });
+    expect(noop).toMatchObject({ superseded: 0, session: { version: 3, eventCount: 2, state: { ...own, 'app:shared': true } } });
+    // New writes, then back to seq 2: exactly the state the migration found (color included, which no event set).
+    await store.appendEvents(key, [{ author: 'user', content: 'three', stateDelta: { n: 3, color: 'blue' } }]);
+    await store.updateKeys(key, { extra: true, nested: null });
+    const back = await store.rewindSession(key, { toSeq: 2 });
+    expect(back.superseded).toBe(1);
+    expect(back.session.state).toEqual({ ...own, 'app:shared': true });
+    expect(await store.readStateHistory(key)).toEqual([{ atSeq: 2, kind: 'replace', set: own, unset: [] }]);
+    // Before the logged state: rebuilt from the event deltas alone (the initial state was never logged).
+    const first = await store.rewindSession(key, { toSeq: 1 });
+    expect(first.session.state).toEqual({ n: 1, 'app:shared': true });
+    expect(await store.readStateHistory(key)).toEqual([]);
     await store.close();
   });
 
@@ -268,6 +400,7 @@ describe('SQLite query plans: reads walk an index, never the whole table', () =>
         /^SCAN event_index VIRTUAL TABLE INDEX 0:M\d* \| SEARCH e USING INTEGER PRIMARY KEY \(rowid=\?\) \| SEARCH s USING INTEGER PRIMARY KEY \(rowid=\?\)/,
       );
       expect(await planOf(titleHitsSql(shape))).toMatch(/^SCAN title_index VIRTUAL TABLE INDEX 0:M\d* \| SEARCH s USING INTEGER PRIMARY KEY \(rowid=\?\)/);
+      expect(await planOf(bufferedHitsSql(shape))).toMatch(/^SCAN b \| SEARCH e USING INTEGER PRIMARY KEY \(rowid=\?\) \| SEARCH s USING INTEGER PRIMARY KEY \(rowid=\?\)$/);
     }
   });
 

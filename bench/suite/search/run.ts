@@ -149,7 +149,7 @@ export function searchMarkdown(results: readonly SearchResult[]): string {
   const f = (n: number, d = 1) => n.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d });
   const mb = (b: number) => `${f(b / 1024 / 1024)} MiB`;
   const lines = [
-    '### Search (1,000,000 stored events)',
+    `### Search (${results[0]?.events.toLocaleString('en') ?? 0} stored events)`,
     '',
     '| backend | events | top 20, two words p50 / p95 | one rare word | two most frequent words | store append/s | floor append/s without index / with | index cost (target ≤ 1.3×) | store vs floor without index | index size | database |',
     '|---|---|---|---|---|---|---|---|---|---|---|',

@@ -5,6 +5,7 @@ import type { Database } from 'better-sqlite3';
 import { indexText, searchableText } from '../../../src/core/search/text.js';
 import type { NewEvent } from '../../../src/core/types.js';
 import { SqliteStore } from '../../../src/stores/sqlite/index.js';
+import { BUFFER_SQL, INDEX_BUFFER_ROWS } from '../../../src/stores/sqlite/index-buffer.js';
 import type { SearchArena } from './run.js';
 
 /** SqliteStore on a temporary file; the floors write through a second connection to the same file. */
@@ -18,7 +19,12 @@ export async function sqliteSearchArena(): Promise<SearchArena> {
   const insertEvent = db.prepare('INSERT INTO events (session_pk, seq, id, timestamp, author, role, invocation_id, content, state_delta, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
   const upsertState = db.prepare('INSERT INTO session_state (session_pk, key, value) VALUES (?, ?, ?) ON CONFLICT (session_pk, key) DO UPDATE SET value = excluded.value');
   const afterAppend = db.prepare('UPDATE sessions SET event_count = ?, updated_at = ?, last_activity_at = ?, version = version + 1 WHERE pk = ?');
-  const index = db.prepare('INSERT INTO event_index (rowid, body) VALUES (?, ?)');
+  // The store's way (index-buffer.ts): the index row goes to the buffer table, and the append
+  // that brings it to INDEX_BUFFER_ROWS rows moves them all into FTS5.
+  const buffer = db.prepare(BUFFER_SQL.bufferEvent);
+  const buffered = db.prepare(BUFFER_SQL.bufferedRows).pluck();
+  const flush = db.prepare(BUFFER_SQL.flushBuffer);
+  const clear = db.prepare(BUFFER_SQL.clearBuffer);
   let n = 0;
   const append = (withIndex: boolean) =>
     db.transaction((sessionId: string, e: NewEvent) => {
@@ -27,7 +33,10 @@ export async function sqliteSearchArena(): Promise<SearchArena> {
       const ts = Date.now();
       const content = JSON.stringify(e.content);
       const row = insertEvent.run(s.pk, seq, `floor-${++n}`, ts, e.author, null, null, content, JSON.stringify(e.stateDelta), null);
-      if (withIndex) index.run(row.lastInsertRowid, indexText(searchableText(JSON.parse(content))));
+      if (withIndex) {
+        buffer.run(row.lastInsertRowid, indexText(searchableText(JSON.parse(content))));
+        if ((buffered.get() as number) >= INDEX_BUFFER_ROWS) flush.run(), clear.run();
+      }
       for (const [key, value] of Object.entries(e.stateDelta ?? {})) upsertState.run(s.pk, key, JSON.stringify(value));
       afterAppend.run(seq, ts, ts, s.pk);
     });
@@ -37,7 +46,8 @@ export async function sqliteSearchArena(): Promise<SearchArena> {
     backend: 'sqlite',
     store,
     async indexBytes() {
-      // dbstat names every b-tree of the FTS5 tables (event_index_data, _idx, _docsize, _config …).
+      // dbstat names every b-tree of the FTS5 tables (event_index_data, _idx, _docsize, _config …)
+      // and the buffer (event_index_pending).
       return db.prepare("SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE 'event_index%' OR name LIKE 'title_index%'").pluck().get() as number;
     },
     async databaseBytes() {

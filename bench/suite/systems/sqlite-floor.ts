@@ -1,5 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { indexText, searchableText } from '../../../src/core/search/text.js';
 import type { NewEvent } from '../../../src/core/types.js';
+import { BUFFER_SQL, INDEX_BUFFER_ROWS } from '../../../src/stores/sqlite/index-buffer.js';
 import { APP_NAME, storeEvent } from '../payload.js';
 import type { PagePosition, SessionRef, System } from './system.js';
 
@@ -26,7 +28,7 @@ function parseEvents(rows: EventRow[]): number {
  * The raw better-sqlite3 floor, on sessiondb's own schema (created by the
  * store's migrations, so both do identical index work) and with the store's
  * pragmas (WAL, synchronous=NORMAL). Writes: one IMMEDIATE transaction per call
- * doing the same rows as the store. Reads: one indexed query, JSON columns parsed.
+ * doing the same rows as the store, its search index included. Reads: one indexed query, JSON columns parsed.
  */
 export class SqliteFloor implements System {
   readonly kind = 'floor';
@@ -54,12 +56,20 @@ export class SqliteFloor implements System {
     const insertSession = db.prepare(
       'INSERT INTO sessions (tenant, app_name, user_id, id, created_at, updated_at, last_activity_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
+    // The search index as the store writes it (index-buffer.ts): the event's index text to the
+    // buffer table, moved into FTS5 by the append that fills the buffer.
+    const buffer = db.prepare(BUFFER_SQL.bufferEvent);
+    const buffered = db.prepare(BUFFER_SQL.bufferedRows).pluck();
+    const flush = db.prepare(BUFFER_SQL.flushBuffer);
+    const clear = db.prepare(BUFFER_SQL.clearBuffer);
     // The benchmark's deltas hold session-scoped keys only, so the floor upserts session state only.
     const append = db.transaction((ref: SessionRef, e: NewEvent) => {
       const s = find.get(TENANT, APP_NAME, ref.userId, ref.sessionId) as { pk: number; event_count: number };
       const seq = s.event_count + 1;
       const ts = e.timestamp ?? Date.now();
-      insertEvent.run(s.pk, seq, e.id, ts, e.author, e.role ?? null, e.invocationId ?? null, JSON.stringify(e.content), JSON.stringify(e.stateDelta), JSON.stringify(e.metadata));
+      const row = insertEvent.run(s.pk, seq, e.id, ts, e.author, e.role ?? null, e.invocationId ?? null, JSON.stringify(e.content), JSON.stringify(e.stateDelta), JSON.stringify(e.metadata));
+      buffer.run(row.lastInsertRowid, indexText(searchableText(e.content)));
+      if ((buffered.get() as number) >= INDEX_BUFFER_ROWS) flush.run(), clear.run();
       for (const [key, value] of Object.entries(e.stateDelta ?? {})) upsertState.run(s.pk, key, JSON.stringify(value));
       afterAppend.run(seq, ts, ts, s.pk);
     });

@@ -175,10 +175,21 @@ CREATE TABLE superseded_events (
 -- row when metadata.title is a string.
 CREATE VIRTUAL TABLE event_index USING fts5 (body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0');
 CREATE VIRTUAL TABLE title_index USING fts5 (body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0');
+-- Rows holding each word, for scoring the buffered rows below (index-buffer.ts). Stores nothing.
+CREATE VIRTUAL TABLE event_index_vocab USING fts5vocab (event_index, 'row');
+-- An append's index rows wait here (event_pk = events.pk) until the append
+-- that brings the table to 256 rows moves them all into event_index at once:
+-- FTS5 writes a segment per transaction that inserts (index-buffer.ts).
+CREATE TABLE event_index_pending (
+  event_pk INTEGER PRIMARY KEY,
+  body     TEXT    NOT NULL
+);
 -- Deletions leave the indexes here, whatever deletes (a session's cascade, a
 -- sweep, a rewind, an import that replaces); insertions are made by the store,
--- which computes the text.
+-- which computes the text. An event's row is in one of the two event tables;
+-- deleting a rowid that event_index does not hold writes nothing.
 CREATE TRIGGER events_unindex AFTER DELETE ON events BEGIN
+  DELETE FROM event_index_pending WHERE event_pk = old.pk;
   DELETE FROM event_index WHERE rowid = old.pk;
 END;
 CREATE TRIGGER sessions_unindex AFTER DELETE ON sessions WHEN json_type(old.metadata, '$.title') = 'text' BEGIN
@@ -192,6 +203,16 @@ CREATE TABLE search_index_build (
   done     INTEGER NOT NULL
 );
 INSERT INTO search_index_build (what, after_pk, done) VALUES ('events', 0, 0), ('titles', 0, 0);
+
+-- Every stored session starts its log with its own state as it is now, after
+-- its last event, so that rewinds and forks from there on are exact (the
+-- state before it, not logged, is rebuilt from event deltas alone).
+INSERT INTO state_changes (session_pk, at_seq, change)
+SELECT s.pk, s.event_count, json_object(
+  'kind', 'replace',
+  'set', coalesce((SELECT json_group_object(key, json(value)) FROM session_state WHERE session_pk = s.pk), json('{}')),
+  'unset', json('[]'))
+FROM sessions s ORDER BY s.pk;
 `,
   },
   {

@@ -5,7 +5,8 @@
 import type { PreparedSearch } from '../../core/search/prepare.js';
 import type { SearchClause, SearchTree } from '../../core/search/query.js';
 
-function phrase(c: SearchClause): string {
+/** One clause as an FTS5 phrase. */
+export function phrase(c: SearchClause): string {
   // Words hold letters and digits only (core/search/query.ts), so quoting them is enough:
   // no FTS5 operator, column filter or quote can come from the user's text.
   return `"${c.words.join(' ')}"${c.prefix ? ' *' : ''}`;
@@ -62,20 +63,45 @@ function sessionParams(p: PreparedSearch): unknown[] {
  * other way round (a tenant's every event probed against the index).
  */
 export function eventHitsSql(shape: SearchShape): string {
-  let where = `event_index MATCH ? AND ${sessionFilters(shape)}`;
+  return (
+    'SELECT e.pk AS pk, bm25(event_index) AS rank, e.timestamp AS at, e.seq AS seq FROM event_index ' +
+    'CROSS JOIN events e ON e.pk = event_index.rowid CROSS JOIN sessions s ON s.pk = e.session_pk ' +
+    `WHERE event_index MATCH ? AND ${eventFilters(shape)} ORDER BY rank, at DESC, seq LIMIT ?`
+  );
+}
+
+function eventFilters(shape: SearchShape): string {
+  let where = sessionFilters(shape);
   if (shape.role) where += ' AND e.role = ?';
   if (shape.author) where += ' AND e.author = ?';
   if (shape.after) where += ' AND e.timestamp >= ?';
   if (shape.before) where += ' AND e.timestamp < ?';
-  return (
-    'SELECT e.pk AS pk, bm25(event_index) AS rank, e.timestamp AS at, e.seq AS seq FROM event_index ' +
-    'CROSS JOIN events e ON e.pk = event_index.rowid CROSS JOIN sessions s ON s.pk = e.session_pk ' +
-    `WHERE ${where} ORDER BY rank, at DESC, seq LIMIT ?`
-  );
+  return where;
+}
+
+function eventFilterParams(p: PreparedSearch): unknown[] {
+  return [...sessionParams(p), p.role, p.author, p.after, p.before].filter((v) => v !== undefined);
 }
 
 export function eventHitsParams(p: PreparedSearch, match: string, limit: number): unknown[] {
-  return [match, ...sessionParams(p), p.role, p.author, p.after, p.before].filter((v) => v !== undefined).concat(limit);
+  return [match, ...eventFilterParams(p), limit];
+}
+
+/**
+ * The buffered index rows (index-buffer.ts, at most a few hundred in all)
+ * of events that pass the filters, with their text, to be matched in
+ * JavaScript. The buffer is the outer loop, as the index is above.
+ */
+export function bufferedHitsSql(shape: SearchShape): string {
+  return (
+    'SELECT e.pk AS pk, b.body AS body, e.timestamp AS at, e.seq AS seq FROM event_index_pending b ' +
+    'CROSS JOIN events e ON e.pk = b.event_pk CROSS JOIN sessions s ON s.pk = e.session_pk ' +
+    `WHERE ${eventFilters(shape)}`
+  );
+}
+
+export function bufferedHitsParams(p: PreparedSearch): unknown[] {
+  return eventFilterParams(p);
 }
 
 /** The best `?` sessions whose title matches; the time filters compare `updated_at`. */
@@ -102,9 +128,15 @@ export interface RankedHit {
   title?: boolean;
 }
 
-/** Event and title matches in one order: score (bm25, lower first), then newest, then seq (titles first). */
+/**
+ * Event and title matches in one order: the score a hit shows (to 6
+ * decimals) descending, then newest, then seq (titles first). Comparing shown
+ * scores keeps ties of FTS5's and the buffer's computations (equal but for
+ * the last bit) in time order.
+ */
 export function mergeHits(events: RankedHit[], titles: RankedHit[]): RankedHit[] {
-  return [...events, ...titles.map((t) => ({ ...t, title: true }))].sort((a, b) => a.rank - b.rank || b.at - a.at || a.seq - b.seq);
+  const shown = (h: RankedHit) => Math.round(scoreOf(h.rank) * 1e6);
+  return [...events, ...titles.map((t) => ({ ...t, title: true }))].sort((a, b) => shown(b) - shown(a) || b.at - a.at || a.seq - b.seq);
 }
 
 /**

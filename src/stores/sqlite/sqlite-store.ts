@@ -41,6 +41,8 @@ import {
 } from '../../core/history.js';
 import { checkExpected, expectedVersion, newSessionRow, planAppend } from '../../core/plan.js';
 import { nextSearchCursor, prepareSearch } from '../../core/search/prepare.js';
+import type { SearchTree } from '../../core/search/query.js';
+import { matchTree } from '../../core/search/match.js';
 import { hitOf } from '../../core/search/scan.js';
 import { searchableText, sessionTitle } from '../../core/search/text.js';
 import { prepareFile, prepareKeyUpdate, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot, type PreparedPatch } from '../../core/prepare.js';
@@ -109,6 +111,8 @@ import {
 } from '../../core/validate.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION, type SqliteMigration } from './migrations.js';
 import {
+  bufferedHitsParams,
+  bufferedHitsSql,
   eventHitsParams,
   eventHitsSql,
   matchExpression,
@@ -120,6 +124,7 @@ import {
   type RankedHit,
 } from './search.js';
 import { eventIndexText, titleIndexText } from './search-index.js';
+import { bm25, BUFFER_SQL, bufferEvent, flushIfFull, indexStats, wordsOfIndexText } from './index-buffer.js';
 import { countSessionsSql, listFilesSql, listSessionsSql, prepareStatements, type Statements } from './statements.js';
 
 export interface SqliteStoreOptions {
@@ -139,6 +144,7 @@ export interface SqliteStoreOptions {
 
 type SessionRowWithPk = SessionRow & { pk: number };
 type WriteTarget = { pk: number; version: number; event_count: number };
+type BufferedRow = { pk: number; body: string; at: number; seq: number };
 
 /** Sessions deleted per transaction by an expiry sweep, so that no sweep holds the write lock for long. */
 const SWEEP_BATCH = 500;
@@ -249,6 +255,11 @@ export class SqliteStore implements SessionStore {
     };
   }
 
+  /**
+   * Closes the database. The index buffer is left as it is: moving it into
+   * FTS5 here would write a segment for every short-lived process's few
+   * events, the cost the buffer exists to avoid.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -258,11 +269,19 @@ export class SqliteStore implements SessionStore {
     if (db?.open) db.close();
   }
 
-  /** Merges the search indexes' segments, rebuilds the file to reclaim space and truncates the WAL. */
+  /**
+   * Moves the index buffer into FTS5, merges the search indexes' segments,
+   * rebuilds the file to reclaim space and truncates the WAL.
+   */
   async vacuum(): Promise<void> {
     const db = await this.connection();
     this.run(() => {
-      if (this.currentVersion(db) >= 4) db.exec(`INSERT INTO event_index (event_index) VALUES ('optimize'); INSERT INTO title_index (title_index) VALUES ('optimize')`);
+      if (this.currentVersion(db) >= 4) {
+        db.transaction(() => {
+          db.exec(`${BUFFER_SQL.flushBuffer}; ${BUFFER_SQL.clearBuffer}`);
+          db.exec(`INSERT INTO event_index (event_index) VALUES ('optimize'); INSERT INTO title_index (title_index) VALUES ('optimize')`);
+        }).immediate();
+      }
       db.exec('VACUUM');
       if (this.path !== ':memory:') db.pragma('wal_checkpoint(TRUNCATE)');
     });
@@ -484,9 +503,11 @@ export class SqliteStore implements SessionStore {
   }
 
   /**
-   * FTS5: the best `offset + limit + 1` events and titles (bm25), merged by
-   * score; only the hits of the page are read whole. Snippets are made from
-   * the stored text by core (`hitOf`), not by FTS5's snippet().
+   * FTS5: the best `offset + limit + 1` events and titles (bm25), and the
+   * buffered events (index-buffer.ts) matched in JavaScript and scored with
+   * the same bm25, merged by score; only the hits of the page are read
+   * whole. Snippets are made from the stored text by core (`hitOf`), not by
+   * FTS5's snippet().
    */
   async searchEvents(query: SearchQuery): Promise<SearchPage> {
     const st = await this.ready();
@@ -494,13 +515,16 @@ export class SqliteStore implements SessionStore {
     const match = matchExpression(p.tree);
     const shape = searchShape(p);
     const want = p.offset + p.limit + 1;
-    const eventStmt = this.listStatement('search-events' + JSON.stringify(shape), () => eventHitsSql(shape));
-    const titleStmt = p.titles ? this.listStatement('search-titles' + JSON.stringify(shape), () => titleHitsSql(shape)) : null;
+    const key = JSON.stringify(shape);
+    const eventStmt = this.listStatement('search-events' + key, () => eventHitsSql(shape));
+    const bufferedStmt = this.listStatement('search-buffered' + key, () => bufferedHitsSql(shape));
+    const titleStmt = p.titles ? this.listStatement('search-titles' + key, () => titleHitsSql(shape)) : null;
     return this.run(() =>
       this.db!.transaction((): SearchPage => {
         const events = eventStmt.all(...eventHitsParams(p, match, want)) as RankedHit[];
+        const buffered = this.bufferedHits(st, p.tree, bufferedStmt.all(...bufferedHitsParams(p)) as BufferedRow[]);
         const titles = titleStmt ? (titleStmt.all(...titleHitsParams(p, match, want)) as RankedHit[]) : [];
-        const ranked = mergeHits(events, titles);
+        const ranked = mergeHits([...events, ...buffered], titles);
         const hits = ranked.slice(p.offset, p.offset + p.limit).map((h) => {
           if (h.title) {
             const row = st.titleHit.get(h.pk) as { tenant: string; app_name: string; user_id: string; session_id: string; metadata: string };
@@ -514,6 +538,19 @@ export class SqliteStore implements SessionStore {
         return { hits, nextCursor: nextSearchCursor(p, ranked.length > p.offset + p.limit) };
       })(),
     );
+  }
+
+  /** The buffered rows that match the query, ranked as FTS5 will rank them once moved into it. */
+  private bufferedHits(st: Statements, tree: SearchTree, rows: BufferedRow[]): RankedHit[] {
+    const matched: { row: BufferedRow; counts: number[]; length: number }[] = [];
+    for (const row of rows) {
+      const words = wordsOfIndexText(row.body);
+      const counts = matchTree(words, tree);
+      if (counts) matched.push({ row, counts, length: words.length });
+    }
+    if (!matched.length) return [];
+    const stats = indexStats(st, tree);
+    return matched.map(({ row, counts, length }) => ({ pk: row.pk, rank: bm25(stats, counts, length), at: row.at, seq: row.seq }));
   }
 
   async recordActivity(key: SessionKey, activity?: ActivityInput): Promise<Session> {
@@ -883,12 +920,17 @@ export class SqliteStore implements SessionStore {
     return sessionFromRow(row, this.mergedState(st, row, null));
   }
 
-  /** Inserts event rows and their search index rows (every event has one, empty when it has no text). */
+  /**
+   * Inserts event rows and their search index rows (every event has one,
+   * empty when it has no text) into the index buffer, which moves into FTS5
+   * when full (index-buffer.ts).
+   */
   private insertEvents(st: Statements, sessionPk: number, rows: readonly EventRow[]): void {
     for (const r of rows) {
       const { lastInsertRowid } = st.insertEvent.run(sessionPk, r.seq, r.id, r.timestamp, r.author, r.role, r.invocation_id, r.content, r.state_delta, r.metadata);
-      st.indexEvent.run(lastInsertRowid, eventIndexText(r.content));
+      bufferEvent(st, lastInsertRowid, eventIndexText(r.content));
     }
+    flushIfFull(st);
   }
 
   /** Keeps the title index in step with a session's metadata (`before`: null for a new session). */

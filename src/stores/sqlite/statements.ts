@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { BUFFER_SQL } from './index-buffer.js';
 
 const EVENT_COLUMNS = 'id, seq, timestamp, author, role, invocation_id, content, state_delta, metadata';
 const SESSION_COLUMNS =
@@ -48,8 +49,8 @@ export const SQL = {
   eventsAfterSeq: `SELECT ${EVENT_COLUMNS} FROM events WHERE session_pk = ? AND seq > ? ORDER BY seq LIMIT ?`,
   eventsBeforeSeq: `SELECT ${EVENT_COLUMNS} FROM events WHERE session_pk = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
 
-  // search index (deletions: triggers of migration 4)
-  indexEvent: `INSERT INTO event_index (rowid, body) VALUES (?, ?)`,
+  // search index (deletions: triggers of migration 4; events go through the buffer)
+  ...BUFFER_SQL,
   indexTitle: `INSERT INTO title_index (rowid, body) VALUES (?, ?)`,
   unindexTitle: `DELETE FROM title_index WHERE rowid = ?`,
   sessionMetadata: `SELECT metadata FROM sessions WHERE pk = ?`,
