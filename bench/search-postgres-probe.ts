@@ -252,8 +252,8 @@ async function searchLatency(): Promise<void> {
   log(`   the GIN index rebuilt from scratch (REINDEX): ${mib(Number(rebuilt))}`);
 }
 
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 try {
-  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
   if (!only || only === 'append') {
     await appendCost(false);
     await appendCost(true);
@@ -261,6 +261,7 @@ try {
   if (!only || only === 'corpus') await bigCorpus();
   if (!only || only === 'corpus' || only === 'search') await searchLatency();
 } finally {
-  if (!KEEP) await q(`DROP SCHEMA IF EXISTS ${BIG} CASCADE`).catch(() => undefined);
+  // --only append never touches the big schema: a kept one (--keep) stays for the next --only search.
+  if (!KEEP && only !== 'append') await q(`DROP SCHEMA IF EXISTS ${BIG} CASCADE`).catch(() => undefined);
   await admin.end();
 }
