@@ -393,8 +393,8 @@ describe('SQLite query plans: reads walk an index, never the whole table', () =>
   }
 
   it('search walks the full-text index and looks rows up by key, whatever the filters', async () => {
-    const all = { app: true, user: true, session: true, status: true, role: true, author: true, after: true, before: true };
-    const none = { app: false, user: false, session: false, status: false, role: false, author: false, after: false, before: false };
+    const all = { app: true, user: true, session: true, status: true, role: true, author: true, after: true, before: true, titles: true };
+    const none = { app: false, user: false, session: false, status: false, role: false, author: false, after: false, before: false, titles: false };
     for (const shape of [all, none]) {
       expect(await planOf(eventHitsSql(shape))).toMatch(
         /^SCAN event_index VIRTUAL TABLE INDEX 0:M\d* \| SEARCH e USING INTEGER PRIMARY KEY \(rowid=\?\) \| SEARCH s USING INTEGER PRIMARY KEY \(rowid=\?\)/,

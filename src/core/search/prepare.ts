@@ -80,3 +80,34 @@ export function nextSearchCursor(p: PreparedSearch, more: boolean): string | nul
   const next = p.offset + p.limit;
   return more && next <= MAX_SEARCH_OFFSET ? encodeCursor('search', [next, p.fingerprint]) : null;
 }
+
+/**
+ * Which filters a search uses: SQL stores build one statement per shape (and
+ * cache it), binding only the filters present.
+ */
+export interface SearchShape {
+  app: boolean;
+  user: boolean;
+  session: boolean;
+  status: boolean;
+  role: boolean;
+  author: boolean;
+  after: boolean;
+  before: boolean;
+  titles: boolean;
+}
+
+export function searchShape(p: PreparedSearch): SearchShape {
+  return {
+    app: p.appName !== undefined,
+    user: p.userId !== undefined,
+    session: p.sessionId !== undefined,
+    status: p.status !== undefined,
+    role: p.role !== undefined,
+    author: p.author !== undefined,
+    after: p.after !== undefined,
+    before: p.before !== undefined,
+    titles: p.titles,
+  };
+}
+

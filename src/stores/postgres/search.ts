@@ -5,7 +5,9 @@
  * a quoted lexeme, so no input is ever read by PostgreSQL's query parsers.
  */
 import { ValidationError } from '../../core/errors.js';
-import type { PreparedSearch } from '../../core/search/prepare.js';
+import type { PreparedSearch, SearchShape } from '../../core/search/prepare.js';
+
+export { searchShape, type SearchShape } from '../../core/search/prepare.js';
 import type { SearchClause, SearchTree } from '../../core/search/query.js';
 import { indexText, searchableText, sessionTitle } from '../../core/search/text.js';
 import type { PgNames } from './schema.js';
@@ -164,32 +166,6 @@ export function tsqueryText(tree: SearchTree): string {
   return [...tree.must.map(clauseText), ...tree.not.map((c) => '!' + clauseText(c))].join(' & ');
 }
 
-/** Which filters a search uses: the shape of its SQL (one statement per shape, cached). */
-export interface SearchShape {
-  app: boolean;
-  user: boolean;
-  session: boolean;
-  status: boolean;
-  role: boolean;
-  author: boolean;
-  after: boolean;
-  before: boolean;
-  titles: boolean;
-}
-
-export function searchShape(p: PreparedSearch): SearchShape {
-  return {
-    app: p.appName !== undefined,
-    user: p.userId !== undefined,
-    session: p.sessionId !== undefined,
-    status: p.status !== undefined,
-    role: p.role !== undefined,
-    author: p.author !== undefined,
-    after: p.after !== undefined,
-    before: p.before !== undefined,
-    titles: p.titles,
-  };
-}
 
 /** The parameters of a search, in the order `pgSearchSql` numbers them. */
 export function searchParams(p: PreparedSearch, config: string): unknown[] {

@@ -2,7 +2,9 @@
  * Search on the FTS5 indexes: a parsed query compiled to an FTS5 MATCH
  * expression, and the SQL of each filter shape. Ranking is FTS5's bm25().
  */
-import type { PreparedSearch } from '../../core/search/prepare.js';
+import type { PreparedSearch, SearchShape } from '../../core/search/prepare.js';
+
+export { searchShape, type SearchShape } from '../../core/search/prepare.js';
 import type { SearchClause, SearchTree } from '../../core/search/query.js';
 
 /** One clause as an FTS5 phrase. */
@@ -18,30 +20,6 @@ export function matchExpression(tree: SearchTree): string {
   return tree.not.length ? `(${must}) NOT (${tree.not.map(phrase).join(' OR ')})` : must;
 }
 
-/** Which filters a search has: one SQL text (and one cached statement) per shape. */
-export interface SearchShape {
-  app: boolean;
-  user: boolean;
-  session: boolean;
-  status: boolean;
-  role: boolean;
-  author: boolean;
-  after: boolean;
-  before: boolean;
-}
-
-export function searchShape(p: PreparedSearch): SearchShape {
-  return {
-    app: p.appName !== undefined,
-    user: p.userId !== undefined,
-    session: p.sessionId !== undefined,
-    status: p.status !== undefined,
-    role: p.role !== undefined,
-    author: p.author !== undefined,
-    after: p.after !== undefined,
-    before: p.before !== undefined,
-  };
-}
 
 function sessionFilters(shape: SearchShape): string {
   let sql = 's.tenant = ?';
