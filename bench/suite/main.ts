@@ -4,7 +4,8 @@
  * interleaved rounds. Prints Markdown tables and the targets, and writes every
  * figure to bench/results/latest.json (a --quick run: quick.tmp.json).
  *
- *   npm run bench                    (about 8½ minutes; SESSIONDB_BENCH_PG_URL overrides the server)
+ *   npm run bench                    (about 14 minutes, the search benchmark included; SESSIONDB_BENCH_PG_URL overrides the server)
+ *   npm run bench -- --only search   (the search benchmark alone; --search-backend sqlite|postgres for one)
  *   npm run bench -- --quick         (under 2 minutes)
  *   npm run bench -- --only sqlite   (or postgres, or mongodb)
  *   MONGODB_URL=mongodb://… npm run bench   (also MongoDB: the store, AdkSessionService and a raw-driver floor)

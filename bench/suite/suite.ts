@@ -42,6 +42,8 @@ function onlyBackend(argv: readonly string[]): Backend | 'search' | null {
 }
 
 const plan = planFor(process.argv);
+/** `--only search --search-backend postgres`: the search benchmark on one backend. */
+const searchOnly = process.argv.includes('--search-backend') ? process.argv[process.argv.indexOf('--search-backend') + 1] : undefined;
 const only = onlyBackend(process.argv);
 checkOneAdk();
 const startedAt = new Date();
@@ -71,6 +73,7 @@ const searchResults: SearchResult[] = [];
 const searchPlan = plan.mode === 'full' ? SEARCH_FULL : SEARCH_QUICK;
 for (const [backend, open] of [['sqlite', sqliteSearchArena], ['postgres', () => postgresSearchArena(PG_URL, runId)]] as const) {
   if (only && only !== 'search' && only !== backend) continue;
+  if (only === 'search' && searchOnly && searchOnly !== backend) continue;
   process.stderr.write(`bench: search on ${backend}\n`);
   const arena = await open();
   try {

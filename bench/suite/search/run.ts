@@ -19,6 +19,8 @@ export interface SearchArena {
   indexBytes(): Promise<number>;
   /** Bytes of the whole database. */
   databaseBytes(): Promise<number>;
+  /** After the fill: what a deployment's autovacuum would have done (ANALYZE), where the benchmark machine has it off. */
+  analyze(): Promise<void>;
   /** Raw appends of one event on the store's schema: without writing the index, and with it. */
   floors: {
     prepare(sessionId: string): Promise<void>;
@@ -85,6 +87,7 @@ export async function runSearchBench(arena: SearchArena, plan: SearchPlan, log: 
   };
   await Promise.all(Array.from({ length: plan.fillConcurrency }, worker));
   const fillSeconds = (performance.now() - t0) / 1000;
+  await arena.analyze();
   log(`  ${arena.backend}: ${(plan.sessions * plan.eventsPerSession).toLocaleString('en')} events in ${fillSeconds.toFixed(1)} s`);
 
   const queries = twoWordQueries(plan.queries);

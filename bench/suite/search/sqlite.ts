@@ -50,6 +50,9 @@ export async function sqliteSearchArena(): Promise<SearchArena> {
       // and the buffer (event_index_pending).
       return db.prepare("SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE 'event_index%' OR name LIKE 'title_index%'").pluck().get() as number;
     },
+    async analyze() {
+      // As in the rest of the suite: sessiondb does not run ANALYZE on SQLite, nor does the benchmark.
+    },
     async databaseBytes() {
       db.pragma('wal_checkpoint(TRUNCATE)');
       return statSync(path).size;
