@@ -115,6 +115,18 @@ export type { MongoConnectionInfo, MongoStoreOptions } from './connection.js';
 const RETRY = Symbol('retry');
 
 /**
+ * The session document for a write, or RETRY after finishing a rewind whose
+ * writer stopped between its commit and its clean-up (the write then reads again).
+ */
+async function settledSession(c: MongoCollections, session: ClientSession | undefined, k: ResolvedKey): Promise<SessionDoc | typeof RETRY> {
+  const doc = await c.sessions.findOne(sessionKeyFilter(k), { session });
+  if (!doc) throw new SessionNotFoundError(k);
+  if (!doc.rewinding) return doc;
+  await finishRewind(c, session, doc.sid, doc.rewinding);
+  return RETRY;
+}
+
+/**
  * The MongoDB store, on the official `mongodb` driver (loaded on first use).
  * Sessions, events, app state, user state and file records live in their own
  * collections; events are never embedded in the session document (a document
@@ -284,12 +296,8 @@ export class MongoStore implements SessionStore {
     return this.call(async ({ c, run }) => {
       const updated = await this.untilApplied(k, () =>
         run(async (session) => {
-          const doc = await c.sessions.findOne(sessionKeyFilter(k), { session });
-          if (!doc) throw new SessionNotFoundError(k);
-          if (doc.rewinding) {
-            await finishRewind(c, session, doc.sid, doc.rewinding);
-            return RETRY;
-          }
+          const doc = await settledSession(c, session, k);
+          if (doc === RETRY) return RETRY;
           checkExpected(expect, doc.version);
           const row = planPatch(sessionRowOfDoc(doc), p, this.clock.now());
           // The change goes into the log: carried by the commit (lastChange), its row written after.
@@ -410,12 +418,8 @@ export class MongoStore implements SessionStore {
     return this.call(async ({ c, run }) => {
       const { doc, superseded } = await this.untilApplied(k, () =>
         run(async (session) => {
-          const doc = await c.sessions.findOne(sessionKeyFilter(k), { session });
-          if (!doc) throw new SessionNotFoundError(k);
-          if (doc.rewinding) {
-            await finishRewind(c, session, doc.sid, doc.rewinding);
-            return RETRY;
-          }
+          const doc = await settledSession(c, session, k);
+          if (doc === RETRY) return RETRY;
           const plan = planRewind({ head: { version: doc.version, event_count: doc.eventCount }, toSeq, expectVersion: expect, now: this.clock.now() });
           if (plan.kind === 'noop') return { doc, superseded: 0 };
           // The commit below drops lastChange: its row must exist first (it may be one the rewind cuts).
