@@ -1,47 +1,18 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { startServer, tempDir } from './helpers.js';
+import { startServer } from './helpers.js';
+import { runExample, testedExamples } from './readme-helpers.js';
 import { lazyStandIn, standInUnavailableReason } from './mongo-helpers.js';
 import { deletePrefix, REDIS_URL, redisUnavailableReason, uniquePrefix } from './redis-helpers.js';
 
 const root = join(import.meta.dirname, '..');
-const work = tempDir('readme');
 const redisUnavailable = await redisUnavailableReason();
 
-/** The code block that follows `<!-- readme-example: NAME -->` in the README. */
-function readmeExample(name: string): string {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const marker = `<!-- readme-example: ${name} -->`;
-  const start = readme.indexOf(marker);
-  if (start < 0) throw new Error(`README has no ${marker}`);
-  const block = /```ts\n([\s\S]*?)```/.exec(readme.slice(start));
-  if (!block) throw new Error(`no ts block after ${marker}`);
-  return block[1]!;
-}
-
-function runExample(name: string, replace: [string, string][] = []): void {
-  let code = readmeExample(name);
-  for (const [from, to] of replace) code = code.replaceAll(from, to);
-  const expected = [...code.matchAll(/console\.log\(.*\);\s*\/\/ (.*)$/gm)].map((m) => m[1]!.trim());
-  expect(expected.length).toBeGreaterThan(0);
-  // Inside the repo so that `import 'sessiondb'` resolves to this package (self-reference to dist).
-  const dir = join(root, '.tmp');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `readme-${name}-${process.pid}.ts`);
-  writeFileSync(file, code);
-  const run = spawnSync(process.execPath, ['--import', pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href, file], { cwd: work, encoding: 'utf8' });
-  expect(run.stderr).toBe('');
-  expect(run.status).toBe(0);
-  expect(run.stdout.trim().split('\n')).toEqual(expected);
-}
-
 describe('README', () => {
-  it('every example marked in the README is run by a test here', () => {
+  it('every example marked in the README is run by some test file', () => {
     const marked = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/<!-- readme-example: ([\w-]+) -->/g)].map((m) => m[1]!);
-    const tested = [...readFileSync(import.meta.filename, 'utf8').matchAll(/runExample\('([\w-]+)'/g)].map((m) => m[1]!);
+    const tested = testedExamples();
     expect(marked.filter((name) => !tested.includes(name))).toEqual([]);
   });
 
