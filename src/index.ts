@@ -17,6 +17,7 @@ export { SqliteStore, type SqliteStoreOptions } from './stores/sqlite/sqlite-sto
 export { PostgresStore, type PostgresStoreOptions } from './stores/postgres/postgres-store.js';
 export type { Logger } from './core/logger.js';
 export { silentLogger } from './core/logger.js';
+export { currentCorrelationId, withCorrelationId, type EventCategory, type EventHook, type EventSession, type EventSeverity, type LifecycleEvent, type LifecycleEventType } from './telemetry/index.js';
 export { SessionManager, nodeScheduler, type ManagerStatistics, type Scheduler, type SessionManagerOptions, type StartupInfo } from './manager/index.js';
 export {
   EXPORT_FORMATS,

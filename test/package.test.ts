@@ -80,7 +80,7 @@ export async function resolve(specifier, context, next) {
     expect(run.stderr).toBe('');
     const resolved = readFileSync(log, 'utf8').split('\n').filter(Boolean);
     expect(resolved.some((u) => u.includes('/dist/index.js'))).toBe(true);
-    const frameworks = ['@openai/', '/ai/', '@ai-sdk/', '@langchain/', '@modelcontextprotocol/', '/preact/', '/swagger-ui-dist/', '/playwright-core/'];
+    const frameworks = ['@openai/', '/ai/', '@ai-sdk/', '@langchain/', '@modelcontextprotocol/', '/preact/', '/swagger-ui-dist/', '/playwright-core/', '@opentelemetry/'];
     expect(resolved.filter((u) => frameworks.some((f) => u.includes('/node_modules/' + f.replace(/^\//, ''))))).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
   });

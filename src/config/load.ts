@@ -180,6 +180,11 @@ function envLayers(env: Record<string, string | undefined>): Layer[] {
   if (max !== undefined) push('STORAGE_MAX_POOL_SIZE', { pool: { max } });
   const autoSave = bool('STORAGE_AUTO_SAVE');
   if (autoSave !== undefined) push('STORAGE_AUTO_SAVE', { manager: { autoSave } });
+  for (const name of ['MAX_CONCURRENT_SESSIONS', 'SESSIONDB_MAX_ACTIVE_SESSIONS']) {
+    // Later wins: sessiondb's own name over seed 004's max_concurrent_sessions.
+    const limit = num(name, 'a whole number of sessions');
+    if (limit !== undefined) push(name, { manager: { maxActiveSessions: limit } });
+  }
   for (const name of ['SESSION_EXPIRATION_HOURS', 'STORAGE_EXPIRY_HOURS']) {
     // Later wins: STORAGE_EXPIRY_HOURS over SESSION_EXPIRATION_HOURS.
     const hours = num(name, 'a number of hours');

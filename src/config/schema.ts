@@ -54,9 +54,11 @@ export const configSchema = z
         onExpire: z.enum(['mark', 'delete']).default('mark'),
         sweepIntervalMs: z.number().int().min(0).default(3_600_000),
         maxCachedSessions: z.number().int().min(0).default(1000),
+        /** Creating a session beyond this many active ones fails (HTTP 503, code "capacity"); null: no limit. Seed 004's max_concurrent_sessions. */
+        maxActiveSessions: z.number().int().min(1).nullable().default(null),
       })
       .strict()
-      .default({ autoSave: true, flushIntervalMs: 5000, expiryHours: 168, onExpire: 'mark', sweepIntervalMs: 3_600_000, maxCachedSessions: 1000 }),
+      .default({ autoSave: true, flushIntervalMs: 5000, expiryHours: 168, onExpire: 'mark', sweepIntervalMs: 3_600_000, maxCachedSessions: 1000, maxActiveSessions: null }),
     limits: z
       .object({
         maxNameLength: z.number().int().min(1).optional(),

@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'rate_limited'
-  | 'schema_mismatch';
+  | 'schema_mismatch'
+  | 'capacity';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   not_found: 404,
@@ -27,6 +28,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   rate_limited: 429,
   schema_mismatch: 500,
+  // The whole server is full, not this caller too fast (429): see CapacityError.
+  capacity: 503,
 };
 
 /** True if `code` is one of sessiondb's error codes (e.g. one read back from the HTTP API). */
@@ -154,6 +157,26 @@ export class SchemaMismatchError extends SessionDbError {
         : `${where} has schema version ${current}, newer than this sessiondb knows (${latest}). Upgrade sessiondb.`,
       { current, latest },
     );
+  }
+}
+
+/**
+ * Creating (or restoring) a session would take the active sessions past the
+ * configured `maxActiveSessions`. Nothing was changed. It clears when sessions
+ * are archived, expire or are deleted, so `retryAfterSeconds` is a hint only.
+ */
+export class CapacityError extends SessionDbError {
+  readonly limit: number;
+  readonly retryAfterSeconds: number;
+  constructor(limit: number, retryAfterSeconds: number) {
+    super(
+      'capacity',
+      `Capacity reached: ${limit} active sessions is the limit (maxActiveSessions), so no session can be created or restored now; nothing was changed. ` +
+        'Archive or delete sessions that are done, let idle ones expire, or raise the limit; then retry.',
+      { limit, retryAfterSeconds },
+    );
+    this.limit = limit;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

@@ -4,8 +4,9 @@ import { SessionDbError, SessionExistsError, SessionNotFoundError, ValidationErr
 import { uuidv7 } from '../core/ids.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { setOwn } from '../core/json.js';
+import { redactSecrets } from '../core/redact.js';
 import { scopeOf } from '../core/state.js';
-import type { MigrationStatus, SessionStore } from '../core/store.js';
+import { capabilitiesOf, type MigrationStatus, type SessionStore } from '../core/store.js';
 import type {
   AppendResult,
   EventRole,
@@ -25,12 +26,18 @@ import type {
   WriteOptions,
 } from '../core/types.js';
 import { DEFAULT_TENANT } from '../core/types.js';
+import { resolveReadOptions } from '../core/paging.js';
 import { prepareEvents, resolveKey } from '../core/validate.js';
 import { openStore } from '../stores/open-store.js';
+import { withCorrelationId } from '../telemetry/correlation.js';
+import { EventHub, type EventHook } from '../telemetry/events.js';
+import { loadOpenTelemetry } from '../telemetry/otel.js';
 import { forkSession, type ForkOptions } from '../transfer/fork.js';
 import { exportSession, type ExportFormat, type ExportOptions } from '../transfer/session-export.js';
-import { Lru } from './lru.js';
+import { ActiveSessionLimit } from './capacity.js';
+import { managedStore } from './managed-store.js';
 import { nodeScheduler, type Scheduler } from './scheduler.js';
+import { cacheKey, eventsFromWindow, SessionCache } from './session-cache.js';
 
 export interface SessionManagerOptions {
   /** A store, or a URL for `openStore` (opened and migrated by `startup()`). */
@@ -51,8 +58,39 @@ export interface SessionManagerOptions {
   onExpire?: ExpireMode;
   /** Background sweep interval, jittered ±50 %. Default one hour; 0 disables it (run `cleanupExpired()` from cron). */
   sweepIntervalMs?: number;
-  /** Sessions kept in an in-process LRU for reads without events. Default 1,000; 0 disables. */
+  /** Sessions kept in an in-process LRU (see `singleWriter`). Default 1,000; 0 disables the cache. */
   maxCachedSessions?: number;
+  /**
+   * Events held by the cache over all its sessions (the newest events of each,
+   * as reads brought them), so that a read with events can be answered without
+   * reading them again. Default 100,000; 0: sessions only.
+   */
+  maxCachedEvents?: number;
+  /**
+   * True: this manager is the only writer of its store (every write goes
+   * through it or `manager.store`), so cached sessions are served without
+   * asking the store. False: other processes write too (several servers on
+   * one database), so every read asks the store for the session (one read
+   * without events, which also says its version) and serves events from the
+   * cache only when that version is the cached one. Default: false for stores
+   * other processes can open (SQLite files, PostgreSQL, Redis, MongoDB,
+   * HTTP), true for the memory and JSON file stores.
+   */
+  singleWriter?: boolean;
+  /**
+   * Creating (or restoring, or importing) an active session beyond this many
+   * fails with `CapacityError` (code `capacity`). Counted over the whole store
+   * (every tenant) without scanning it; see README "Operations". Default: no limit.
+   */
+  maxActiveSessions?: number | null;
+  /** Receives lifecycle events (see `LifecycleEvent`); more with `subscribe`. A hook that throws is logged, never breaks the call. */
+  onEvent?: EventHook;
+  /**
+   * Sends lifecycle events to OpenTelemetry (spans and the `sessiondb.events`
+   * counter) when `@opentelemetry/api` is installed; loaded at `startup()`,
+   * never by importing sessiondb. Default true; nothing happens without it.
+   */
+  openTelemetry?: boolean;
   clock?: Clock;
   scheduler?: Scheduler;
   /** For the sweep jitter; a number in [0, 1). */
@@ -87,7 +125,15 @@ export interface ManagerStatistics {
     sweepIntervalMs: number;
     maxCachedSessions: number;
   };
-  cache: { size: number; hits: number; misses: number };
+  /**
+   * `hits`: reads answered from the cache (after a version check when other
+   * processes write); `misses`: reads that went to the store for events or
+   * the session; `checks`: version checks made; `stale`: checks that found
+   * the session changed elsewhere; `events`: events held.
+   */
+  cache: { size: number; hits: number; misses: number; checks: number; stale: number; events: number; singleWriter: boolean };
+  /** Active sessions against `maxActiveSessions` (null: no limit). `active` is this instance's count. */
+  capacity: { limit: number; active: number | null } | null;
   /** Buffered changes not yet written (autoSave off). */
   pending: { sessions: number; events: number };
 }
@@ -109,7 +155,8 @@ const HOUR = 3_600_000;
  * truth; startup loads nothing wholesale.
  */
 export class SessionManager {
-  private storeRef: SessionStore | null;
+  private storeRef: SessionStore | null = null;
+  private managed: SessionStore | null = null;
   private readonly source: SessionStore | string;
   private readonly tenant: string;
   readonly autoSave: boolean;
@@ -118,17 +165,26 @@ export class SessionManager {
   readonly onExpire: ExpireMode;
   readonly sweepIntervalMs: number;
   readonly maxCachedSessions: number;
+  readonly maxCachedEvents: number;
+  readonly maxActiveSessions: number | null;
+  private singleWriterOption: boolean | undefined;
+  private singleWriterMode = true;
   private readonly clock: Clock;
   private readonly scheduler: Scheduler;
   private readonly random: () => number;
   private readonly logger: Logger;
-  private readonly cache: Lru<string, Session>;
+  private readonly cache: SessionCache;
+  private readonly cacheStats = { hits: 0, misses: 0, checks: 0, stale: 0 };
+  private capacity: ActiveSessionLimit | null = null;
+  private readonly events: EventHub;
+  private readonly openTelemetry: boolean;
   private readonly pending = new Map<string, Pending>();
   private sweepTimer: unknown = null;
   private flushTimer: unknown = null;
   private started = false;
   private stopped = false;
   private sweeping: Promise<number> | null = null;
+  private telemetryAttached = false;
 
   constructor(options: SessionManagerOptions) {
     if (!options || (typeof options.store !== 'string' && (options.store === null || typeof options.store !== 'object'))) {
@@ -146,7 +202,6 @@ export class SessionManager {
       throw new ValidationError('onExpire', `must be "mark" or "delete", got ${JSON.stringify(options.onExpire)}`);
     }
     this.source = options.store;
-    this.storeRef = typeof options.store === 'string' ? null : options.store;
     this.tenant = options.tenant ?? DEFAULT_TENANT;
     this.autoSave = options.autoSave ?? true;
     this.flushIntervalMs = nonNegative('flushIntervalMs', options.flushIntervalMs, 5000)!;
@@ -155,17 +210,66 @@ export class SessionManager {
     this.onExpire = options.onExpire ?? 'mark';
     this.sweepIntervalMs = nonNegative('sweepIntervalMs', options.sweepIntervalMs, HOUR)!;
     this.maxCachedSessions = nonNegative('maxCachedSessions', options.maxCachedSessions, 1000)!;
+    this.maxCachedEvents = nonNegative('maxCachedEvents', options.maxCachedEvents, 100_000)!;
+    const limit = options.maxActiveSessions;
+    if (limit !== undefined && limit !== null && (!Number.isSafeInteger(limit) || limit < 1)) {
+      throw new ValidationError('maxActiveSessions', `must be a whole number of at least 1 (or null for no limit), got ${JSON.stringify(limit)}`);
+    }
+    this.maxActiveSessions = limit ?? null;
+    if (options.singleWriter !== undefined && typeof options.singleWriter !== 'boolean') {
+      throw new ValidationError('singleWriter', `must be true or false, got ${JSON.stringify(options.singleWriter)}`);
+    }
+    this.singleWriterOption = options.singleWriter;
     this.clock = options.clock ?? systemClock;
     this.scheduler = options.scheduler ?? nodeScheduler;
     this.random = options.random ?? Math.random;
     this.logger = options.logger ?? silentLogger;
-    this.cache = new Lru(this.maxCachedSessions);
+    this.cache = new SessionCache(this.maxCachedSessions, this.maxCachedEvents);
+    this.events = new EventHub(this.logger, () => this.clock.now());
+    if (options.onEvent !== undefined) {
+      if (typeof options.onEvent !== 'function') throw new ValidationError('onEvent', 'must be a function that receives a lifecycle event');
+      this.events.subscribe(options.onEvent);
+    }
+    this.openTelemetry = options.openTelemetry ?? true;
+    if (typeof options.store !== 'string') this.attach(options.store);
   }
 
-  /** The store, once started. */
+  /**
+   * The store, once started, as the manager sees it: writes through it count
+   * against `maxActiveSessions`, raise lifecycle events and keep the cache
+   * right, exactly like the manager's own methods. Give this (not the store
+   * you passed in) to code that writes beside the manager.
+   */
   get store(): SessionStore {
-    if (!this.storeRef) throw new SessionDbError('unavailable', 'The manager has not started: call await manager.startup() first.');
-    return this.storeRef;
+    if (!this.managed) throw new SessionDbError('unavailable', 'The manager has not started: call await manager.startup() first.');
+    return this.managed;
+  }
+
+  /** Adds a lifecycle-event listener (as the `onEvent` option does); returns the function that removes it. */
+  subscribe(hook: EventHook): () => void {
+    if (typeof hook !== 'function') throw new ValidationError('hook', 'must be a function that receives a lifecycle event');
+    return this.events.subscribe(hook);
+  }
+
+  /** True when cached sessions are served without asking the store (see the `singleWriter` option). */
+  get singleWriter(): boolean {
+    return this.singleWriterMode;
+  }
+
+  /** Active sessions against the limit, as this instance counts them; null without `maxActiveSessions`. */
+  get capacityStatus(): { limit: number; active: number | null } | null {
+    return this.capacity ? { limit: this.capacity.limit, active: this.capacity.current } : null;
+  }
+
+  /** Wraps the opened store: the managed view, the capacity count, the cache mode. */
+  private attach(raw: SessionStore): void {
+    this.storeRef = raw;
+    const othersWrite = capabilitiesOf(raw).sharedAcrossProcesses;
+    this.singleWriterMode = this.singleWriterOption ?? !othersWrite;
+    if (this.maxActiveSessions !== null) {
+      this.capacity = new ActiveSessionLimit(this.maxActiveSessions, async () => (await raw.stats()).activeSessions, this.clock, othersWrite);
+    }
+    this.managed = managedStore(raw, { cache: this.cache, capacity: this.capacity, events: this.events });
   }
 
   /**
@@ -176,12 +280,26 @@ export class SessionManager {
   async startup(options: { warm?: number } = {}): Promise<StartupInfo> {
     if (this.stopped) throw new SessionDbError('unavailable', 'The manager was shut down; create a new one.');
     const t0 = performance.now();
-    if (!this.storeRef) this.storeRef = await openStore(this.source as string, { clock: this.clock, logger: this.logger });
+    if (!this.storeRef) this.attach(await openStore(this.source as string, { clock: this.clock, logger: this.logger }));
     else await this.storeRef.migrate();
+    if (this.openTelemetry) {
+      const bridge = await loadOpenTelemetry();
+      if (bridge && !this.telemetryAttached) {
+        this.telemetryAttached = true;
+        this.events.subscribe(bridge.record);
+      }
+    }
+    // One read of the store's totals, only with a limit (without one, startup counts nothing).
+    await this.capacity?.recount();
     let warmed = 0;
     if (options.warm && options.warm > 0 && this.maxCachedSessions > 0) {
       const page = await this.store.listSessions({ tenant: this.tenant, order: 'desc', limit: Math.min(options.warm, this.maxCachedSessions, this.store.limits.maxPageSize) });
-      for (const s of page.sessions) this.cache.set(cacheKey(s), s);
+      withCorrelationId(uuidv7(), () => {
+        for (const s of page.sessions) {
+          this.cache.putSession(cacheKey(s), structuredClone(s));
+          this.events.emit({ type: 'session.recovered', category: 'session', severity: 'info', session: { tenant: s.tenant ?? DEFAULT_TENANT, appName: s.appName, userId: s.userId, sessionId: s.id } });
+        }
+      });
       warmed = page.sessions.length;
     }
     if (!this.started) {
@@ -203,29 +321,63 @@ export class SessionManager {
 
   // ---- sessions
 
+  /** Creates a session; past `maxActiveSessions` it throws `CapacityError` and writes nothing. */
   async createSession(input: Omit<NewSession, 'tenant'> & { tenant?: string }): Promise<Session> {
-    const session = await this.store.createSession({ ...input, tenant: input.tenant ?? this.tenant });
-    this.cache.set(cacheKey(session), session);
-    return session;
+    return this.store.createSession({ ...input, tenant: input.tenant ?? this.tenant });
   }
 
-  /** The session with buffered changes applied; served from the cache when no events are asked for. */
+  /**
+   * The session with buffered changes applied, through the cache: with one
+   * writer, a cached session (and its cached newest events) is served as it
+   * is; with several, the store is asked for the session first and cached
+   * events are served only if its version is still theirs.
+   */
   async getSession(key: SessionKey, options: ReadOptions = {}): Promise<Session | null> {
     const k = this.key(key);
     const id = cacheKey(k);
-    const wantsEvents = options.withEvents !== false;
-    let session: Session | null | undefined = wantsEvents ? undefined : this.cache.get(id);
-    if (session) session = structuredClone(session);
-    else {
-      session = await this.store.getSession(k, options);
-      if (session) {
-        const { events: _events, ...bare } = session;
-        this.cache.set(id, structuredClone(bare));
-      }
-    }
+    const read = resolveReadOptions(options);
+    const session = await this.readThroughCache(k, id, read, options);
     if (!session) return null;
     const pending = this.pending.get(id);
-    return pending ? overlay(session, pending, wantsEvents ? options : null) : session;
+    return pending ? overlay(session, pending, read.withEvents ? options : null) : session;
+  }
+
+  private async readThroughCache(k: SessionKey, id: string, read: ReturnType<typeof resolveReadOptions>, options: ReadOptions): Promise<Session | null> {
+    const entry = this.cache.get(id);
+    const window = entry && read.withEvents ? entry.events && eventsFromWindow(entry.events, read) : null;
+    if (entry && (!read.withEvents || window)) {
+      if (this.singleWriterMode && entry.session) {
+        this.cacheStats.hits++;
+        const copy = structuredClone(entry.session);
+        if (window) copy.events = structuredClone(window);
+        return copy;
+      }
+      if (window) {
+        // Several writers: the session itself is read (it carries the version); the events come from the cache if still true.
+        this.cacheStats.checks++;
+        const current = await this.store.getSession(k, { withEvents: false });
+        if (!current) {
+          this.cache.delete(id);
+          return null;
+        }
+        this.cache.putSession(id, structuredClone(current));
+        if (current.version === entry.version) {
+          this.cacheStats.hits++;
+          current.events = structuredClone(window);
+          return current;
+        }
+        this.cacheStats.stale++;
+      }
+    }
+    this.cacheStats.misses++;
+    const session = await this.store.getSession(k, options);
+    if (!session) this.cache.delete(id);
+    else if (!read.withEvents) this.cache.putSession(id, structuredClone(session));
+    else {
+      const { events, ...bare } = session;
+      this.cache.putRead(id, structuredClone(bare), structuredClone(events ?? []));
+    }
+    return session;
   }
 
   /** Gets the session, creating it when missing (safe when two callers race). */
@@ -250,9 +402,7 @@ export class SessionManager {
    */
   async updateSession(key: SessionKey, patch: Parameters<SessionStore['updateSession']>[1], options?: WriteOptions): Promise<Session> {
     const k = await this.afterBuffered(key);
-    const session = await this.store.updateSession(k, patch, options);
-    this.cache.set(cacheKey(session), session);
-    return session;
+    return this.store.updateSession(k, patch, options);
   }
 
   /**
@@ -265,14 +415,11 @@ export class SessionManager {
    */
   async updateKeys(key: SessionKey, delta: JsonObject, options?: WriteOptions): Promise<Session> {
     const k = await this.afterBuffered(key);
-    const session = await this.store.updateKeys(k, delta, options);
-    this.cache.set(cacheKey(session), session);
-    return session;
+    return this.store.updateKeys(k, delta, options);
   }
 
   async deleteSession(key: SessionKey): Promise<boolean> {
     const k = this.key(key);
-    this.cache.delete(cacheKey(k));
     this.pending.delete(cacheKey(k));
     return this.store.deleteSession(k);
   }
@@ -300,9 +447,7 @@ export class SessionManager {
    */
   async rewindSession(key: SessionKey, input: RewindInput, options?: WriteOptions): Promise<RewindResult> {
     const k = await this.afterBuffered(key);
-    const result = await this.store.rewindSession(k, input, options);
-    this.cache.delete(cacheKey(k));
-    return result;
+    return this.store.rewindSession(k, input, options);
   }
 
   /**
@@ -312,9 +457,7 @@ export class SessionManager {
    */
   async forkSession(key: SessionKey, options: ForkOptions = {}): Promise<Session> {
     const k = await this.afterBuffered(key);
-    const fork = await forkSession(this.store, k, options);
-    this.cache.set(cacheKey(fork), fork);
-    return fork;
+    return forkSession(this.store, k, options);
   }
 
   /**
@@ -349,11 +492,7 @@ export class SessionManager {
    */
   async appendEvents(key: SessionKey, events: NewEvent[], options?: WriteOptions): Promise<AppendResult> {
     const k = this.key(key);
-    if (this.autoSave) {
-      const r = await this.store.appendEvents(k, events, options);
-      this.cache.delete(cacheKey(k));
-      return r;
-    }
+    if (this.autoSave) return this.store.appendEvents(k, events, options);
     if (options?.expectVersion !== undefined) {
       throw new ValidationError('expectVersion', 'cannot be used with autoSave off', 'Buffered appends are written at flush; turn autoSave on for conditional writes.');
     }
@@ -382,11 +521,7 @@ export class SessionManager {
     if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) {
       throw new ValidationError('durationMs', `must be a non-negative number, got ${JSON.stringify(activity.durationMs)}`);
     }
-    if (this.autoSave) {
-      const s = await this.store.recordActivity(k, { durationMs, at: this.clock.now() });
-      this.cache.set(cacheKey(s), s);
-      return s;
-    }
+    if (this.autoSave) return this.store.recordActivity(k, { durationMs, at: this.clock.now() });
     if (!(await this.getSession(k, { withEvents: false }))) throw new SessionNotFoundError(k);
     const pending = this.pendingFor(k);
     pending.requests++;
@@ -413,7 +548,6 @@ export class SessionManager {
       idleBefore: hours === null ? undefined : now - hours * HOUR,
       mode: this.onExpire,
     });
-    if (result.sessions) this.cache.clear();
     return result.sessions;
   }
 
@@ -437,7 +571,8 @@ export class SessionManager {
         sweepIntervalMs: this.sweepIntervalMs,
         maxCachedSessions: this.maxCachedSessions,
       },
-      cache: { size: this.cache.size, hits: this.cache.hits, misses: this.cache.misses },
+      cache: { size: this.cache.size, ...this.cacheStats, events: this.cache.events, singleWriter: this.singleWriterMode },
+      capacity: this.capacityStatus,
       pending: { sessions: this.pending.size, events },
     };
   }
@@ -507,7 +642,6 @@ export class SessionManager {
         p.requestMs = 0;
       }
       this.pending.delete(id);
-      this.cache.delete(id);
     } catch (err) {
       if (err instanceof SessionNotFoundError) {
         // The session was deleted: its buffered changes have nowhere to go.
@@ -556,10 +690,13 @@ export class SessionManager {
     if (this.stopped || this.sweepIntervalMs <= 0) return;
     const delay = Math.round(this.sweepIntervalMs * (0.5 + this.random()));
     this.sweepTimer = this.scheduler.setTimeout(() => {
-      this.sweeping = this.cleanupExpired().catch((err: unknown) => {
-        this.logger.error('sessiondb: expiry sweep failed', { error: (err as Error).message });
-        return 0;
-      });
+      this.sweeping = withCorrelationId(uuidv7(), () =>
+        this.cleanupExpired().catch((err: unknown) => {
+          this.logger.error('sessiondb: expiry sweep failed', { error: (err as Error).message });
+          this.backgroundFailed('expiry sweep', err);
+          return 0;
+        }),
+      );
       void this.sweeping.finally(() => {
         this.sweeping = null;
         this.scheduleSweep();
@@ -570,15 +707,20 @@ export class SessionManager {
   private scheduleFlush(): void {
     if (this.stopped || this.autoSave || this.flushIntervalMs <= 0) return;
     this.flushTimer = this.scheduler.setTimeout(() => {
-      this.flush()
-        .catch((err: unknown) => this.logger.error('sessiondb: buffered flush failed; will retry', { error: (err as Error).message }))
-        .finally(() => this.scheduleFlush());
+      withCorrelationId(uuidv7(), () =>
+        this.flush().catch((err: unknown) => {
+          this.logger.error('sessiondb: buffered flush failed; will retry', { error: (err as Error).message });
+          this.backgroundFailed('buffered flush', err);
+        }),
+      ).finally(() => this.scheduleFlush());
     }, this.flushIntervalMs);
   }
-}
 
-function cacheKey(k: { tenant?: string; appName: string; userId: string; sessionId?: string; id?: string }): string {
-  return [k.tenant ?? DEFAULT_TENANT, k.appName, k.userId, k.sessionId ?? k.id].join('\u0000');
+  /** An `error` event for background work that failed (the message without secrets). */
+  private backgroundFailed(what: string, err: unknown): void {
+    const code = err instanceof SessionDbError ? err.code : 'internal';
+    this.events.emit({ type: 'error', category: 'maintenance', severity: 'error', error: { code, message: `${what} failed: ${redactSecrets(err instanceof Error ? err.message : String(err))}` } });
+  }
 }
 
 function toEvent(e: NewEvent & { id: string; timestamp: number }, seq: number): SessionEvent {

@@ -6,6 +6,10 @@ import type { z } from 'zod';
 import { httpStatusOf, SessionDbError, ValidationError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
 import type { SessionStore } from '../core/store.js';
+import type { SessionManager } from '../manager/session-manager.js';
+import { withCorrelationScope } from '../telemetry/correlation.js';
+import { EventHub, type EventHook, type EventSeverity } from '../telemetry/events.js';
+import { loadOpenTelemetry } from '../telemetry/otel.js';
 import { createAuthenticator, createTokenCheck, TENANT_HEADER, type ApiKey, type MetricsToken } from './auth.js';
 import { instrumentStore, Metrics } from './metrics.js';
 import { docsPage, openApiDocument } from './openapi.js';
@@ -45,6 +49,21 @@ export interface AppOptions {
    * token or an admin key.
    */
   metricsToken?: MetricsToken;
+  /**
+   * The manager `store` belongs to (`store: manager.store`): its lifecycle
+   * events are counted in `/metrics` and passed to `onEvent` too, and its
+   * active sessions appear as a gauge when it has `maxActiveSessions`.
+   */
+  manager?: SessionManager;
+  /**
+   * Receives a `request` event per request (method, route pattern, status,
+   * duration, the request id as correlation id), an `error` event per 5xx
+   * answer, and the manager's lifecycle events. A hook that throws is logged
+   * and never breaks the request.
+   */
+  onEvent?: EventHook;
+  /** Request spans and event metrics through `@opentelemetry/api` when it is installed. Default true. */
+  openTelemetry?: boolean;
 }
 
 const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
@@ -61,6 +80,23 @@ export function createApp(options: AppOptions): Hono<Env> {
   const limiter = new RateLimiter(() => clock.now());
   const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
   const isMetricsToken = options.metricsToken ? createTokenCheck(options.metricsToken) : null;
+  const events = new EventHub(
+    { warn: (message, fields) => options.logger?.error({ ...fields }, message), error: (message, fields) => options.logger?.error({ ...fields }, message) },
+    () => clock.now(),
+  );
+  for (const hook of [metrics.recordEvent, options.onEvent]) {
+    if (hook === undefined) continue;
+    if (typeof hook !== 'function') throw new ValidationError('onEvent', 'must be a function that receives a lifecycle event');
+    events.subscribe(hook);
+    options.manager?.subscribe(hook);
+  }
+  const capacity = options.manager?.capacityStatus;
+  if (capacity) {
+    metrics.addGauge('sessiondb_active_sessions', 'Active sessions, as this instance counts them.', () => options.manager!.capacityStatus?.active ?? null);
+    metrics.addGauge('sessiondb_active_sessions_limit', 'The configured maxActiveSessions.', () => capacity.limit);
+  }
+  const telemetry = options.openTelemetry === false ? Promise.resolve(null) : loadOpenTelemetry();
+  void telemetry.then((bridge) => bridge && events.subscribe(bridge.record));
   const routes = buildRoutes({ store, clock, info: options.info });
   const table = new RouteTable([...routes, ...['/openapi.json', '/docs', '/metrics'].map((path) => ({ method: 'get', path }))]);
   const app = new Hono<Env>();
@@ -71,13 +107,26 @@ export function createApp(options: AppOptions): Hono<Env> {
     c.set('route', 'unmatched');
     c.header('x-request-id', id);
     const t0 = performance.now();
-    await next();
+    const span = (await telemetry)?.startRequest(c.req.method);
+    // The request id travels with everything the request does, so the manager's events carry it too.
+    await withCorrelationScope({ correlationId: id, span: span?.span }, () => (span ? span.run(next) : next()));
     const ms = performance.now() - t0;
-    metrics.recordRequest(c.req.method, c.get('route'), c.res.status, ms / 1000);
+    const route = c.get('route');
+    const status = c.res.status;
+    metrics.recordRequest(c.req.method, route, status, ms / 1000);
+    span?.end({ route, status, requestId: id });
     options.logger?.info(
-      { requestId: id, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(ms * 10) / 10, tenant: c.get('caller')?.tenant, error: c.get('detail') },
+      { requestId: id, method: c.req.method, path: c.req.path, status, ms: Math.round(ms * 10) / 10, tenant: c.get('caller')?.tenant, error: c.get('detail') },
       'request',
     );
+    const request = { method: c.req.method, route, status };
+    const severity: EventSeverity = status >= 500 ? 'error' : status >= 400 ? 'warning' : 'info';
+    events.emit({ type: 'request', category: 'http', severity, correlationId: id, request, durationMs: ms });
+    const failure = c.get('failure');
+    // A capacity refusal is the manager's own `error` event (severity warning), already sent.
+    if (status >= 500 && failure?.code !== 'capacity') {
+      events.emit({ type: 'error', category: 'http', severity: 'error', correlationId: id, request, error: { code: failure?.code ?? 'internal', message: c.get('detail') ?? failure?.message ?? `status ${status}` } });
+    }
   });
   if (options.corsOrigins?.length) {
     app.use('*', cors({ origin: options.corsOrigins, exposeHeaders: ['ETag', 'x-request-id', 'Retry-After'], allowHeaders: ['Authorization', 'Content-Type', 'If-Match', TENANT_HEADER] }));
@@ -164,17 +213,25 @@ export function createApp(options: AppOptions): Hono<Env> {
       c.header('Retry-After', '1');
       return fail(c, 503, 'unavailable', 'The database is unavailable (busy or unreachable); retry shortly. The details are logged with this request id.');
     }
+    if (err instanceof SessionDbError && err.code === 'capacity') {
+      // 503, not 429: the server as a whole is full, whoever asks; see README "Operations".
+      const wait = err.details?.['retryAfterSeconds'];
+      c.header('Retry-After', String(typeof wait === 'number' ? wait : 30));
+    }
     if (err instanceof SessionDbError) {
       const conditional = err.code === 'conflict' && c.req.header('if-match') !== undefined;
       return fail(c, conditional ? 412 : httpStatusOf(err.code), err.code, redactSecrets(err.message), err.details);
     }
-    options.logger?.error({ requestId: c.get('requestId'), error: redactSecrets(String((err as Error).message)) }, 'unhandled error');
+    const message = redactSecrets(String((err as Error).message));
+    c.set('detail', message);
+    options.logger?.error({ requestId: c.get('requestId'), error: message }, 'unhandled error');
     return fail(c, 500, 'internal', 'An internal error occurred; it was logged with this request id.');
   });
   return app;
 }
 
 function fail(c: Context, status: number, code: string, message: string, details?: Record<string, unknown>): Response {
+  c.set('failure', { code, message });
   return c.json({ error: details ? { code, message, details } : { code, message } }, status as 400);
 }
 

@@ -1,4 +1,5 @@
 import type { SessionStore } from '../core/store.js';
+import type { LifecycleEvent } from '../telemetry/events.js';
 
 /** Request latency buckets, seconds. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -12,6 +13,8 @@ type Labels = Record<string, string>;
  * - `sessiondb_http_request_duration_seconds{method,route}` (histogram)
  * - `sessiondb_store_operations_total{operation,outcome}`
  * - `sessiondb_store_operation_duration_seconds_sum{operation}`
+ * - `sessiondb_events_total{type,category,severity}` (lifecycle events)
+ * - gauges added with `addGauge` (the server's `sessiondb_active_sessions`)
  * Routes are the route patterns (`/v1/apps/:app/...`), never the names in a
  * request, so the number of series stays bounded.
  */
@@ -20,6 +23,8 @@ export class Metrics {
   private readonly latency = new Map<string, { labels: Labels; buckets: number[]; sum: number; count: number }>();
   private readonly storeOps = new Map<string, { labels: Labels; value: number }>();
   private readonly storeSeconds = new Map<string, { labels: Labels; value: number }>();
+  private readonly events = new Map<string, { labels: Labels; value: number }>();
+  private readonly gauges: { name: string; help: string; read: () => number | null }[] = [];
 
   recordRequest(method: string, route: string, status: number, seconds: number): void {
     bump(this.requests, { method, route, status: String(status) }, 1);
@@ -34,6 +39,16 @@ export class Metrics {
   recordStoreOperation(operation: string, ok: boolean, seconds: number): void {
     bump(this.storeOps, { operation, outcome: ok ? 'ok' : 'error' }, 1);
     bump(this.storeSeconds, { operation }, seconds);
+  }
+
+  /** Counts one lifecycle event (pass this as an `onEvent` hook). Labels are the event's type, category and severity: a bounded set. */
+  readonly recordEvent = (event: LifecycleEvent): void => {
+    bump(this.events, { type: event.type, category: event.category, severity: event.severity }, 1);
+  };
+
+  /** A value read when `/metrics` is scraped; left out while `read` returns null. */
+  addGauge(name: string, help: string, read: () => number | null): void {
+    this.gauges.push({ name, help, read });
   }
 
   /** The exposition text. */
@@ -56,6 +71,14 @@ export class Metrics {
     out.push('# HELP sessiondb_store_operation_duration_seconds_sum Total time spent in store calls, by operation.');
     out.push('# TYPE sessiondb_store_operation_duration_seconds_sum counter');
     for (const c of this.storeSeconds.values()) out.push(`sessiondb_store_operation_duration_seconds_sum${labelText(c.labels)} ${c.value}`);
+    out.push('# HELP sessiondb_events_total Lifecycle events (session.created, request, error, …), by type, category and severity.');
+    out.push('# TYPE sessiondb_events_total counter');
+    for (const c of this.events.values()) out.push(`sessiondb_events_total${labelText(c.labels)} ${c.value}`);
+    for (const g of this.gauges) {
+      const value = g.read();
+      if (value === null) continue;
+      out.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`, `${g.name} ${value}`);
+    }
     return out.join('\n') + '\n';
   }
 }

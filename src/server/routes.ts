@@ -9,7 +9,17 @@ import type { Caller } from './auth.js';
 import * as s from './schemas.js';
 
 /** Per-request values the middleware sets. */
-export type Env = { Variables: { caller: Caller; requestId: string; route: string; /** What went wrong, for the request's log line only. */ detail?: string } };
+export type Env = {
+  Variables: {
+    caller: Caller;
+    requestId: string;
+    route: string;
+    /** What went wrong, for the request's log line only. */
+    detail?: string;
+    /** The error code and message an error response carried, for the request's events. */
+    failure?: { code: string; message: string };
+  };
+};
 
 /** A validated request: its query and (for routes with a body schema) its body. */
 type Handler = (c: Context<Env>, input: { query: Record<string, unknown>; body: unknown }) => Promise<Response> | Response;

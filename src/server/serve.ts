@@ -4,6 +4,7 @@ import { createFromConfig } from '../config/load.js';
 import { redactStoreUrl } from '../config/redact.js';
 import type { Config } from '../config/schema.js';
 import { SessionDbError } from '../core/errors.js';
+import type { EventHook } from '../telemetry/events.js';
 import { createApp } from './app.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -19,7 +20,7 @@ export interface RunningServer {
  * manager's sweeper, listens. Without API keys it binds only to loopback
  * unless `insecure` is set.
  */
-export async function startServer(config: Config, options: { insecure?: boolean; logger?: Logger } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, options: { insecure?: boolean; logger?: Logger; onEvent?: EventHook } = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ base: undefined });
   const { host, port, apiKeys, corsOrigins, bodyLimitBytes, shutdownGraceMs, rateLimitPerMinute, metricsToken } = config.server;
   if (!apiKeys.length && !LOOPBACK.has(host) && !options.insecure) {
@@ -29,12 +30,16 @@ export async function startServer(config: Config, options: { insecure?: boolean;
         'Configure server.apiKeys (or SESSIONDB_API_KEYS), listen on 127.0.0.1, or pass --insecure if something in front of it authenticates.',
     );
   }
-  const manager = await createFromConfig(config);
+  // The library's logger interface over pino: store warnings and failing onEvent hooks land in the server's log.
+  const libraryLogger = { warn: (message: string, fields?: Record<string, unknown>) => logger.warn(fields ?? {}, message), error: (message: string, fields?: Record<string, unknown>) => logger.error(fields ?? {}, message) };
+  const manager = await createFromConfig(config, { logger: libraryLogger });
   await manager.startup();
   const storeUrl = redactStoreUrl(config.url);
   logger.info({ store: manager.store.kind, storeUrl }, 'store opened');
   const app = createApp({
-    store: manager.store,
+    store: manager.store, // the manager's view: creates count against maxActiveSessions and raise lifecycle events
+    manager,
+    onEvent: options.onEvent,
     apiKeys,
     rateLimitPerMinute,
     metricsToken,
