@@ -3,10 +3,10 @@ import { CapacityError } from '../core/errors.js';
 
 /** The `Retry-After` hint of a refusal: capacity comes back when sessions end, which nobody can predict. */
 export const CAPACITY_RETRY_AFTER_SECONDS = 30;
-/** Above this share of the limit, a manager on a store other processes write re-counts before it answers. */
-const NEAR_LIMIT = 0.9;
-/** How often (at most) it re-counts near the limit. */
+/** With other writers, a count older than this is read again before a create (at most this often)… */
 const RECOUNT_INTERVAL_MS = 1000;
+/** …or, when counting is slow (a huge store), 100 times as long as the last count took: at most 1 % of the time goes to counting. */
+const RECOUNT_COST_FACTOR = 100;
 
 /** A place taken by a write that adds an active session: `commit` once it is stored, `cancel` if it failed. */
 export interface Reservation {
@@ -22,15 +22,16 @@ export interface Reservation {
  *
  * With other processes writing the same database (several servers), each
  * one's count misses what the others did since its last read, so the limit is
- * a soft one per instance: near the limit (90 %) it reads the count again
- * before answering, at most once a second, which bounds the overshoot to what
- * the other instances create within that second.
+ * a soft one: before a create, a count older than a second (or than 100
+ * times what the last count took) is read again, so the store can hold more
+ * than the limit by at most what the other instances create within that time.
  */
 export class ActiveSessionLimit {
   private active = 0;
   /** Reservations not yet committed or cancelled: already in `active`, maybe not yet in a count read from the store. */
   private pending = 0;
   private lastCountAt = Number.NEGATIVE_INFINITY;
+  private lastCountMs = 0;
   private counting: Promise<void> | null = null;
 
   constructor(
@@ -47,10 +48,12 @@ export class ActiveSessionLimit {
 
   /** Reads the count from the store (concurrent callers share one read). */
   recount(): Promise<void> {
+    const t0 = performance.now();
     this.counting ??= this.countActive()
       .then((n) => {
         this.active = n + this.pending;
         this.lastCountAt = this.clock.now();
+        this.lastCountMs = performance.now() - t0;
       })
       .finally(() => {
         this.counting = null;
@@ -61,7 +64,7 @@ export class ActiveSessionLimit {
   /** Takes a place for one more active session, or throws `CapacityError` (nothing written). */
   async reserve(): Promise<Reservation> {
     if (!Number.isFinite(this.lastCountAt)) await this.recount();
-    else if (this.othersWrite && this.active >= this.limit * NEAR_LIMIT && this.clock.now() - this.lastCountAt >= RECOUNT_INTERVAL_MS) await this.recount();
+    else if (this.othersWrite && this.clock.now() - this.lastCountAt >= Math.max(RECOUNT_INTERVAL_MS, RECOUNT_COST_FACTOR * this.lastCountMs)) await this.recount();
     if (this.active >= this.limit) throw new CapacityError(this.limit, CAPACITY_RETRY_AFTER_SECONDS);
     this.active++;
     this.pending++;

@@ -120,9 +120,9 @@ export function createApp(options: AppOptions): Hono<Env> {
       'request',
     );
     const request = { method: c.req.method, route, status };
-    const severity: EventSeverity = status >= 500 ? 'error' : status >= 400 ? 'warning' : 'info';
-    events.emit({ type: 'request', category: 'http', severity, correlationId: id, request, durationMs: ms });
     const failure = c.get('failure');
+    const severity: EventSeverity = status >= 500 && failure?.code !== 'capacity' ? 'error' : status >= 400 ? 'warning' : 'info';
+    events.emit({ type: 'request', category: 'http', severity, correlationId: id, request, durationMs: ms });
     // A capacity refusal is the manager's own `error` event (severity warning), already sent.
     if (status >= 500 && failure?.code !== 'capacity') {
       events.emit({ type: 'error', category: 'http', severity: 'error', correlationId: id, request, error: { code: failure?.code ?? 'internal', message: c.get('detail') ?? failure?.message ?? `status ${status}` } });
