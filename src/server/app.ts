@@ -108,25 +108,29 @@ export function createApp(options: AppOptions): Hono<Env> {
     c.header('x-request-id', id);
     const t0 = performance.now();
     const span = (await telemetry)?.startRequest(c.req.method);
-    // The request id travels with everything the request does, so the manager's events carry it too.
-    await withCorrelationScope({ correlationId: id, span: span?.span }, () => (span ? span.run(next) : next()));
-    const ms = performance.now() - t0;
-    const route = c.get('route');
-    const status = c.res.status;
-    metrics.recordRequest(c.req.method, route, status, ms / 1000);
-    span?.end({ route, status, requestId: id });
-    options.logger?.info(
-      { requestId: id, method: c.req.method, path: c.req.path, status, ms: Math.round(ms * 10) / 10, tenant: c.get('caller')?.tenant, error: c.get('detail') },
-      'request',
-    );
-    const request = { method: c.req.method, route, status };
-    const failure = c.get('failure');
-    const severity: EventSeverity = status >= 500 && failure?.code !== 'capacity' ? 'error' : status >= 400 ? 'warning' : 'info';
-    events.emit({ type: 'request', category: 'http', severity, correlationId: id, request, durationMs: ms });
-    // A capacity refusal is the manager's own `error` event (severity warning), already sent.
-    if (status >= 500 && failure?.code !== 'capacity') {
-      events.emit({ type: 'error', category: 'http', severity: 'error', correlationId: id, request, error: { code: failure?.code ?? 'internal', message: c.get('detail') ?? failure?.message ?? `status ${status}` } });
-    }
+    // The request id travels with everything the request does, so the manager's events carry it
+    // too, and their spans (and the request's own error span) sit under the request's span.
+    await withCorrelationScope({ correlationId: id, span: span?.span }, async () => {
+      await (span ? span.run(next) : next());
+      const ms = performance.now() - t0;
+      const route = c.get('route');
+      const status = c.res.status;
+      metrics.recordRequest(c.req.method, route, status, ms / 1000);
+      options.logger?.info(
+        { requestId: id, method: c.req.method, path: c.req.path, status, ms: Math.round(ms * 10) / 10, tenant: c.get('caller')?.tenant, error: c.get('detail') },
+        'request',
+      );
+      const request = { method: c.req.method, route, status };
+      const failure = c.get('failure');
+      // A capacity refusal is a warning, and already the manager's own `error` event.
+      const serverFault = status >= 500 && failure?.code !== 'capacity';
+      const severity: EventSeverity = serverFault ? 'error' : status >= 400 ? 'warning' : 'info';
+      events.emit({ type: 'request', category: 'http', severity, request, durationMs: ms });
+      if (serverFault) {
+        events.emit({ type: 'error', category: 'http', severity: 'error', request, error: { code: failure?.code ?? 'internal', message: c.get('detail') ?? failure?.message ?? `status ${status}` } });
+      }
+      span?.end({ route, status, requestId: id });
+    });
   });
   if (options.corsOrigins?.length) {
     app.use('*', cors({ origin: options.corsOrigins, exposeHeaders: ['ETag', 'x-request-id', 'Retry-After'], allowHeaders: ['Authorization', 'Content-Type', 'If-Match', TENANT_HEADER] }));
