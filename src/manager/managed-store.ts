@@ -93,14 +93,14 @@ export function managedStore(inner: SessionStore, parts: ManagedParts): SessionS
   };
   const rememberWrite = (session: Session, scopes: SharedScopes) => {
     cache.sharedStateChanged(session.tenant ?? DEFAULT_TENANT, session.appName, session.userId, scopes);
-    cache.putSession(cacheKey(session), structuredClone(session), true);
+    cache.putSession(cacheKey(session), session, true);
   };
 
   const overrides: Partial<SessionStore> = {
     async createSession(input: NewSession): Promise<Session> {
       const t0 = performance.now();
       const session = await activating((input?.status ?? 'active') === 'active', refOf(input), () => inner.createSession(input));
-      cache.putSession(cacheKey(session), structuredClone(session));
+      cache.putSession(cacheKey(session), session);
       events.emit({ type: 'session.created', category: 'session', severity: 'info', session: sessionOf(session), durationMs: performance.now() - t0 });
       return session;
     },

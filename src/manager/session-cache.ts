@@ -10,7 +10,11 @@ export interface EventWindow {
 export interface CacheEntry {
   /** The session version `session` and `events` are true for. */
   version: number;
-  /** The session without events; null when only its events are known (after an append the store answered with events only). */
+  /**
+   * The session without events; null when only its events are known (after
+   * an append, or a write to shared state), or when sessions are not kept
+   * (several writers: the session is read from the store on every use).
+   */
   session: Session | null;
   events: EventWindow | null;
 }
@@ -35,12 +39,14 @@ export function cacheKey(k: KeyParts): string {
  * sessions and one on the events held in all entries together; past either,
  * the least recently used entries go.
  *
- * Entries keep what they are given (callers pass copies) and are never
- * handed out: callers copy what they return.
+ * Entries keep copies of what they are given; callers copy what they hand
+ * out (`copySession`, `copyEvents`).
  */
 export class SessionCache {
   private readonly map = new Map<string, CacheEntry>();
   private eventsHeld = 0;
+  /** False when other processes write: only versions and events are kept, a session is always read again. */
+  keepSessions = true;
 
   constructor(
     readonly maxSessions: number,
@@ -75,7 +81,7 @@ export class SessionCache {
     if (this.maxSessions <= 0) return;
     const old = this.map.get(id);
     const keep = old?.events && (old.version === session.version || (keepEventsAcrossWrite && old.version === session.version - 1));
-    this.replace(id, { version: session.version, session, events: keep ? old.events : null });
+    this.replace(id, { version: session.version, session: this.keepSessions ? copySession(session) : null, events: keep ? old.events : null });
   }
 
   /**
@@ -83,9 +89,10 @@ export class SessionCache {
    * window when they are the newest visible ones without a gap (whatever the
    * read asked for: last N, since a time, or all).
    */
-  putRead(id: string, session: Session, events: SessionEvent[]): void {
+  putRead(id: string, session: Session): void {
     if (this.maxSessions <= 0) return;
-    this.replace(id, { version: session.version, session, events: windowOf(events, session.eventCount, this.maxEvents) });
+    const window = windowOf(session.events ?? [], session.eventCount, this.maxEvents);
+    this.replace(id, { version: session.version, session: this.keepSessions ? copySession(session) : null, events: window && { fromSeq: window.fromSeq, list: copyEvents(window.list) } });
   }
 
   /**
@@ -105,7 +112,7 @@ export class SessionCache {
       this.delete(id);
       return;
     }
-    this.replace(id, { version: result.version, session: null, events: { fromSeq: entry.events.fromSeq, list: [...entry.events.list, ...added] } });
+    this.replace(id, { version: result.version, session: null, events: { fromSeq: entry.events.fromSeq, list: [...entry.events.list, ...copyEvents(added)] } });
   }
 
   /**
@@ -159,6 +166,28 @@ export function eventsFromWindow(window: EventWindow, read: { lastEvents?: numbe
   }
   if (read.afterTimestamp !== undefined || read.lastEvents === undefined || read.lastEvents > window.list.length) return null;
   return window.list.slice(window.list.length - read.lastEvents);
+}
+
+/** A copy of a session without its events (state and metadata deep, the rest flat values). */
+export function copySession(session: Session): Session {
+  const { events: _events, ...bare } = session;
+  return structuredClone(bare);
+}
+
+/**
+ * Copies of events, as cheap as isolation allows: the event objects are new,
+ * string content is shared (strings cannot change), structured content,
+ * state deltas and metadata are deep copies. (structuredClone of a whole
+ * history costs about 40 times as much for chat messages.)
+ */
+export function copyEvents(events: SessionEvent[]): SessionEvent[] {
+  return events.map((e) => {
+    const copy = { ...e };
+    if (typeof copy.content === 'object' && copy.content !== null) copy.content = structuredClone(copy.content);
+    if (copy.stateDelta) copy.stateDelta = structuredClone(copy.stateDelta);
+    if (copy.metadata) copy.metadata = structuredClone(copy.metadata);
+    return copy;
+  });
 }
 
 /** The window `events` make for a session with `eventCount` visible events, if they are its newest without a gap. */

@@ -37,7 +37,7 @@ import { exportSession, type ExportFormat, type ExportOptions } from '../transfe
 import { ActiveSessionLimit } from './capacity.js';
 import { managedStore } from './managed-store.js';
 import { nodeScheduler, type Scheduler } from './scheduler.js';
-import { cacheKey, eventsFromWindow, SessionCache } from './session-cache.js';
+import { cacheKey, copyEvents, copySession, eventsFromWindow, SessionCache } from './session-cache.js';
 
 export interface SessionManagerOptions {
   /** A store, or a URL for `openStore` (opened and migrated by `startup()`). */
@@ -266,6 +266,7 @@ export class SessionManager {
     this.storeRef = raw;
     const othersWrite = capabilitiesOf(raw).sharedAcrossProcesses;
     this.singleWriterMode = this.singleWriterOption ?? !othersWrite;
+    this.cache.keepSessions = this.singleWriterMode;
     if (this.maxActiveSessions !== null) {
       this.capacity = new ActiveSessionLimit(this.maxActiveSessions, async () => (await raw.stats()).activeSessions, this.clock, othersWrite);
     }
@@ -296,7 +297,7 @@ export class SessionManager {
       const page = await this.store.listSessions({ tenant: this.tenant, order: 'desc', limit: Math.min(options.warm, this.maxCachedSessions, this.store.limits.maxPageSize) });
       withCorrelationId(uuidv7(), () => {
         for (const s of page.sessions) {
-          this.cache.putSession(cacheKey(s), structuredClone(s));
+          this.cache.putSession(cacheKey(s), s);
           this.events.emit({ type: 'session.recovered', category: 'session', severity: 'info', session: { tenant: s.tenant ?? DEFAULT_TENANT, appName: s.appName, userId: s.userId, sessionId: s.id } });
         }
       });
@@ -348,8 +349,8 @@ export class SessionManager {
     if (entry && (!read.withEvents || window)) {
       if (this.singleWriterMode && entry.session) {
         this.cacheStats.hits++;
-        const copy = structuredClone(entry.session);
-        if (window) copy.events = structuredClone(window);
+        const copy = copySession(entry.session);
+        if (window) copy.events = copyEvents(window);
         return copy;
       }
       if (window) {
@@ -360,10 +361,10 @@ export class SessionManager {
           this.cache.delete(id);
           return null;
         }
-        this.cache.putSession(id, structuredClone(current));
+        this.cache.putSession(id, current);
         if (current.version === entry.version) {
           this.cacheStats.hits++;
-          current.events = structuredClone(window);
+          current.events = copyEvents(window);
           return current;
         }
         this.cacheStats.stale++;
@@ -372,11 +373,8 @@ export class SessionManager {
     this.cacheStats.misses++;
     const session = await this.store.getSession(k, options);
     if (!session) this.cache.delete(id);
-    else if (!read.withEvents) this.cache.putSession(id, structuredClone(session));
-    else {
-      const { events, ...bare } = session;
-      this.cache.putRead(id, structuredClone(bare), structuredClone(events ?? []));
-    }
+    else if (!read.withEvents) this.cache.putSession(id, session);
+    else this.cache.putRead(id, session);
     return session;
   }
 
