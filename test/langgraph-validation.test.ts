@@ -32,13 +32,13 @@ const itWithExceptions = new Proxy(it, {
   },
 });
 Object.assign(globalThis, { describe, it: itWithExceptions, expect, beforeAll, afterAll, beforeEach, afterEach });
-const { specTest } = await import('@langchain/langgraph-checkpoint-validation');
+const { specTest, deltaChannelHistoryTests } = await import('@langchain/langgraph-checkpoint-validation');
 
 /** Runs the suite on one store. Each checkpointer gets its own app name on that store, so none sees another's threads. */
 function validateOn(name: string, open: () => Promise<SessionStore>, dispose: (store: SessionStore) => Promise<void> = (store) => store.close()): void {
   let store: SessionStore;
   let instances = 0;
-  specTest({
+  const initializer = {
     checkpointerName: `SessiondbSaver on ${name}`,
     async beforeAll() {
       store = await open();
@@ -47,7 +47,10 @@ function validateOn(name: string, open: () => Promise<SessionStore>, dispose: (s
       await dispose(store);
     },
     createCheckpointer: () => new SessiondbSaver({ store, appName: `suite-${++instances}` }),
-  });
+  };
+  specTest(initializer);
+  // Opt-in in LangGraph's suite (the method is beta): the ancestor walk of DeltaChannel over our storage.
+  describe(initializer.checkpointerName, () => deltaChannelHistoryTests(initializer));
 }
 
 const dir = tempDir('langgraph-suite');

@@ -202,7 +202,7 @@ export class SessiondbSaver extends BaseCheckpointSaver {
       })),
     );
     const record: WritesRecord = { kind: 'writes', checkpoint_ns: ns, checkpoint_id: checkpointId, task_id: taskId, task_path: taskPath ?? '', writes: stored };
-    const content = eventContent(writesText(taskId, record.task_path, writes), record);
+    const content = eventContent(writesText(ns, taskId, record.task_path, writes), record);
     checkSize(store, content, `writes of task ${taskId} against checkpoint ${checkpointId}`, threadId, ns);
     const key = this.keyOf(threadId);
     const maxKey = store.limits.maxStateKeyLength;

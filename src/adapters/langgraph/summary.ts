@@ -26,19 +26,25 @@ export function checkpointText(ns: string, metadata: unknown, changed: [string, 
 }
 
 /** "Writes of agent" and a line per write; routing writes (`branch:…`) are left out. */
-export function writesText(taskId: string, taskPath: string, writes: [string, unknown][]): string {
+export function writesText(ns: string, taskId: string, taskPath: string, writes: [string, unknown][]): string {
   const lines: string[] = [];
   for (const [channel, value] of writes) {
     if (!isStateChannel(channel) && !(channel in SPECIAL_CHANNELS)) continue;
     lines.push(`${SPECIAL_CHANNELS[channel] ?? channel}: ${preview(value)}`);
   }
-  return [`Writes of ${taskName(taskId, taskPath)}`, ...lines].join('\n');
+  const head = `Writes of ${taskName(taskId, taskPath)}${ns === '' ? '' : ` · subgraph ${ns}`}`;
+  return [head, ...lines].join('\n');
 }
+
+/** LangGraph's id for writes no task made (a `Command`'s resume or update). */
+const NULL_TASK_ID = '00000000-0000-0000-0000-000000000000';
 
 /** The node's name for a task run by LangGraph's planner (path `~__pregel_pull, NAME`), else the task id. */
 function taskName(taskId: string, taskPath: string): string {
+  if (taskId === NULL_TASK_ID) return 'a command';
   const pull = /^~__pregel_pull, (.+)$/.exec(taskPath);
-  return pull ? pull[1]! : `task ${taskId}`;
+  if (!pull) return `task ${taskId}`;
+  return pull[1] === '__start__' ? 'the input' : pull[1]!;
 }
 
 /** LangGraph's own bookkeeping channels start with `__` or hold a `:` (`branch:to:agent`). */
