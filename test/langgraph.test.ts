@@ -203,6 +203,17 @@ describe('SessiondbSaver', () => {
     expect((session!.state['langgraph.head'] as { writes: number[] }).writes).toHaveLength(40); // all read by seq, no scan
   });
 
+  it('a fan-out wider than a head lists (128 write events) still reads every write, by reading back to the checkpoint', async () => {
+    const saver = new SessiondbSaver({ store, appName: 'fan-out' });
+    const config = await saver.put({ configurable: { thread_id: 't' } }, checkpointWith({}), meta(0), {});
+    const tasks = Array.from({ length: 150 }, (_, i) => `task-${String(i).padStart(3, '0')}`);
+    await Promise.all(tasks.map((task, i) => saver.putWrites(config, [['ch', i]], task)));
+    const session = await store.getSession({ appName: 'fan-out', userId: 'langgraph', sessionId: 't' }, { withEvents: false });
+    expect((session!.state['langgraph.head'] as { writes: unknown }).writes).toBeNull();
+    const tuple = await saver.getTuple({ configurable: { thread_id: 't' } });
+    expect(tuple?.pendingWrites).toEqual(tasks.map((task, i) => [task, 'ch', i]));
+  });
+
   it('rewinding the session (as the console does) takes the thread back to that checkpoint', async () => {
     const saver = new SessiondbSaver({ store, appName: 'rewind' });
     const first = await saver.put({ configurable: { thread_id: 't' } }, checkpointWith({ n: 1 }), meta(0), {});

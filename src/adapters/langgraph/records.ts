@@ -63,9 +63,17 @@ export interface HeadEntry {
   checkpoint_id: string;
   /** Seq of the checkpoint's event. */
   seq: number;
-  /** Seqs of the events holding writes against it, in the order they were stored. */
-  writes: number[];
+  /**
+   * Seqs of the events holding writes against it, in the order they were
+   * stored; null once there are more than {@link MAX_LISTED_WRITES} (a wide
+   * fan-out): readers then read back from the newest event to the checkpoint,
+   * which is mostly those writes anyway.
+   */
+  writes: number[] | null;
 }
+
+/** Past this many write events, a head stops listing them (each write would rewrite a longer list). */
+export const MAX_LISTED_WRITES = 128;
 
 export function encodeBytes([type, bytes]: [string, Uint8Array]): StoredBytes {
   return { type, data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
@@ -103,8 +111,8 @@ export function readHead(state: JsonObject, ns: string, maxKeyLength: number): H
   if (!isObject(value)) return null;
   const { checkpoint_ns, checkpoint_id, seq, writes } = value;
   if (checkpoint_ns !== ns || typeof checkpoint_id !== 'string' || !Number.isSafeInteger(seq)) return null;
-  if (!Array.isArray(writes) || !writes.every((s) => Number.isSafeInteger(s))) return null;
-  return { checkpoint_ns, checkpoint_id, seq: seq as number, writes: writes as number[] };
+  if (writes !== null && !(Array.isArray(writes) && writes.every((s) => Number.isSafeInteger(s)))) return null;
+  return { checkpoint_ns, checkpoint_id, seq: seq as number, writes: writes as number[] | null };
 }
 
 export function eventContent(text: string, record: ThreadRecord): JsonObject {

@@ -29,6 +29,7 @@ import {
   encodeBytes,
   eventContent,
   headKey,
+  MAX_LISTED_WRITES,
   NAMESPACE_TAG_LENGTH,
   readHead,
   writesEventId,
@@ -210,8 +211,9 @@ export class SessiondbSaver extends BaseCheckpointSaver {
       const head = readHead(snapshot.state, ns, maxKey);
       const event = { id: writesEventId(record), author: AUTHOR, content };
       // Writes against the head are listed in it, so the latest checkpoint reads without a scan.
-      if (head?.checkpoint_id !== checkpointId) return { event };
-      return { event, stateDelta: { [headKey(ns, maxKey)]: headEntry(ns, checkpointId, head.seq, [...head.writes, snapshot.nextSeq]) } };
+      if (head?.checkpoint_id !== checkpointId || head.writes === null) return { event };
+      const writes = head.writes.length < MAX_LISTED_WRITES ? [...head.writes, snapshot.nextSeq] : null;
+      return { event, stateDelta: { [headKey(ns, maxKey)]: headEntry(ns, checkpointId, head.seq, writes) } };
     });
   }
 
@@ -301,7 +303,7 @@ export class SessiondbSaver extends BaseCheckpointSaver {
   }
 }
 
-function headEntry(ns: string, checkpointId: string, seq: number, writes: number[]): HeadEntry & JsonObject {
+function headEntry(ns: string, checkpointId: string, seq: number, writes: number[] | null): HeadEntry & JsonObject {
   return { checkpoint_ns: ns, checkpoint_id: checkpointId, seq, writes };
 }
 

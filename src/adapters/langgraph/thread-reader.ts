@@ -16,10 +16,12 @@ const LARGEST_PAGE = 256;
 /**
  * The head checkpoint of a namespace and its writes, read by seq: one request
  * for the checkpoint and writes stored close after it (the usual case), one
- * more per distant group of writes. Null if what is stored at those seqs is not
- * what the head says (the session was changed by hand): the caller scans.
+ * more per distant group of writes. Null if the head does not list its writes
+ * or what is stored at those seqs is not what the head says (the session was
+ * changed by hand): the caller scans.
  */
 export async function readHeadCheckpoint(store: SessionStore, key: SessionKey, head: HeadEntry): Promise<FoundCheckpoint | null> {
+  if (head.writes === null) return null;
   const events = await readSeqs(store, key, [head.seq, ...head.writes]);
   const record = recordAt(events, head.seq);
   if (record?.kind !== 'checkpoint' || !sameCheckpoint(record, head.checkpoint_ns, head.checkpoint_id)) return null;
