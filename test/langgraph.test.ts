@@ -14,6 +14,7 @@ import { SessionDbError } from '../src/core/errors.js';
 import type { SessionStore } from '../src/core/store.js';
 import { MemoryStore } from '../src/stores/memory/memory-store.js';
 import { SqliteStore } from '../src/stores/sqlite/sqlite-store.js';
+import { forkSession } from '../src/transfer/fork.js';
 import { exportSession } from '../src/transfer/session-export.js';
 import { tempDir } from './helpers.js';
 import { runExample } from './readme-helpers.js';
@@ -214,7 +215,7 @@ describe('SessiondbSaver', () => {
     expect(tuple?.pendingWrites).toEqual(tasks.map((task, i) => [task, 'ch', i]));
   });
 
-  it('rewinding the session (as the console does) takes the thread back to that checkpoint', async () => {
+  it('rewinding the session (as the console does) takes the thread back to that checkpoint; a fork is a thread of its own', async () => {
     const saver = new SessiondbSaver({ store, appName: 'rewind' });
     const first = await saver.put({ configurable: { thread_id: 't' } }, checkpointWith({ n: 1 }), meta(0), {});
     await saver.put(first, checkpointWith({ n: 2 }), meta(1), {});
@@ -224,6 +225,10 @@ describe('SessiondbSaver', () => {
     expect(tuple?.checkpoint.channel_values).toEqual({ n: 1 });
     const third = await saver.put(first, checkpointWith({ n: 3 }), meta(1), {});
     expect((await saver.getTuple({ configurable: { thread_id: 't' } }))?.config).toEqual(third);
+    // A fork of the session at the first checkpoint is a thread of its own that starts there.
+    await forkSession(store, key, { upToSeq: 1, newSessionId: 't-fork' });
+    const forked = await saver.getTuple({ configurable: { thread_id: 't-fork' } });
+    expect([forked?.checkpoint.channel_values, forked?.config.configurable?.['thread_id']]).toEqual([{ n: 1 }, 't-fork']);
   });
 
   it('deleteThread deletes the thread with every namespace, and no other thread', async () => {
