@@ -1,12 +1,16 @@
 /**
  * LangGraph's own conformance suite for checkpointers
  * (`@langchain/langgraph-checkpoint-validation`) against SessiondbSaver on
- * SQLite, PostgreSQL and the memory store.
+ * SQLite, PostgreSQL, the memory store and the HTTP API (HttpStore).
  */
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SessiondbSaver } from '../src/adapters/langgraph/index.js';
+import { HttpStore } from '../src/client/index.js';
 import type { SessionStore } from '../src/core/store.js';
+import { createApp } from '../src/server/index.js';
 import { MemoryStore } from '../src/stores/memory/memory-store.js';
 import { PostgresStore } from '../src/stores/postgres/index.js';
 import { SqliteStore } from '../src/stores/sqlite/sqlite-store.js';
@@ -61,6 +65,23 @@ validateOn('SQLite', async () => {
 });
 
 validateOn('the memory store', async () => new MemoryStore());
+
+// Over the HTTP API: HttpStore talking to a server (in this process) on a memory store.
+let server: ServerType;
+validateOn(
+  'HTTP',
+  async () => {
+    const app = createApp({ store: new MemoryStore() });
+    server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+    });
+    return new HttpStore({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+  },
+  async (store) => {
+    await store.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  },
+);
 
 const pgReason = await pgUnavailableReason();
 if (pgReason) {

@@ -94,7 +94,9 @@ export class SessiondbSaver extends BaseCheckpointSaver {
       if (typeof value !== 'string' || value === '') throw new ValidationError(`options.${field}`, 'must be a non-empty string');
     }
     this.writer = new ThreadWriter((key) => ({
-      ...key,
+      ...(key.tenant === undefined ? {} : { tenant: key.tenant }),
+      appName: key.appName,
+      userId: key.userId,
       id: key.sessionId,
       metadata: { title: `LangGraph thread ${key.sessionId}`, langgraph: { thread_id: key.sessionId } },
     }));
