@@ -12,6 +12,7 @@ export interface FoundCheckpoint {
 const MAX_GAP = 8;
 const FIRST_PAGE = 16;
 const LARGEST_PAGE = 256;
+const PAGE_BYTES = 16 * 1024 * 1024;
 
 /**
  * The head checkpoint of a namespace and its writes, read by seq: one request
@@ -69,7 +70,12 @@ export async function* checkpointsNewestFirst(store: SessionStore, key: SessionK
   }
 }
 
-/** The thread's events from the newest back, in pages that grow while the reader keeps asking. */
+/**
+ * The thread's events from the newest back, in pages that grow while the
+ * reader keeps asking (16, 32, … 256 events), but hold about
+ * {@link PAGE_BYTES} at most once events turn out large (checkpoints can be
+ * up to the store's event limit each).
+ */
 async function* eventsNewestFirst(store: SessionStore, key: SessionKey): AsyncGenerator<SessionEvent> {
   let cursor: string | null = null;
   let limit = Math.min(FIRST_PAGE, store.limits.maxPageSize);
@@ -78,8 +84,17 @@ async function* eventsNewestFirst(store: SessionStore, key: SessionKey): AsyncGe
     if (!page) return;
     yield* page.events;
     cursor = page.nextCursor;
-    limit = Math.min(limit * 2, LARGEST_PAGE, store.limits.maxPageSize);
+    const largest = Math.max(1, ...page.events.map(storedBytes));
+    limit = Math.max(1, Math.min(limit * 2, LARGEST_PAGE, store.limits.maxPageSize, Math.floor(PAGE_BYTES / largest)));
   } while (cursor);
+}
+
+/** About how many bytes an event of the saver holds: its serialized data (the rest is small). */
+function storedBytes(event: SessionEvent): number {
+  const record = readRecord(event);
+  if (!record) return 1024;
+  if (record.kind === 'checkpoint') return record.checkpoint.data.length + record.metadata.data.length;
+  return record.writes.reduce((sum, w) => sum + w.data.length, 0);
 }
 
 async function readSeqs(store: SessionStore, key: SessionKey, seqs: number[]): Promise<Map<number, SessionEvent>> {
