@@ -251,6 +251,12 @@ for (const backend of await backends('ai-sdk-chats')) {
       expect((await opened.store.listFiles({})).files.filter((f) => f.sessionId === chatId)).toEqual([]);
       await expect(chats.loadChat(chatId)).rejects.toMatchObject({ code: 'not_found' });
       expect(await chats.createChat({ userId: 'u3', chatId })).toBe(chatId);
+
+      // An expiry sweep in delete mode takes the index record along too.
+      await opened.store.updateSession(key('u3', chatId), { expiresAt: 1 });
+      expect((await opened.store.sweepExpired({ now: 2, mode: 'delete' })).sessions).toBe(1);
+      expect(await chats.getChat(chatId)).toBeNull();
+      expect((await opened.store.listFiles({})).files.filter((f) => f.sessionId === chatId)).toEqual([]);
     });
 
     test('the active stream id is stored with the chat, seen by a new store instance, and cleared with null', async () => {
