@@ -122,7 +122,7 @@ async function shared(servers: ServeProcess[], round: string): Promise<Result> {
         await res.body?.cancel();
         if (res.status === 201) break;
         if (res.status !== 412) {
-          lat.errors++;
+          lat.fail(`${res.status}`);
           break;
         }
         conflicts++;

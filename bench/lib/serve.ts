@@ -58,6 +58,12 @@ export async function startServe(db: string, env: Record<string, string> = {}): 
 export class Latencies {
   private values: number[] = [];
   errors = 0;
+  /** The first few failures, for the report. */
+  errorSamples: string[] = [];
+  fail(what: string): void {
+    this.errors++;
+    if (this.errorSamples.length < 3) this.errorSamples.push(what);
+  }
   add(ms: number): void {
     this.values.push(ms);
   }
@@ -77,14 +83,13 @@ export async function timed(latencies: Latencies, fn: () => Promise<Response>): 
   try {
     const res = await fn();
     if (!res.ok) {
-      latencies.errors++;
-      await res.body?.cancel();
+      latencies.fail(`${res.status} ${(await res.text()).slice(0, 200)}`);
       return null;
     }
     latencies.add(performance.now() - t0);
     return res;
-  } catch {
-    latencies.errors++;
+  } catch (err) {
+    latencies.fail(String((err as Error).message));
     return null;
   }
 }
