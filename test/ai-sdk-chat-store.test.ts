@@ -162,7 +162,7 @@ for (const backend of await backends('ai-sdk-chats')) {
         expect(err.message).toMatch(problem);
       }
       const capped = createChatStore<UIMessage>({ store: opened.store, appName: 'chat-app', maxMessages: 2 });
-      await expect(capped.saveChat({ chatId, messages: [...good, user('m3', 'x')] })).rejects.toMatchObject({ code: 'too_large' });
+      await expect(capped.saveChat({ chatId, messages: [...good, user('m3', 'x')] })).rejects.toMatchObject({ code: 'too_large', details: { field: 'messages', limit: 2, actual: 3 }, message: /maxMessages/ });
       expect(await versionOf('u1', chatId)).toBe(version);
       expect(await chats.loadChat(chatId)).toEqual(good);
       expect((await opened.store.readSupersededEvents(key('u1', chatId)))!.events).toEqual([]);

@@ -1,4 +1,4 @@
-import { TooLargeError, ValidationError } from '../../core/errors.js';
+import { SessionDbError, ValidationError } from '../../core/errors.js';
 import { describeType, isPlainObject, setOwn, toJsonText } from '../../core/json.js';
 import type { Limits } from '../../core/limits.js';
 import type { JsonObject, NewEvent, SessionEvent } from '../../core/types.js';
@@ -37,7 +37,13 @@ export interface PreparedMessage {
  */
 export function prepareMessages(messages: unknown, limits: Limits, maxMessages: number): PreparedMessage[] {
   if (!Array.isArray(messages)) throw new ValidationError('messages', `must be an array of UI messages, got ${describeType(messages)}`);
-  if (messages.length > maxMessages) throw new TooLargeError('messages', messages.length, maxMessages, 'messages in one chat');
+  if (messages.length > maxMessages) {
+    throw new SessionDbError('too_large', `messages holds ${messages.length} messages; this chat store keeps at most ${maxMessages} in one chat (its maxMessages option).`, {
+      field: 'messages',
+      limit: maxMessages,
+      actual: messages.length,
+    });
+  }
   const seen = new Set<string>();
   return messages.map((message: unknown, i) => {
     const field = `messages[${i}]`;
