@@ -161,7 +161,13 @@ class SessiondbChatStore<M extends ChatMessage> implements ChatStore<M> {
       // An earlier createChat of this chat stopped before writing the index record: finish it.
       if (!(isSessionDbError(err) && err.code === 'exists')) throw err;
     }
-    await this.index.record(store, chatId, userId);
+    try {
+      await this.index.record(store, chatId, userId);
+    } catch (err) {
+      // Without its index record the chat could not be loaded: take back the session this call made.
+      if (created) await store.deleteSession(key).catch(() => undefined);
+      throw err;
+    }
     // Two users creating the same chat id at once: the index record written last wins, the other backs out.
     const winner = await this.index.owner(store, chatId, true);
     if (winner?.userId !== userId) {
