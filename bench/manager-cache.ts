@@ -19,18 +19,6 @@ const PG = flag('--pg', process.env['SESSIONDB_TEST_PG_URL'] ?? 'postgres://post
 const READS = Number(flag('--reads', '2000'));
 const key = { appName: 'bench', userId: 'u', sessionId: 's' };
 
-/** Median of 5 rounds of `n` calls, µs per call. */
-async function perCall(n: number, fn: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < Math.min(200, n); i++) await fn();
-  const rounds: number[] = [];
-  for (let r = 0; r < 5; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) await fn();
-    rounds.push(((performance.now() - t0) / n) * 1000);
-  }
-  return rounds.sort((a, b) => a - b)[2]!;
-}
-
 async function fill(store: SessionStore): Promise<void> {
   await store.migrate();
   const state: Record<string, unknown> = {};
@@ -54,37 +42,50 @@ async function measure(name: string, open: () => SessionStore): Promise<void> {
     ['checked (several writers)', { singleWriter: false }],
     ['single writer', { singleWriter: true }],
   ];
-  console.log(`\n${name}: µs per manager.getSession (median of 5 rounds of ${READS})`);
-  console.log(['mode'.padEnd(28), ...READ_KINDS.map(([k]) => k.padStart(16))].join(''));
-  for (const [mode, options] of modes) {
-    const m = new SessionManager({ store: open(), sweepIntervalMs: 0, ...options });
-    await m.startup();
-    const cells: string[] = [];
-    for (const [, read] of READ_KINDS) cells.push((await perCall(READS, () => m.getSession(key, read))).toFixed(0).padStart(16));
-    console.log(mode.padEnd(28) + cells.join(''));
-    await m.shutdown();
+  const managers = modes.map(([, options]) => new SessionManager({ store: open(), sweepIntervalMs: 0, ...options }));
+  for (const m of managers) await m.startup();
+  // Rounds alternate between the modes, so that the machine's load falls on all of them alike.
+  const results = modes.map(() => READ_KINDS.map(() => [] as number[]));
+  for (const [r, [, read]] of READ_KINDS.entries()) {
+    for (const m of managers) for (let i = 0; i < 100; i++) await m.getSession(key, read); // warm up
+    for (let round = 0; round < 5; round++) {
+      for (const [i, m] of managers.entries()) {
+        const t0 = performance.now();
+        for (let c = 0; c < READS; c++) await m.getSession(key, read);
+        results[i]![r]!.push(((performance.now() - t0) / READS) * 1000);
+      }
+    }
   }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(`\n${name}: µs per manager.getSession (median of 5 alternating rounds of ${READS})`);
+  console.log(['mode'.padEnd(28), ...READ_KINDS.map(([k]) => k.padStart(16))].join(''));
+  for (const [i, [mode]] of modes.entries()) console.log(mode.padEnd(28) + results[i]!.map((xs) => median(xs).toFixed(0).padStart(16)).join(''));
+  for (const m of managers) await m.shutdown();
+
   // Another process appends before every read: the checked cache reads the session, finds a new version, reads again.
   const other = new SessionManager({ store: open(), sweepIntervalMs: 0, maxCachedSessions: 0 });
   await other.startup();
   const n = Math.max(100, Math.floor(READS / 10));
-  for (const [mode, options] of [['no cache', { maxCachedSessions: 0 }], ['checked (several writers)', { singleWriter: false }]] as const) {
-    const m = new SessionManager({ store: open(), sweepIntervalMs: 0, ...options });
-    await m.startup();
-    const rounds: number[] = [];
-    for (let r = 0; r < 5; r++) {
-      let spent = 0;
-      for (let i = 0; i < n; i++) {
+  const pair = [['no cache', { maxCachedSessions: 0 }], ['checked (several writers)', { singleWriter: false }]] as const;
+  const readers = pair.map(([, options]) => new SessionManager({ store: open(), sweepIntervalMs: 0, ...options }));
+  for (const m of readers) await m.startup();
+  const spent = readers.map(() => [] as number[]);
+  for (let round = 0; round < 5; round++) {
+    const total = readers.map(() => 0);
+    for (let i = 0; i < n; i++) {
+      for (const [j, m] of readers.entries()) {
         await other.appendEvents(key, [{ author: 'user', content: 'elsewhere' }]);
         const t0 = performance.now();
         await m.getSession(key, { lastEvents: 100 });
-        spent += performance.now() - t0;
+        total[j]! += performance.now() - t0;
       }
-      rounds.push((spent / n) * 1000);
     }
-    console.log(`right after another writer's append, last 100 events, ${mode}: ${rounds.sort((a, b) => a - b)[2]!.toFixed(0)} µs`);
-    await m.shutdown();
+    total.forEach((t, j) => spent[j]!.push((t / n) * 1000));
   }
+  for (const [j, [mode]] of pair.entries()) {
+    console.log(`right after another writer's append, last 100 events, ${mode}: ${[...spent[j]!].sort((a, b) => a - b)[2]!.toFixed(0)} µs`);
+  }
+  for (const m of readers) await m.shutdown();
   await other.shutdown();
 }
 
