@@ -17,6 +17,7 @@ import {
 import { loadConfig } from '../src/config/load.js';
 import { createApp } from '../src/server/index.js';
 import { startServer, tempDir } from './helpers.js';
+import { runExample } from './readme-helpers.js';
 
 const dir = tempDir('lifecycle');
 const HOUR = 3_600_000;
@@ -292,5 +293,11 @@ describe('the HTTP API with a manager', () => {
     } finally {
       server.child.kill('SIGTERM');
     }
+  });
+});
+
+describe('README', () => {
+  it('the lifecycle example runs against the built package and prints what it says', () => {
+    runExample('lifecycle');
   });
 });

@@ -1,7 +1,7 @@
 // OpenTelemetry: the server and the manager through @opentelemetry/api, recorded by the SDK's
 // in-memory span exporter and an in-memory metric reader; and the same code with the API absent.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { context, metrics, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
@@ -11,7 +11,8 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionManager, SqliteStore } from '../src/index.js';
 import { createApp } from '../src/server/index.js';
-import { tempDir } from './helpers.js';
+import { startServer, tempDir } from './helpers.js';
+import { runExample } from './readme-helpers.js';
 
 const dir = tempDir('telemetry');
 const root = join(import.meta.dirname, '..');
@@ -141,6 +142,42 @@ describe('OpenTelemetry, when @opentelemetry/api is installed and an SDK registe
   });
 });
 
+describe('sessiondb serve with an SDK registered by a module loaded first (NODE_OPTIONS=--import)', () => {
+  it('exports the request span and the lifecycle span under it', async () => {
+    // Inside the repository, so that the preloaded module finds the SDK in node_modules.
+    mkdirSync(join(root, '.tmp'), { recursive: true });
+    const preload = join(root, '.tmp', `otel-preload-${process.pid}.mjs`);
+    const out = join(dir, 'spans.jsonl');
+    writeFileSync(
+      preload,
+      `import { appendFileSync } from 'node:fs';
+import { trace } from '@opentelemetry/api';
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+const exporter = {
+  export(spans, done) {
+    for (const s of spans) appendFileSync(${JSON.stringify(out)}, JSON.stringify({ name: s.name, id: s.spanContext().spanId, parent: s.parentSpanContext?.spanId, attributes: s.attributes }) + '\\n');
+    done({ code: 0 });
+  },
+  shutdown: async () => {},
+};
+trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+`,
+    );
+    const server = await startServer([], { SESSIONDB_URL: `sqlite:${join(dir, 'served.db')}`, NODE_OPTIONS: `--import ${pathToFileURL(preload).href}` });
+    try {
+      const res = await fetch(`${server.url}/v1/apps/chat/users/u1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'req-serve' }, body: '{"id":"s1"}' });
+      expect(res.status).toBe(201);
+      const exported = readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { name: string; id: string; parent?: string; attributes: Record<string, unknown> });
+      const request = exported.find((s) => s.name === 'POST /v1/apps/:app/users/:user/sessions')!;
+      expect(request.attributes).toMatchObject({ 'sessiondb.request_id': 'req-serve', 'http.response.status_code': 201 });
+      expect(exported.find((s) => s.name === 'session.created')).toMatchObject({ parent: request.id, attributes: { 'sessiondb.session_id': 's1', 'sessiondb.correlation_id': 'req-serve' } });
+    } finally {
+      server.child.kill('SIGTERM');
+      rmSync(preload, { force: true });
+    }
+  });
+});
+
 describe('without @opentelemetry/api', () => {
   /** Runs a snippet against the built package with a resolve hook that records (and may refuse) every module. */
   function run(code: string, refuseOtel: boolean): { stdout: string; stderr: string; resolved: string[] } {
@@ -199,5 +236,11 @@ export async function resolve(specifier, context, next) {
     const firstOtel = r.resolved.findIndex((u) => u.includes('/node_modules/@opentelemetry/api/'));
     expect(imported).toBeGreaterThan(r.resolved.findIndex((u) => u.includes('/dist/server/index.js')));
     expect(firstOtel).toBeGreaterThan(imported); // resolved only once the manager started
+  });
+});
+
+describe('README', () => {
+  it('the OpenTelemetry example runs against the built package and prints what it says', () => {
+    runExample('opentelemetry');
   });
 });
