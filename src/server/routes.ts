@@ -102,7 +102,8 @@ export function buildRoutes({ store, clock, info }: RouteContext): RouteDef[] {
         c.json({ store: store.kind, limits: store.limits, schema: await store.migrationStatus(), tenant: tenantOf(c), admin: c.get('caller').admin }),
     },
     {
-      method: 'post', path: SESSIONS, summary: 'Create a session', body: s.createSessionBody, responses: { 201: 'the session', 409: 'the id exists' },
+      method: 'post', path: SESSIONS, summary: 'Create a session', body: s.createSessionBody,
+      responses: { 201: 'the session', 409: 'the id exists', 503: 'capacity: maxActiveSessions reached (Retry-After)' },
       handler: async (c, { body }) => {
         const b = body as z.infer<typeof s.createSessionBody>;
         const session = await store.createSession({
