@@ -153,7 +153,7 @@ export class SessiondbSession implements SessionHistoryTransactionAwareSession {
     const store = await this.store();
     if (tx.add.length > store.limits.maxEventsPerAppend) throw new TooLargeError('transaction items', tx.add.length, store.limits.maxEventsPerAppend, 'items per transaction');
     const k = tx.expectedSuffix.length;
-    for (let attempt = 1; ; attempt++) {
+    await this.retrying(async () => {
       const session = (await this.read(store, { lastEvents: k + 1 })) ?? (k > 0 ? null : await this.create(store));
       if (!session) throw suffixMismatch(tx.operationId);
       const applied = appliedDigest(session.metadata, tx.operationId);
@@ -177,17 +177,13 @@ export class SessiondbSession implements SessionHistoryTransactionAwareSession {
         remove: tail.map((e) => e.id),
         add: tx.add,
       };
-      try {
-        await store.updateSession(this.key, { metadata: withPending(session.metadata, pending) }, { expectVersion: session.version });
-      } catch (err) {
-        if (!(err instanceof ConflictError) || attempt >= MAX_ATTEMPTS) throw err;
-        this.knownVersion = null;
-        await backoff(attempt);
-        continue;
-      }
-      // The loop goes round once more: the read finishes the intent, then finds the operation recorded.
+      await store.updateSession(this.key, { metadata: withPending(session.metadata, pending) }, { expectVersion: session.version });
       this.knownVersion = null;
-    }
+      const after = await this.read(store, { withEvents: false }); // finishes the intent
+      if (after && appliedDigest(after.metadata, tx.operationId) === tx.digest) return;
+      // Given up: a writer that does not know the protocol changed the history meanwhile. Decide again.
+      throw new ConflictError(session.version + 1, after?.version ?? 0, 'the session history changed during the transaction');
+    });
   }
 
   /**
