@@ -295,6 +295,20 @@ describe('SessiondbSession specifics (SQLite file)', () => {
     expect(reads).toEqual([{ lastEvents: 3 }]);
   });
 
+  it('a write that lost a race to another object is retried on the new history: nothing lost, nothing doubled', async () => {
+    const a = new SessiondbSession({ store, appName: 'specifics', userId: 'u1', sessionId: 'two-objects' });
+    const b = new SessiondbSession({ store, appName: 'specifics', userId: 'u1', sessionId: 'two-objects' });
+    await a.addItems([user('a1')]);
+    expect(await b.getItems()).toEqual([user('a1')]); // b now expects the version after a1
+    await a.addItems([user('a2')]);
+    await b.addItems([user('b1')]); // conflicts, re-reads, appends after a2
+    expect(await b.popItem()).toEqual(user('b1'));
+    await a.addItems([user('a3')]); // a's expected version is stale after b's writes
+    expect(await a.popItem()).toEqual(user('a3'));
+    expect(await b.popItem()).toEqual(user('a2')); // b's pop after a's writes removes the newest, not a stale one
+    expect(await a.getItems()).toEqual([user('a1')]);
+  });
+
   it('an append retried after a lost acknowledgement is stored once', async () => {
     const session = new SessiondbSession({ store, appName: 'specifics', userId: 'u1' });
     await session.addItems([user('first')]);
