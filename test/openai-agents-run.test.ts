@@ -4,7 +4,16 @@
 // subpath does not load the SDK; the README example runs.
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { run, setTracingDisabled, type AgentInputItem } from '@openai/agents';
+import {
+  MemorySession,
+  OutputGuardrailTripwireTriggered,
+  run,
+  setTracingDisabled,
+  type AgentInputItem,
+  type ModelResponse,
+  type OutputGuardrail,
+  type Session,
+} from '@openai/agents';
 import { SessiondbSession } from 'sessiondb/openai-agents';
 import { describe, expect, it } from 'vitest';
 import { makeAgent } from './fixtures/openai-agents/scripted-model.js';
@@ -98,6 +107,33 @@ async function race(url: string, sessionId: string): Promise<number> {
   for (let i = 0; i < texts.length; i += 2) expect(texts[i + 1]).toBe(texts[i]!.replace(/-a$/, '-b'));
   return texts.filter((t, i) => i > 0 && t[0] !== texts[i - 1]![0]).length;
 }
+
+describe("the SDK's runner uses the session's history transactions", () => {
+  it('an output guardrail blocks the answer: the tool call and its result are kept through applyHistoryTransaction, as MemorySession keeps them', async () => {
+    const script: ModelResponse['output'][] = [
+      [{ type: 'function_call', callId: 'call_1', name: 'remember', arguments: '{"fact":"tea"}', status: 'completed' }],
+      [{ type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'The SECRET is tea' }] }],
+    ];
+    const guardrail: OutputGuardrail = {
+      name: 'no-secrets',
+      execute: async ({ agentOutput }) => ({ tripwireTriggered: String(agentOutput).includes('SECRET'), outputInfo: null }),
+    };
+    const runBlocked = async (session: Session) => {
+      const { agent } = makeAgent(0, script);
+      const guarded = agent.clone({ outputGuardrails: [guardrail] });
+      await expect(run(guarded, 'remember tea', { session })).rejects.toBeInstanceOf(OutputGuardrailTripwireTriggered);
+      return session.getItems();
+    };
+    const session = new SessiondbSession({ url: `sqlite:${join(dir, 'guardrail.db')}`, appName: 'scripted', userId: 'u1' });
+    const kept = await runBlocked(session);
+    expect(kept).toEqual(await runBlocked(new MemorySession()));
+    expect(transcript(kept)).toEqual(['user: remember tea', 'call remember({"fact":"tea"})', 'function_call_result remember']);
+    const stored = await (await session.store()).getSession({ appName: 'scripted', userId: 'u1', sessionId: await session.getSessionId() }, { withEvents: false });
+    const operations = (stored!.metadata['openaiAgents'] as { operations: [string, string][] }).operations;
+    expect(operations.map(([id]) => id)).toEqual([expect.stringMatching(/:blocked_append:/)]);
+    await session.close();
+  }, 30_000);
+});
 
 describe('two processes appending to one session at once lose and duplicate nothing', () => {
   it('on a SQLite file', async () => {
