@@ -380,6 +380,16 @@ describe('SessiondbSession specifics (SQLite file)', () => {
     expect(await session.getItems()).toEqual([user('kept')]);
   });
 
+  it('more items than one append may hold are written in appends of the largest size, in order', async () => {
+    const small = await openStore('memory:', { limits: { maxEventsPerAppend: 3 } });
+    const session = new SessiondbSession({ store: small, appName: 'specifics', userId: 'u1', sessionId: 'chunks' });
+    const items = Array.from({ length: 7 }, (_, i) => user(`m${i}`));
+    await session.addItems(items);
+    expect(await session.getItems()).toEqual(items);
+    expect((await small.getSession({ appName: 'specifics', userId: 'u1', sessionId: 'chunks' }, { withEvents: false }))!.version).toBe(1 + 3);
+    await small.close();
+  });
+
   it('opens a store from a URL on first use and closes it', async () => {
     const path = join(dir, 'by-url.db');
     const session = new SessiondbSession({ url: `sqlite:${path}`, appName: 'specifics', userId: 'u1', sessionId: 'by-url' });

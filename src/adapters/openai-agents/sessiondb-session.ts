@@ -103,15 +103,18 @@ export class SessiondbSession implements SessionHistoryTransactionAwareSession {
     return (session?.events ?? []).map(eventToItem);
   }
 
-  /** Appends items atomically (all or none), creating the session if needed. */
+  /**
+   * Appends items, creating the session if needed. Atomic (all or none) up to
+   * the store's `limits.maxEventsPerAppend` items (1000 by default); a longer
+   * list is written in appends of that size, each atomic.
+   */
   async addItems(items: AgentInputItem[]): Promise<void> {
     if (!Array.isArray(items)) throw new ValidationError('items', 'must be an array of AgentInputItem');
     if (items.length === 0) return;
-    const store = await this.store();
-    const limit = store.limits.maxEventsPerAppend;
-    if (items.length > limit) throw new TooLargeError('items', items.length, limit, 'items per call');
     const events = items.map((item, i) => itemToEvent(item, uuidv7(), `items[${i}]`));
-    await this.append(store, events);
+    const store = await this.store();
+    const size = store.limits.maxEventsPerAppend;
+    for (let from = 0; from < events.length; from += size) await this.append(store, events.slice(from, from + size));
   }
 
   /** Removes the newest item and returns it (undefined when there is none). It stays readable as a superseded event. */
@@ -121,7 +124,7 @@ export class SessiondbSession implements SessionHistoryTransactionAwareSession {
       const session = await this.read(store, { lastEvents: 1 });
       const last = session?.events?.at(-1);
       if (!session || !last) return undefined;
-      const { session: after } = await store.rewindSession(this.key, { toSeq: last.seq - 1 }, { expectVersion: session.version });
+      const { session: after } = await store.rewindSession(this.key, { toSeq: last.seq - 1 }, { expectVersion: session.version }).catch(rethrowAsLostRace);
       this.knownVersion = after.version;
       return eventToItem(last);
     });
@@ -133,7 +136,7 @@ export class SessiondbSession implements SessionHistoryTransactionAwareSession {
     await this.retrying(async () => {
       const session = await this.read(store, { withEvents: false });
       if (!session || session.eventCount === 0) return;
-      const { session: after } = await store.rewindSession(this.key, { toSeq: 0 }, { expectVersion: session.version });
+      const { session: after } = await store.rewindSession(this.key, { toSeq: 0 }, { expectVersion: session.version }).catch(rethrowAsLostRace);
       this.knownVersion = after.version;
     });
   }
@@ -230,8 +233,7 @@ export class SessiondbSession implements SessionHistoryTransactionAwareSession {
         this.knownVersion = result.version;
       } catch (err) {
         this.knownVersion = null;
-        if (err instanceof SessionNotFoundError) throw new ConflictError(version, 0, 'the session was deleted: create it again');
-        throw err;
+        rethrowAsLostRace(err);
       }
     });
   }
@@ -266,6 +268,12 @@ export class SessiondbSession implements SessionHistoryTransactionAwareSession {
       }
     }
   }
+}
+
+/** Rethrows `err`; a session deleted between a read and a write becomes a lost race (`ConflictError`), so the write is decided again on a new read. */
+function rethrowAsLostRace(err: unknown): never {
+  if (err instanceof SessionNotFoundError) throw new ConflictError(-1, 0, 'The session was deleted while it was being written; read it again.');
+  throw err;
 }
 
 function suffixMismatch(operationId: string): SessionDbError {
