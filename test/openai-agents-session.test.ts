@@ -390,6 +390,16 @@ describe('SessiondbSession specifics (SQLite file)', () => {
     await small.close();
   });
 
+  it('a transaction too large to hold in the session metadata is refused and changes nothing', async () => {
+    const small = await openStore('memory:', { limits: { maxJsonBytes: 2000 } });
+    const session = new SessiondbSession({ store: small, appName: 'specifics', userId: 'u1' });
+    await session.addItems([user('q')]);
+    const err = await session.applyHistoryTransaction({ operationId: 'big', transaction: { type: 'append_items', items: [assistant('x'.repeat(3000))] } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'too_large', field: 'transaction' });
+    expect(await session.getItems()).toEqual([user('q')]);
+    await small.close();
+  });
+
   it('opens a store from a URL on first use and closes it', async () => {
     const path = join(dir, 'by-url.db');
     const session = new SessiondbSession({ url: `sqlite:${path}`, appName: 'specifics', userId: 'u1', sessionId: 'by-url' });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AgentInputItem, SessionHistoryTransactionArgs } from '@openai/agents';
-import { ValidationError } from '../../core/errors.js';
+import { TooLargeError, ValidationError } from '../../core/errors.js';
 import { describeType, isPlainObject } from '../../core/json.js';
 import type { JsonObject, NewEvent } from '../../core/types.js';
 import { ITEM_METADATA_KEY, itemToEvent } from './item-mapping.js';
@@ -58,10 +58,10 @@ export interface PreparedTransaction {
 
 /**
  * Checks `applyHistoryTransaction`'s arguments (the SDK's shapes, nothing
- * more) and prepares the events. Throws `ValidationError` naming the field;
+ * more; at most `maxItems` new items: one append) and prepares the events. Throws `ValidationError` naming the field;
  * nothing is written before this passes.
  */
-export function prepareTransaction(args: SessionHistoryTransactionArgs, newId: () => string): PreparedTransaction {
+export function prepareTransaction(args: SessionHistoryTransactionArgs, newId: () => string, maxItems: number): PreparedTransaction {
   if (!isPlainObject(args)) throw new ValidationError('args', `must be { operationId, transaction }, got ${describeType(args)}`);
   const { operationId, transaction } = args as unknown as JsonObject;
   if (typeof operationId !== 'string' || operationId.trim() === '') {
@@ -90,6 +90,7 @@ export function prepareTransaction(args: SessionHistoryTransactionArgs, newId: (
     throw new ValidationError('transaction.type', `must be "append_items" or "replace_suffix", got ${JSON.stringify(type)}`);
   }
   const field = type === 'append_items' ? 'transaction.items' : 'transaction.replacement';
+  if (replacement.length > maxItems) throw new TooLargeError(field, replacement.length, maxItems, 'items');
   const add = replacement.map((item, i) => itemToEvent(item, newId(), `${field}[${i}]`));
   expected.forEach((item, i) => itemToEvent(item, 'check', `transaction.expectedSuffix[${i}]`)); // the same rules as stored items
   const expectedSuffix = expected.map(canonicalItem);

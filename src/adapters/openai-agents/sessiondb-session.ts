@@ -152,9 +152,8 @@ export class SessiondbSession implements SessionHistoryTransactionAwareSession {
    * 100 operations (a `clearSession` does not forget them).
    */
   async applyHistoryTransaction(args: SessionHistoryTransactionArgs): Promise<void> {
-    const tx = prepareTransaction(args, () => uuidv7());
     const store = await this.store();
-    if (tx.add.length > store.limits.maxEventsPerAppend) throw new TooLargeError('transaction items', tx.add.length, store.limits.maxEventsPerAppend, 'items per transaction');
+    const tx = prepareTransaction(args, () => uuidv7(), store.limits.maxEventsPerAppend);
     const k = tx.expectedSuffix.length;
     await this.retrying(async () => {
       const session = (await this.read(store, { lastEvents: k + 1 })) ?? (k > 0 ? null : await this.create(store));
@@ -180,7 +179,11 @@ export class SessiondbSession implements SessionHistoryTransactionAwareSession {
         remove: tail.map((e) => e.id),
         add: tx.add,
       };
-      await store.updateSession(this.key, { metadata: withPending(session.metadata, pending) }, { expectVersion: session.version });
+      await store.updateSession(this.key, { metadata: withPending(session.metadata, pending) }, { expectVersion: session.version }).catch((err: unknown) => {
+        // The intent holds the new items until the transaction completes: they count against the metadata limit.
+        if (err instanceof TooLargeError) throw new TooLargeError('transaction', err.actual, err.limit, 'bytes of JSON (session metadata)');
+        throw err;
+      });
       this.knownVersion = null;
       const after = await this.read(store, { withEvents: false }); // finishes the intent
       if (after && appliedDigest(after.metadata, tx.operationId) === tx.digest) return;
