@@ -2,7 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { SessionDbError, SessionNotFoundError, TooLargeError, ValidationError } from '../core/errors.js';
 import { EVENT_ROLES, SESSION_STATUSES, type EventRole, type SessionStatus } from '../core/types.js';
-import { formatTime, renderMarkdown, renderText, toSessionExport, EXPORT_FORMATS, type ExportFormat } from '../transfer/session-export.js';
+import { contentText, formatTime, renderMarkdown, renderText, toSessionExport, EXPORT_FORMATS, type ExportFormat } from '../transfer/session-export.js';
 import { byteLength, clip, largestFitting, resultBytes } from './bounds.js';
 import { keyOf, plural, registerTool, result, sessionKeyShape, type ToolContext } from './tool-kit.js';
 import { transcriptInfoSchema, transcriptPage } from './transcript.js';
@@ -70,7 +70,7 @@ export function registerReadTools(server: McpServer, ctx: ToolContext): void {
         requestMsTotal: z.number(),
         metadata: z.record(z.string(), z.unknown()).nullable().describe('null when too large for one result (see note)'),
         state: z.record(z.string(), z.unknown()).nullable().describe('The merged state; null when too large for one result (see stateKeys)'),
-        stateKeys: z.array(z.string()).describe('The names of the state keys'),
+        stateKeys: z.array(z.string()).describe('The names of the state keys (the first ones, when their names alone would not fit)'),
       }),
       events: z.array(eventViewSchema).describe('The newest events, oldest first'),
       omittedEvents: z.number().int().describe('Asked-for events left out to keep within the result limits'),
@@ -92,7 +92,8 @@ export function registerReadTools(server: McpServer, ctx: ToolContext): void {
       const metadataText = JSON.stringify(session.metadata);
       const metadata = byteLength(metadataText) <= limits.maxBytes / 16 ? session.metadata : null;
       if (!metadata) notes.push(`The metadata (${byteLength(metadataText).toLocaleString('en-US')} bytes) is too large for one result and is left out.`);
-      const stateKeys = Object.keys(session.state).slice(0, 1000);
+      const stateKeys: string[] = [];
+      for (let room = limits.maxBytes / 16, i = 0, keys = Object.keys(session.state); i < keys.length && (room -= byteLength(keys[i]!) + 4) >= 0; i++) stateKeys.push(keys[i]!);
       const views = events.map((e) => eventView(e, Math.floor(limits.maxBytes / 16)));
       const render = (k: number) => {
         const shown = views.slice(views.length - k);
@@ -121,10 +122,9 @@ export function registerReadTools(server: McpServer, ctx: ToolContext): void {
           shown.length ? `The newest ${plural(shown.length, 'event')} of ${session.eventCount}:` : `No events shown (${session.eventCount} in the session).`,
           ...shown.map(eventLine),
         ];
-        if (k < views.length) notes.push(`${plural(views.length - k, 'older event')} left out to keep within ${limits.maxBytes.toLocaleString('en-US')} bytes: read them with read_transcript.`);
-        const text = [...lines, ...(notes.length ? ['', ...notes] : [])].join('\n');
-        if (k < views.length) notes.pop();
-        return { text, structured };
+        const left = k < views.length ? [`${plural(views.length - k, 'older event')} left out to keep within ${limits.maxBytes.toLocaleString('en-US')} bytes: read them with read_transcript.`] : [];
+        const all = [...notes, ...left];
+        return { text: [...lines, ...(all.length ? ['', ...all] : [])].join('\n'), structured };
       };
       const k = largestFitting(views.length, limits.maxBytes, (n) => {
         const r = render(n);
@@ -242,8 +242,9 @@ export function registerReadTools(server: McpServer, ctx: ToolContext): void {
       if (!page) throw new SessionNotFoundError(key);
       const history = args.format === 'json' && afterSeq === 0 && page.events.length === session.eventCount ? await store.readStateHistory(key) : null;
       const clipAt = Math.floor(limits.maxBytes / 4);
+      // Markdown and text show a message's readable text; one too long for a result is cut (and says so).
       const readable = page.events.map((e) => {
-        const text = typeof e.content === 'string' ? e.content : null;
+        const text = contentText(e.content);
         return text !== null && byteLength(text) > clipAt ? { ...e, content: clip(text, clipAt) } : e;
       });
       const render = (k: number) => {
@@ -260,7 +261,7 @@ export function registerReadTools(server: McpServer, ctx: ToolContext): void {
             `Part of the export: events ${info.fromSeq === null ? 'none' : `seq ${info.fromSeq}–${toSeq}`} of ${session.eventCount}` +
               (args.format === 'json' ? ' (not a whole export: it holds only these events).' : '.') +
               (info.nextAfterSeq !== null ? ` Call export_session again with afterSeq ${info.nextAfterSeq} for the next part.` : '') +
-              ` One result holds at most ${limits.maxEvents} events and ${limits.maxBytes.toLocaleString('en-US')} bytes.`,
+              ` One result holds at most ${plural(limits.maxEvents, 'event')} and ${limits.maxBytes.toLocaleString('en-US')} bytes.`,
           );
         }
         return { text, info };

@@ -5,6 +5,7 @@ import type { Session, SessionEvent, SessionKey } from '../core/types.js';
 import { contentText, formatTime, speaker } from '../transfer/session-export.js';
 import { clip, largestFitting, resultBytes } from './bounds.js';
 import type { McpLimits } from './limits.js';
+import { plural } from './tool-kit.js';
 import { titleOf } from './views.js';
 
 export const transcriptInfoSchema = z.object({
@@ -74,7 +75,7 @@ export async function transcriptPage(store: SessionStore, key: Required<SessionK
         '---',
         '',
         `*Truncated: this page ends at seq ${toSeq ?? afterSeq} of ${session.eventCount} ` +
-          `(one result holds at most ${limits.maxEvents} events and ${limits.maxBytes.toLocaleString('en-US')} bytes). ${request.howToContinue(info.nextAfterSeq!)}*`,
+          `(one result holds at most ${plural(limits.maxEvents, 'event')} and ${limits.maxBytes.toLocaleString('en-US')} bytes). ${request.howToContinue(info.nextAfterSeq!)}*`,
         '',
       );
     }
