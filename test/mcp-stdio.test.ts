@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, SessionNotFoundError } from '../src/core/errors.js';
 import { openStore } from '../src/stores/open-store.js';
 import { tempDir } from './helpers.js';
-import { dataOf, errorOf, ODD, READ_TOOLS, REFUND, resultBytes, seed, TEMPLATE, textOf, WRITE_TOOLS } from './mcp-helpers.js';
+import { dataOf, errorOf, READ_TOOLS, REFUND, resultBytes, seed, TEMPLATE, textOf, WRITE_TOOLS } from './mcp-helpers.js';
 
 const dir = tempDir('mcp-stdio');
 const db = join(dir, 'sessions.db');

@@ -5,9 +5,10 @@ import { DEFAULT_TENANT } from '../core/types.js';
 import { resolveTenant } from '../core/validate.js';
 import type { McpLogger } from './errors.js';
 import { resolveMcpLimits, type McpLimits } from './limits.js';
-import { registerReadTools } from './read-tools.js';
+import { readTools } from './read-tools.js';
 import { registerTranscriptResource } from './resources.js';
-import { registerWriteTools } from './write-tools.js';
+import { registerTools, type ToolDef } from './tool-kit.js';
+import { writeTools } from './write-tools.js';
 
 export type { McpLogger } from './errors.js';
 export type { McpLimits } from './limits.js';
@@ -34,6 +35,20 @@ const INSTRUCTIONS = [
   'Results are bounded: a result that stops early says so and names the cursor or afterSeq to continue with.',
 ].join('\n');
 
+const built = new Map<string, readonly ToolDef[]>();
+
+/**
+ * The tool definitions for a `maxEvents` (their descriptions name it), built
+ * once: zod schemas take milliseconds to build, and the HTTP transport makes
+ * a server per request.
+ */
+function toolsFor(maxEvents: number, readOnly: boolean): readonly ToolDef[] {
+  const key = `${maxEvents}:${readOnly}`;
+  let tools = built.get(key);
+  if (!tools) built.set(key, (tools = [...readTools(maxEvents), ...(readOnly ? [] : writeTools())]));
+  return tools;
+}
+
 /**
  * An MCP server over a store, bound to one tenant: the tools (list_sessions,
  * get_session, read_transcript, search_sessions, export_session, get_stats,
@@ -46,8 +61,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
   const tenant = resolveTenant(options.tenant ?? DEFAULT_TENANT, options.store.limits);
   const ctx = { store: options.store, tenant, limits: resolveMcpLimits(options.limits), logger: options.logger };
   const server = new McpServer({ name: 'sessiondb', title: 'sessiondb', version: VERSION }, { instructions: INSTRUCTIONS });
-  registerReadTools(server, ctx);
-  if (!options.readOnly) registerWriteTools(server, ctx);
+  registerTools(server, ctx, toolsFor(ctx.limits.maxEvents, options.readOnly === true));
   registerTranscriptResource(server, ctx);
   return server;
 }

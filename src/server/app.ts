@@ -68,7 +68,7 @@ export function createApp(options: AppOptions): Hono<Env> {
   const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
   const isMetricsToken = options.metricsToken ? createTokenCheck(options.metricsToken) : null;
   const routes = buildRoutes({ store, clock, info: options.info });
-  const table = new RouteTable([...routes, ...['/openapi.json', '/docs', '/metrics'].map((path) => ({ method: 'get', path })), { method: 'post', path: MCP_PATH }]);
+  const table = new RouteTable([...routes, ...['/openapi.json', '/docs', '/metrics'].map((path) => ({ method: 'get', path })), ...(options.mcp === false ? [] : [{ method: 'post', path: MCP_PATH }])]);
   const app = new Hono<Env>();
 
   app.use('*', async (c, next) => {
