@@ -1,7 +1,8 @@
 // `sessiondb mcp` over stdio, as an MCP client runs it: the built bin spawned by the SDK's own
 // client (StdioClientTransport), against a SQLite file seeded beforehand. One process serves the
-// whole tool set with the default limits; a second one runs --read-only with small limits (the
-// write tools are not listed, and every result stays within 5 events and 4096 bytes).
+// whole tool set with the default limits; a second one runs --read-only --tenant acme with small
+// limits (the write tools are not listed, it sees only its tenant, and every result stays within
+// 5 events and 4096 bytes).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
@@ -33,7 +34,8 @@ let small: Client;
 beforeAll(async () => {
   const store = await openStore(`sqlite:${db}`);
   await seed(store);
-  const big = { appName: 'shop', userId: 'u1', sessionId: 'big' };
+  await seed(store, 'acme'); // the same conversations in another tenant, for the --tenant server
+  const big = { tenant: 'acme', appName: 'shop', userId: 'u1', sessionId: 'big' };
   await store.createSession({ ...big, id: big.sessionId });
   await store.appendEvents(big, [
     { author: 'user', role: 'user', content: 'short question' },
@@ -43,7 +45,7 @@ beforeAll(async () => {
   await store.close();
   [{ client: full, stderr: fullStderr }, { client: small }] = await Promise.all([
     connect([]),
-    connect(['--read-only'], { SESSIONDB_MCP_MAX_EVENTS: '5', SESSIONDB_MCP_MAX_BYTES: '4096' }),
+    connect(['--read-only', '--tenant', 'acme'], { SESSIONDB_MCP_MAX_EVENTS: '5', SESSIONDB_MCP_MAX_BYTES: '4096' }),
   ]);
 }, 30_000);
 
@@ -76,8 +78,8 @@ describe('sessiondb mcp over stdio (the built bin, the SDK client)', () => {
 
   it('list_sessions: filters, newest first, and a cursor that continues without gaps', async () => {
     const shop = dataOf(await call(full, 'list_sessions', { appName: 'shop', userId: 'u1' }));
-    expect(shop.sessions.map((s: { sessionId: string }) => s.sessionId)).toEqual(['big', 's2', 's1']);
-    expect(shop.sessions[2]).toMatchObject({ title: 'Refund for order 1042', status: 'active', eventCount: 12, model: 'gemini-2.5-flash' });
+    expect(shop.sessions.map((s: { sessionId: string }) => s.sessionId)).toEqual(['s2', 's1']);
+    expect(shop.sessions[1]).toMatchObject({ title: 'Refund for order 1042', status: 'active', eventCount: 12, model: 'gemini-2.5-flash' });
     const first = await call(full, 'list_sessions', { appName: 'bulk', limit: 4 });
     expect(textOf(first)).toMatch(/4 sessions \(newest first\):\n- bulk\/b\/b10 · active · 1 event/);
     const ids: string[] = [];
@@ -137,8 +139,8 @@ describe('sessiondb mcp over stdio (the built bin, the SDK client)', () => {
 
   it('get_stats: the totals of the tenant', async () => {
     const r = await call(full, 'get_stats');
-    expect(dataOf(r)).toMatchObject({ store: 'sqlite', sessions: 16, activeSessions: 16, events: 31 });
-    expect(textOf(r)).toMatch(/^store: sqlite\nsessions: 16 \(16 active/);
+    expect(dataOf(r)).toMatchObject({ store: 'sqlite', sessions: 15, activeSessions: 15, events: 28 });
+    expect(textOf(r)).toMatch(/^store: sqlite\nsessions: 15 \(15 active/);
   });
 
   it('create_session, append_message (expectVersion; a conflict is a tool error that writes nothing), fork_session, archive_session', async () => {
@@ -199,6 +201,14 @@ describe('sessiondb mcp over stdio (the built bin, the SDK client)', () => {
     expect((await small.listTools()).tools.map((t) => t.name).sort()).toEqual([...READ_TOOLS].sort());
     await expect(call(small, 'append_message', { ...REFUND, role: 'user', text: 'x' })).rejects.toThrow(/append_message not found/);
     expect(dataOf(await call(small, 'get_session', REFUND)).session.eventCount).toBe(12); // nothing was written
+  });
+
+  it('--tenant: the tools and resources see that tenant only', async () => {
+    expect(dataOf(await call(small, 'get_stats'))).toMatchObject({ sessions: 16, events: 31 }); // acme's 15 seeded and "big"
+    expect(errorOf(await call(full, 'get_session', { appName: 'shop', userId: 'u1', sessionId: 'big' }))).toMatch(/^Session not found/);
+    expect(errorOf(await call(small, 'get_session', { appName: 'desk', userId: 'ann', sessionId: 'plan' }))).toMatch(/^Session not found: .* in tenant "acme"/);
+    expect((await small.listResources()).resources.map((r) => r.uri)).toContain('sessiondb://sessions/shop/u1/big');
+    expect((await full.listResources()).resources.map((r) => r.uri)).not.toContain('sessiondb://sessions/shop/u1/big');
   });
 
   it('bounded: no result holds more than 5 events or 4096 bytes; the cursor or afterSeq continues exactly', async () => {

@@ -283,13 +283,29 @@ export function readTools(maxEvents: number): ToolDef[] {
           }
           return { text, info };
         };
-        const k = largestFitting(page.events.length, limits.maxBytes, (n) => {
+        const size = (n: number) => {
           const r = render(n);
           return resultBytes(r.text.join(''), r.info);
-        });
+        };
+        const bare = size(0);
+        if (bare > limits.maxBytes) {
+          throw new SessionDbError(
+            'too_large',
+            `The session's own fields and state alone are ${bare.toLocaleString('en-US')} bytes in this format, more than one MCP result may hold (${limits.maxBytes.toLocaleString('en-US')} bytes). ` +
+              'Read it with get_session and read_transcript, or raise mcp.maxBytes where the server is configured.',
+            { bytes: bare, limit: limits.maxBytes },
+          );
+        }
+        const k = largestFitting(page.events.length, limits.maxBytes, size);
         if (k === 0 && page.events.length > 0) {
           const first = page.events[0]!;
-          throw new TooLargeError(`the export of event seq ${first.seq}`, byteLength(JSON.stringify(first)), limits.maxBytes, 'bytes');
+          const bytes = byteLength(JSON.stringify(first));
+          throw new SessionDbError(
+            'too_large',
+            `Event seq ${first.seq} alone is ${bytes.toLocaleString('en-US')} bytes as JSON, more than one MCP result may hold (${limits.maxBytes.toLocaleString('en-US')} bytes). ` +
+              'Export the session as markdown or text (a long message is cut there), or raise mcp.maxBytes where the server is configured.',
+            { field: 'afterSeq', seq: first.seq, bytes, limit: limits.maxBytes },
+          );
         }
         const r = render(k);
         return result(r.text, r.info);
