@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, SessionNotFoundError } from '../src/core/errors.js';
 import { openStore } from '../src/stores/open-store.js';
 import { tempDir } from './helpers.js';
+import { runExample } from './readme-helpers.js';
 import { dataOf, errorOf, READ_TOOLS, REFUND, resultBytes, seed, TEMPLATE, textOf, WRITE_TOOLS } from './mcp-helpers.js';
 
 const dir = tempDir('mcp-stdio');
@@ -265,6 +266,10 @@ describe('sessiondb mcp over stdio (the built bin, the SDK client)', () => {
     expect(resultBytes(exported)).toBeLessThanOrEqual(4096);
     expect(dataOf(exported)).toMatchObject({ complete: false, fromSeq: 1 });
     expect(textOf(exported)).toMatch(/Part of the export: events seq 1–\d of 12 \(not a whole export: it holds only these events\)\. Call export_session again with afterSeq \d for the next part\./);
+  });
+
+  it('the README example (the SDK client spawning sessiondb mcp) prints what its comments say', () => {
+    runExample('mcp-client', [["command: 'npx', args: ['sessiondb', 'mcp'", `command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(bin)}, 'mcp'`]]);
   });
 
   it('--help has an example: a client configuration whose JSON parses', () => {
