@@ -4,6 +4,7 @@
 // limits (the write tools are not listed, it sees only its tenant, and every result stays within
 // 5 events and 4096 bytes).
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
@@ -278,5 +279,14 @@ describe('sessiondb mcp over stdio (the built bin, the SDK client)', () => {
     expect(r.stdout).toContain('sessiondb mcp --db sqlite:./data/sessions.db --read-only');
     const json = JSON.parse(r.stdout.slice(r.stdout.indexOf('{\n'), r.stdout.lastIndexOf('}') + 1));
     expect(json.mcpServers.sessiondb).toMatchObject({ command: 'npx', args: expect.arrayContaining(['sessiondb', 'mcp']) });
+  });
+
+  it('--read-only on a database that does not exist fails at once (exit 1), creating nothing', () => {
+    const missing = join(dir, 'missing.db');
+    const r = spawnSync(process.execPath, [bin, 'mcp', '--read-only', '--db', `sqlite:${missing}`], { encoding: 'utf8', input: '' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`no database at ${missing}`);
+    expect(r.stdout).toBe('');
+    expect(existsSync(missing)).toBe(false);
   });
 });

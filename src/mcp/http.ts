@@ -49,33 +49,28 @@ export interface McpRouteContext extends McpHttpOptions {
  */
 export function mcpRoute(ctx: McpRouteContext): (c: Context<Env>) => Promise<Response> {
   const limits = resolveMcpLimits(ctx.limits);
-  let handler: Promise<McpHttpHandler> | undefined;
+  let loaded: Promise<{ handler: McpHttpHandler; refuse: (request: Request) => Response | undefined }> | undefined;
   const load = () =>
-    (handler ??= (async () => {
-      const [{ createMcpHandler }, { createMcpServer }] = await Promise.all([import('@modelcontextprotocol/server'), import('./server.js')]);
-      return createMcpHandler(
+    (loaded ??= (async () => {
+      const [sdk, { createMcpServer }] = await Promise.all([import('@modelcontextprotocol/server'), import('./server.js')]);
+      const handler = sdk.createMcpHandler(
         ({ authInfo }) => {
           const caller = authInfo?.extra?.['caller'] as Caller;
           return createMcpServer({ store: ctx.store, tenant: caller.tenant, readOnly: ctx.readOnly === true || caller.readOnly, limits, logger: ctx.logger });
         },
         { maxRequestBodySize: ctx.bodyLimitBytes, onerror: (err) => ctx.logger?.error({ error: redactSecrets(err.message) }, 'MCP request failed') },
       );
-    })());
-  let checks: Promise<(request: Request) => Response | undefined> | undefined;
-  const loadChecks = () =>
-    (checks ??= (async () => {
-      const { hostHeaderValidationResponse, originValidationResponse } = await import('@modelcontextprotocol/server');
-      return (request: Request) =>
-        (ctx.allowedHosts ? hostHeaderValidationResponse(request, ctx.allowedHosts) : undefined) ??
-        (ctx.allowedOrigins ? originValidationResponse(request, ctx.allowedOrigins) : undefined);
+      const refuse = (request: Request) =>
+        (ctx.allowedHosts ? sdk.hostHeaderValidationResponse(request, ctx.allowedHosts) : undefined) ??
+        (ctx.allowedOrigins ? sdk.originValidationResponse(request, ctx.allowedOrigins) : undefined);
+      return { handler, refuse };
     })());
 
   return async (c) => {
     c.set('route', MCP_PATH);
-    if (ctx.allowedHosts || ctx.allowedOrigins) {
-      const rejected = (await loadChecks())(c.req.raw);
-      if (rejected) return rejected;
-    }
+    const { handler, refuse } = await load();
+    const refused = refuse(c.req.raw);
+    if (refused) return refused;
     const header = (name: string) => c.req.header(name);
     let caller: Caller;
     try {
@@ -91,6 +86,6 @@ export function mcpRoute(ctx: McpRouteContext): (c: Context<Env>) => Promise<Res
       throw new SessionDbError('rate_limited', `Too many requests: the limit is ${caller.rateLimitPerMinute} a minute. Retry in ${wait} s.`);
     }
     // The key itself never goes further than this function: the server factory gets the caller only.
-    return (await load()).fetch(c.req.raw, { authInfo: { token: '', clientId: caller.keyName ?? 'anonymous', scopes: [], extra: { caller } } });
+    return handler.fetch(c.req.raw, { authInfo: { token: '', clientId: caller.keyName ?? 'anonymous', scopes: [], extra: { caller } } });
   };
 }
