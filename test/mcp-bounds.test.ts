@@ -56,10 +56,10 @@ describe('results stay within maxBytes whatever the session holds', () => {
       expect(dataOf(r)).toMatchObject({ complete: true, toSeq: 2 });
     }
     expect(errorOf(await call('export_session', { ...KEY, format: 'json' }))).toMatch(
-      /^Event seq 1 alone is 20,\d{3} bytes as JSON, more than one MCP result may hold \(8,192 bytes\)\. Export the session as markdown or text/,
+      /^Event seq 1 alone takes 2\d,\d{3} bytes as JSON, more than one MCP result may hold \(8,192 bytes\)\. Export the session as markdown or text/,
     );
     const big = await store.createSession({ appName: 'app', userId: 'u', id: 'stateful', state: { blob: 'b'.repeat(10_000) } });
-    expect(errorOf(await call('export_session', { ...KEY, sessionId: big.id, format: 'json' }))).toMatch(/^The session's own fields and state alone are [\d,]+ bytes in this format/);
+    expect(errorOf(await call('export_session', { ...KEY, sessionId: big.id, format: 'json' }))).toMatch(/^The session's own fields \(its state, metadata and title\) alone take [\d,]+ bytes in this format/);
   });
 
   it('search_sessions and list_sessions: never more hits than maxEvents; a fitted page ends where its cursor continues', async () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SessionDbError, SessionNotFoundError, TooLargeError, ValidationError } from '../core/errors.js';
-import { EVENT_ROLES, SESSION_STATUSES, type EventRole, type SessionStatus } from '../core/types.js';
+import { EVENT_ROLES, SESSION_STATUSES, type EventRole, type SessionEvent, type SessionStatus } from '../core/types.js';
 import { contentText, formatTime, renderMarkdown, renderText, toSessionExport, EXPORT_FORMATS, type ExportFormat } from '../transfer/session-export.js';
 import { byteLength, clip, largestFitting, resultBytes } from './bounds.js';
 import { keyOf, plural, defineTool, result, sessionKeyShape, type ToolContext, type ToolDef } from './tool-kit.js';
@@ -232,7 +232,7 @@ export function readTools(maxEvents: number): ToolDef[] {
       writes: false,
       title: 'Export a session',
       description:
-        'A session in an export format: json (every field of the session and its events, re-importable with `sessiondb load`-style imports), markdown (a document) or text (a plain transcript). ' +
+        'A session in an export format: json (every field of the session and its events, the JSON `sessiondb export` writes and importSessionExport takes back), markdown (a document) or text (a plain transcript). ' +
         'A session larger than one result is exported in parts by seq: the result then says so and names the afterSeq of the next part.',
       input: z.object({
         ...sessionKeyShape,
@@ -258,12 +258,7 @@ export function readTools(maxEvents: number): ToolDef[] {
         const page = await store.readEvents(key, { afterSeq, limit: Math.min(limits.maxEvents, store.limits.maxPageSize) });
         if (!page) throw new SessionNotFoundError(key);
         const history = args.format === 'json' && afterSeq === 0 && page.events.length === session.eventCount ? await store.readStateHistory(key) : null;
-        const clipAt = Math.floor(limits.maxBytes / 4);
-        // Markdown and text show a message's readable text; one too long for a result is cut (and says so).
-        const readable = page.events.map((e) => {
-          const text = contentText(e.content);
-          return text !== null && byteLength(text) > clipAt ? { ...e, content: clip(text, clipAt) } : e;
-        });
+        let readable: SessionEvent[] = []; // for markdown and text: set once the room for one message is known
         const render = (k: number) => {
           const events = page.events.slice(0, k);
           const toSeq = events.length ? events[events.length - 1]!.seq : null;
@@ -291,19 +286,26 @@ export function readTools(maxEvents: number): ToolDef[] {
         if (bare > limits.maxBytes) {
           throw new SessionDbError(
             'too_large',
-            `The session's own fields and state alone are ${bare.toLocaleString('en-US')} bytes in this format, more than one MCP result may hold (${limits.maxBytes.toLocaleString('en-US')} bytes). ` +
+            `The session's own fields (its state, metadata and title) alone take ${bare.toLocaleString('en-US')} bytes in this format, more than one MCP result may hold (${limits.maxBytes.toLocaleString('en-US')} bytes). ` +
               'Read it with get_session and read_transcript, or raise mcp.maxBytes where the server is configured.',
             { bytes: bare, limit: limits.maxBytes },
           );
         }
+        // Markdown and text show a message's readable text; one too long for what the result leaves is cut (and says so).
+        const clipAt = Math.max(256, Math.min(Math.floor(limits.maxBytes / 4), limits.maxBytes - bare - 400));
+        readable = page.events.map((e) => {
+          const text = contentText(e.content);
+          return text !== null && byteLength(text) > clipAt ? { ...e, content: clip(text, clipAt) } : e;
+        });
         const k = largestFitting(page.events.length, limits.maxBytes, size);
         if (k === 0 && page.events.length > 0) {
           const first = page.events[0]!;
-          const bytes = byteLength(JSON.stringify(first));
+          const bytes = size(1);
           throw new SessionDbError(
             'too_large',
-            `Event seq ${first.seq} alone is ${bytes.toLocaleString('en-US')} bytes as JSON, more than one MCP result may hold (${limits.maxBytes.toLocaleString('en-US')} bytes). ` +
-              'Export the session as markdown or text (a long message is cut there), or raise mcp.maxBytes where the server is configured.',
+            `Event seq ${first.seq} alone takes ${bytes.toLocaleString('en-US')} bytes ${args.format === 'json' ? 'as JSON' : 'in this format'}, more than one MCP result may hold (${limits.maxBytes.toLocaleString('en-US')} bytes). ` +
+              (args.format === 'json' ? 'Export the session as markdown or text (a long message is cut there), or raise' : 'Raise') +
+              ' mcp.maxBytes where the server is configured.',
             { field: 'afterSeq', seq: first.seq, bytes, limit: limits.maxBytes },
           );
         }
