@@ -20,6 +20,7 @@ const KEYS = { acme: 'acme-key-0123456789', globex: 'globex-key-0123456789', rea
 let url: string;
 let child: ChildProcess;
 const clients: Client[] = [];
+const MODERN = { pin: '2026-07-28' };
 
 beforeAll(async () => {
   const db = join(dir, 'sessions.db');
@@ -48,8 +49,8 @@ afterAll(async () => {
   child?.kill('SIGTERM');
 });
 
-/** A connected SDK client; `auto` negotiates the 2026-07-28 revision, `legacy` uses the 2025 handshake. */
-async function connect(headers: Record<string, string>, mode: 'legacy' | 'auto' = 'legacy'): Promise<Client> {
+/** A connected SDK client: `MODERN` speaks the 2026-07-28 revision (or fails), `legacy` uses the 2025 handshake. */
+async function connect(headers: Record<string, string>, mode: 'legacy' | { pin: string } = 'legacy'): Promise<Client> {
   const client = new Client({ name: 'sessiondb-test', version: '1.0.0' }, { versionNegotiation: { mode } });
   await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers } }));
   clients.push(client);
@@ -95,7 +96,7 @@ describe('/mcp on a spawned sessiondb serve with API keys', () => {
     expect(dataOf(await call(acme, 'search_sessions', { query: 'refund' })).hits.length).toBeGreaterThan(0);
     expect((await acme.readResource({ uri: 'sessiondb://sessions/shop/u1/s1' })).contents).toHaveLength(1);
 
-    const globex = await connect(bearer(KEYS.globex), 'auto');
+    const globex = await connect(bearer(KEYS.globex), MODERN);
     expect(dataOf(await call(globex, 'list_sessions')).sessions).toEqual([]);
     expect(errorOf(await call(globex, 'get_session', REFUND))).toBe(new SessionNotFoundError({ ...REFUND, tenant: 'globex' }).message);
     expect(dataOf(await call(globex, 'search_sessions', { query: 'refund' })).hits).toEqual([]);
@@ -118,7 +119,7 @@ describe('/mcp on a spawned sessiondb serve with API keys', () => {
   });
 
   it('a read-only key: no tool that writes over MCP, 403 on API writes, reads as usual', async () => {
-    const reader = await connect(bearer(KEYS.reader), 'auto');
+    const reader = await connect(bearer(KEYS.reader), MODERN);
     expect((await reader.listTools()).tools.map((t) => t.name).sort()).toEqual([...READ_TOOLS].sort());
     await expect(call(reader, 'create_session', { appName: 'shop', userId: 'u1' })).rejects.toThrow(/create_session not found/);
     expect(textOf(await call(reader, 'read_transcript', REFUND))).toContain('We decided to refund');

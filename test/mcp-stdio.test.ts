@@ -20,11 +20,11 @@ const db = join(dir, 'sessions.db');
 const bin = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 
 /** Spawns `node dist/cli/main.js mcp …` through the SDK's stdio transport and connects a client to it. */
-async function connect(args: string[], env: Record<string, string> = {}): Promise<{ client: Client; stderr: () => string }> {
+async function connect(args: string[], env: Record<string, string> = {}, mode: 'legacy' | { pin: string } = 'legacy'): Promise<{ client: Client; stderr: () => string }> {
   const transport = new StdioClientTransport({ command: process.execPath, args: [bin, 'mcp', '--db', `sqlite:${db}`, ...args], env: { ...getDefaultEnvironment(), ...env }, cwd: dir, stderr: 'pipe' });
   let stderr = '';
   transport.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const client = new Client({ name: 'sessiondb-test', version: '1.0.0' });
+  const client = new Client({ name: 'sessiondb-test', version: '1.0.0' }, { versionNegotiation: { mode } });
   await client.connect(transport);
   return { client, stderr: () => stderr };
 }
@@ -32,6 +32,7 @@ async function connect(args: string[], env: Record<string, string> = {}): Promis
 let full: Client;
 let fullStderr: () => string;
 let small: Client;
+const MODERN = { pin: '2026-07-28' };
 
 beforeAll(async () => {
   const store = await openStore(`sqlite:${db}`);
@@ -47,7 +48,8 @@ beforeAll(async () => {
   await store.close();
   [{ client: full, stderr: fullStderr }, { client: small }] = await Promise.all([
     connect([]),
-    connect(['--read-only', '--tenant', 'acme'], { SESSIONDB_MCP_MAX_EVENTS: '5', SESSIONDB_MCP_MAX_BYTES: '4096' }),
+    // This one negotiates the 2026-07-28 revision (server/discover); the other opens with the 2025 handshake.
+    connect(['--read-only', '--tenant', 'acme'], { SESSIONDB_MCP_MAX_EVENTS: '5', SESSIONDB_MCP_MAX_BYTES: '4096' }, MODERN),
   ]);
 }, 30_000);
 
