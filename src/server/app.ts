@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { httpStatusOf, SessionDbError, ValidationError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
 import type { SessionStore } from '../core/store.js';
+import { MCP_PATH, mcpRoute, type McpHttpOptions } from '../mcp/http.js';
 import { createAuthenticator, createTokenCheck, TENANT_HEADER, type ApiKey, type MetricsToken } from './auth.js';
 import { instrumentStore, Metrics } from './metrics.js';
 import { docsPage, openApiDocument } from './openapi.js';
@@ -45,6 +46,11 @@ export interface AppOptions {
    * token or an admin key.
    */
   metricsToken?: MetricsToken;
+  /**
+   * The MCP server at `/mcp` (Streamable HTTP), behind the same keys: a
+   * key's tenant is the tenant its tools see. `false`: not mounted.
+   */
+  mcp?: McpHttpOptions | false;
 }
 
 const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
@@ -62,7 +68,7 @@ export function createApp(options: AppOptions): Hono<Env> {
   const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
   const isMetricsToken = options.metricsToken ? createTokenCheck(options.metricsToken) : null;
   const routes = buildRoutes({ store, clock, info: options.info });
-  const table = new RouteTable([...routes, ...['/openapi.json', '/docs', '/metrics'].map((path) => ({ method: 'get', path }))]);
+  const table = new RouteTable([...routes, ...['/openapi.json', '/docs', '/metrics'].map((path) => ({ method: 'get', path })), ...(options.mcp === false ? [] : [{ method: 'post', path: MCP_PATH }])]);
   const app = new Hono<Env>();
 
   app.use('*', async (c, next) => {
@@ -110,6 +116,7 @@ export function createApp(options: AppOptions): Hono<Env> {
           }
         }
         if (route.admin && !caller.admin) throw new SessionDbError('forbidden', 'This route needs an admin API key.');
+        if (caller.readOnly && route.method !== 'get') throw new SessionDbError('forbidden', 'This API key is read-only: it may not write.');
       }
       const query = (route.query ? parseInput(route.query, c.req.query(), 'query') : {}) as Record<string, unknown>;
       checkRequestLimits(c.req.param() as Record<string, string>, query, store.limits);
@@ -128,6 +135,11 @@ export function createApp(options: AppOptions): Hono<Env> {
       }
       return route.handler(c, { query, body });
     });
+  }
+
+  if (options.mcp !== false) {
+    const rateLimit = (caller: { keyName: string | null; rateLimitPerMinute?: number }) => (caller.rateLimitPerMinute ? limiter.take(caller.keyName ?? 'anonymous', caller.rateLimitPerMinute) : 0);
+    app.all(MCP_PATH, mcpRoute({ ...options.mcp, store, authenticate, rateLimit, bodyLimitBytes, logger: options.logger }));
   }
 
   const openapi = openApiDocument(routes);

@@ -156,7 +156,7 @@ export function formatTime(ms: number): string {
 const ROLE_LABEL: Record<string, string> = { user: 'User', assistant: 'Assistant', system: 'System', tool: 'Tool' };
 
 /** Who spoke, for people: the role if there is one, else the author. */
-function speaker(event: SessionEvent): string {
+export function speaker(event: Pick<SessionEvent, 'author' | 'role'>): string {
   return event.role ? ROLE_LABEL[event.role]! : event.author;
 }
 
