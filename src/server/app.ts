@@ -86,7 +86,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     );
   });
   if (options.corsOrigins?.length) {
-    app.use('*', cors({ origin: options.corsOrigins, exposeHeaders: ['ETag', 'x-request-id', 'Retry-After'], allowHeaders: ['Authorization', 'Content-Type', 'If-Match', TENANT_HEADER] }));
+    app.use('*', cors({ origin: options.corsOrigins, exposeHeaders: ['ETag', 'x-request-id', 'Retry-After'], allowHeaders: ['Authorization', 'Content-Type', 'If-Match', TENANT_HEADER, 'MCP-Protocol-Version', 'Accept'] }));
   }
   const tooLarge = (c: Context<Env>) => {
     c.set('route', table.label(c.req.method, c.req.path)); // answered before routing
