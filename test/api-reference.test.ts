@@ -11,21 +11,21 @@ import { buildRoutes, type RouteDef } from '../src/server/routes.js';
 
 type Doc = {
   paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, unknown>; responses: Record<string, Response>; parameters: Record<string, Parameter> };
+  components: { schemas: Record<string, unknown>; responses: Record<string, DocResponse>; parameters: Record<string, Parameter> };
   tags: { name: string }[];
 };
 type Operation = {
   operationId: string; tags: string[]; summary: string; description: string; security?: unknown[];
   parameters: (Parameter | { $ref: string })[]; requestBody?: { content: Record<string, { schema: unknown; examples?: Record<string, { value: unknown }> }> };
-  responses: Record<string, Response | { $ref: string }>;
+  responses: Record<string, DocResponse | { $ref: string }>;
 };
 type Parameter = { name: string; in: string; description?: string; example?: unknown; schema: unknown };
-type Response = { description: string; headers?: Record<string, unknown>; content?: Record<string, { schema: { $ref?: string } }> };
+type DocResponse = { description: string; headers?: Record<string, unknown>; content?: Record<string, { schema: { $ref?: string } }> };
 
 const routes = buildRoutes({ store: new MemoryStore(), clock: { now: () => Date.now() } });
 const routeOf = new Map(routes.map((r) => [r.operationId, r]));
 
-async function documentOf(app: { fetch: (r: Request) => Response | Promise<globalThis.Response> }): Promise<Doc> {
+async function documentOf(app: { fetch: (r: Request) => Response | Promise<Response> }): Promise<Doc> {
   return (await (await app.fetch(new Request('http://test/openapi.json'))).json()) as Doc;
 }
 
@@ -64,13 +64,13 @@ describe('the OpenAPI document', () => {
       const statuses = Object.keys(op.responses).map(Number);
       const success = statuses.filter((s) => s < 300);
       expect(success, where).toHaveLength(1);
-      const ok = resolve<Response>(doc, op.responses[success[0]!]!);
+      const ok = resolve<DocResponse>(doc, op.responses[success[0]!]!);
       if (success[0] === 204) expect(ok.content, where).toBeUndefined();
       else for (const media of Object.values(ok.content ?? { none: undefined })) expect(media?.schema, where).toBeDefined();
       const errors = statuses.filter((s) => s >= 400);
       if (!op.security || op.security.length) expect(errors, `${where} may answer 401`).toContain(401);
       for (const status of errors) {
-        const answer = resolve<Response>(doc, op.responses[status]!);
+        const answer = resolve<DocResponse>(doc, op.responses[status]!);
         expect(answer.description, `${where} ${status}`).toBeTruthy();
         expect(answer.content?.['application/json']?.schema, `${where} ${status}`).toEqual({ $ref: '#/components/schemas/Error' });
       }
@@ -206,7 +206,7 @@ describe('documented responses are the real ones', () => {
     }
     const metrics = await app.fetch(new Request('http://test/metrics'));
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
-    expect(Object.keys(doc.paths['/metrics']!['get']!.responses['200'] as Response)).toContain('content');
+    expect(Object.keys(doc.paths['/metrics']!['get']!.responses['200'] as DocResponse)).toContain('content');
   });
 
   it('every error answer is the documented envelope, with a status the operation documents', async () => {
@@ -218,7 +218,7 @@ describe('documented responses are the real ones', () => {
     const base = '/v1/apps/shop/users/u1/sessions';
     const send = async (app: typeof open, operationId: string | null, method: string, path: string, body?: string, headers: Record<string, string> = {}) => {
       const res = await app.fetch(new Request(`http://test${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body }));
-      const json = await res.json();
+      const json = (await res.json()) as { error: { code: string } };
       const parsed = errorEnvelope.safeParse(json);
       expect(parsed.success, `${method} ${path} → ${res.status}: ${JSON.stringify(json)}`).toBe(true);
       expect(parsed.data, 'no undocumented field').toEqual(json);
