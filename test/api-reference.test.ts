@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { MemoryStore } from '../src/index.js';
 import { createApp } from '../src/server/index.js';
-import { API_TAGS } from '../src/server/openapi.js';
+import { API_TAGS, COMPONENT_SCHEMAS } from '../src/server/openapi.js';
 import { ERROR_CODES, errorEnvelope } from '../src/server/response-schemas.js';
 import { buildRoutes, type RouteDef } from '../src/server/routes.js';
 
@@ -98,6 +98,25 @@ describe('the OpenAPI document', () => {
       }
     }
     expect(checked).toBeGreaterThanOrEqual(20);
+  });
+
+  it('every response example is valid against its schema, field for field, and no schema carries an example that is not checked', async () => {
+    const doc = await documentOf(createApp({ store: new MemoryStore() }));
+    const checked = new Set<string>();
+    for (const [name, schema] of COMPONENT_SCHEMAS) {
+      const examples = (schema.meta()?.['examples'] ?? []) as unknown[];
+      for (const example of examples) {
+        const parsed = schema.safeParse(example);
+        expect(parsed.success, `${name}: ${parsed.error?.message}`).toBe(true);
+        expect(parsed.data, `${name}: only documented fields`).toEqual(example);
+      }
+      if (examples.length) checked.add(name);
+      expect((doc.components.schemas[name] as { examples?: unknown[] }).examples, name).toEqual(examples.length ? examples : undefined);
+    }
+    expect(checked.size).toBeGreaterThanOrEqual(12);
+    const nested = (value: unknown, top: boolean): number =>
+      value && typeof value === 'object' ? Object.entries(value).reduce((n, [k, v]) => n + (k === 'examples' && !top ? 1 : 0) + nested(v, false), 0) : 0;
+    for (const [name, schema] of Object.entries(doc.components.schemas)) expect(nested(schema, true), `${name} has examples below its top level`).toBe(0);
   });
 
   it('the error envelope is a component listing every error code with its status; the schemas have no $schema or $id', async () => {

@@ -1,7 +1,8 @@
 /**
- * Request-body examples of the OpenAPI document, one realistic conversation:
- * app "shop", user "u1", session "s1". Each is valid against its route's body
- * schema, and a test sends every one to a real server in this order.
+ * The examples of the OpenAPI document, from one realistic conversation: app
+ * "shop", user "u1", session "s1". Request bodies first: each is valid against
+ * its route's body schema, and a test sends every one to a real app in this
+ * order. Then response examples.
  */
 
 /** A named example of a request body, as OpenAPI's Example Object. */
@@ -107,4 +108,65 @@ export const putFile: Examples = {
 export const sweepExpired: Examples = {
   mark: { summary: 'Mark what has expired as expired', value: { mode: 'mark' } },
   idle: { summary: 'Also expire sessions idle since 1 January 2026, and delete them', value: { idleBefore: Date.UTC(2026, 0, 1), mode: 'delete' } },
+};
+
+/*
+ * Response examples, shown by the reference in place of generated placeholders. Each is
+ * attached to its schema in `response-schemas.ts` (`.meta({ examples })`), and a test checks it
+ * against that schema, field for field.
+ */
+
+export const userEvent = {
+  id: 'e1', seq: 1, timestamp: T0 + 1_000, author: 'user', role: 'user', content: 'Add the blue teapot to my cart', stateDelta: { cart: ['TEA-01'] },
+};
+
+export const session = {
+  tenant: 'default', appName: 'shop', userId: 'u1', id: 's1', metadata: { title: 'Teapot order' }, model: 'gpt-4o-mini', status: 'active',
+  createdAt: T0, updatedAt: T0 + 4_000, lastActivityAt: T0 + 4_000, expiresAt: null, eventCount: 2, requestCount: 1, requestMsTotal: 840, version: 3,
+  state: { 'app:currency': 'EUR', 'user:name': 'Ada', cart: ['TEA-01'] },
+};
+
+export const supersededEvent = {
+  id: 'e3', seq: 3, timestamp: T0 + 9_000, author: 'shop-agent', role: 'assistant', content: 'The refund is 59.90 euros.', supersededAt: T0 + 60_000, supersededBy: 6,
+};
+
+export const stateChange = { atSeq: 0, kind: 'replace', set: { cart: [] }, unset: [] };
+
+export const searchHit = {
+  tenant: 'default', appName: 'shop', userId: 'u1', sessionId: 's1', field: 'content', event: userEvent, snippet: 'Add the blue **teapot** to my cart', score: 0.1335,
+};
+
+export const fileRecord = {
+  tenant: 'default', id: 'f1', name: 'invoice-2041.pdf', uri: 's3://shop-files/invoices/2041.pdf', displayName: 'Invoice 2041', size: 48_213,
+  mimeType: 'application/pdf', uploadedAt: T0 + 5_000, expiresAt: null, metadata: { source: 'upload' }, appName: 'shop', userId: 'u1', sessionId: 's1',
+};
+
+export const stats = {
+  store: 'sqlite', sessions: 1_204, activeSessions: 1_180, archivedSessions: 20, expiredSessions: 4, events: 48_210, stateKeys: 3_702, files: 88, bytes: 25_165_824,
+};
+
+export const legacyStorageStats = {
+  storage_type: 'sqlite', storage_path: './data/sessions.db', total_sessions: 1_204, active_sessions: 1_180, expiration_hours: null, auto_save: true, file_size_bytes: 26_214_400,
+};
+
+export const info = {
+  store: 'sqlite',
+  limits: { maxNameLength: 128, maxStateKeyLength: 256, maxEventContentBytes: 1_048_576, maxJsonBytes: 1_048_576, maxEventsPerAppend: 1_000, maxPageSize: 1_000 },
+  schema: { current: 5, latest: 5, pending: [] },
+  tenant: 'default',
+  admin: false,
+};
+
+export const sessionKeyPage = { keys: [{ tenant: 'default', appName: 'shop', userId: 'u1', sessionId: 's1' }], nextCursor: null };
+
+export const sharedStatePage = { items: [{ tenant: 'default', appName: 'shop', userId: 'u1', state: { 'user:name': 'Ada' } }], nextCursor: null };
+
+export const sweepResult = { sessions: 3, files: 1 };
+
+export const notFound = {
+  error: {
+    code: 'not_found',
+    message: 'Session not found: app "shop", user "u1", session "s9". Create the session before writing to it.',
+    details: { appName: 'shop', userId: 'u1', sessionId: 's9' },
+  },
 };

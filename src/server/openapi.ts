@@ -38,7 +38,7 @@ function pathParameter(name: string, description: string, example: string) {
 const parameterRef = (name: string) => ({ $ref: `#/components/parameters/${name}` });
 
 /** The named component schemas; every other body is named after its first operation. */
-const COMPONENTS: [string, z.ZodType][] = [
+export const COMPONENT_SCHEMAS: [string, z.ZodType][] = [
   ['Session', r.session],
   ['SessionPage', r.sessionPage],
   ['SessionCount', r.sessionCount],
@@ -97,7 +97,7 @@ export function openApiDocument(routes: RouteDef[]) {
     names.set(schema, name);
     registry.add(schema, { id: name });
   };
-  for (const [name, schema] of COMPONENTS) register(name, schema);
+  for (const [name, schema] of COMPONENT_SCHEMAS) register(name, schema);
   for (const route of routes) if (route.body) register(`${pascal(route.operationId)}Body`, route.body);
   const { schemas } = z.toJSONSchema(registry, { io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}`, override: tidy });
   const refTo = (schema: z.ZodType): JsonSchema => {

@@ -7,6 +7,7 @@ import type {
   SharedStatePage, StateChange, StoreStats, SupersededEvent, SupersededPage, SweepResult,
 } from '../core/types.js';
 import type { SessionExport } from '../transfer/session-export.js';
+import * as ex from './api-examples.js';
 
 /**
  * Response shapes of the HTTP API, for the OpenAPI document only: handlers
@@ -34,7 +35,10 @@ const eventFields = {
     metadata: json.optional(),
 };
 
-export const sessionEvent: z.ZodType<SessionEvent> = z.object(eventFields).describe('One entry of the append-only history of a session, as stored');
+export const sessionEvent: z.ZodType<SessionEvent> = z
+  .object(eventFields)
+  .describe('One entry of the append-only history of a session, as stored')
+  .meta({ examples: [ex.userEvent] });
 
 const sessionFields = {
   tenant: z.string(),
@@ -60,7 +64,8 @@ export const session: z.ZodType<Session> = z
     state: json.describe('The merged view of the app (app:), user (user:) and session keys'),
     events: z.array(sessionEvent).optional().describe('Present when read with events, oldest first'),
   })
-  .describe('A stored session');
+  .describe('A stored session')
+  .meta({ examples: [ex.session] });
 
 export const sessionPage: z.ZodType<SessionPage> = z
   .object({ sessions: z.array(session).describe('Without events'), nextCursor })
@@ -83,7 +88,8 @@ export const supersededEvent: z.ZodType<SupersededEvent> = z
     supersededAt: epochMs('When the rewind happened'),
     supersededBy: z.number().int().min(1).describe('The session version the rewind wrote: events rewound together share it'),
   })
-  .describe('An event a rewind took out of the visible history, kept for audit');
+  .describe('An event a rewind took out of the visible history, kept for audit')
+  .meta({ examples: [ex.supersededEvent] });
 
 export const supersededPage: z.ZodType<SupersededPage> = z.object({ events: z.array(supersededEvent), nextCursor }).describe('A page of superseded events');
 
@@ -94,7 +100,8 @@ export const stateChange: z.ZodType<StateChange> = z
     set: json,
     unset: z.array(z.string()).describe('Keys deleted'),
   })
-  .describe('A change to the session\'s own state that no event carried');
+  .describe('A change to the session\'s own state that no event carried')
+  .meta({ examples: [ex.stateChange] });
 
 export const stateHistory = z.object({ changes: z.array(stateChange).describe('Oldest first') }).describe("The session's log of state changes no event carried");
 
@@ -130,7 +137,8 @@ export const searchHit: z.ZodType<SearchHit> = z
     snippet: z.string().describe('An excerpt of the matching text, each matched word wrapped in **'),
     score: z.number().describe('Relevance, higher is better; comparable within one search only'),
   })
-  .describe('One search result');
+  .describe('One search result')
+  .meta({ examples: [ex.searchHit] });
 
 export const searchPage: z.ZodType<SearchPage> = z.object({ hits: z.array(searchHit).describe('Best first'), nextCursor }).describe('A page of search hits');
 
@@ -150,7 +158,7 @@ const storeStatsFields = {
   diskBytes: count("The database's size on disk (SQLite: main file and WAL; PostgreSQL: the store's tables); only in whole-store totals, and absent for stores without a database file").optional(),
 };
 const stats = z.object({ store: storeKind, ...storeStatsFields });
-export const storeStats: z.ZodType<StoreStats & { store: string }> = stats.describe('Totals');
+export const storeStats: z.ZodType<StoreStats & { store: string }> = stats.describe('Totals').meta({ examples: [ex.stats] });
 
 export const legacyStorageStats = z
   .object({
@@ -162,7 +170,8 @@ export const legacyStorageStats = z
     auto_save: z.boolean(),
     file_size_bytes: count("The database's size on disk, which every tenant shares"),
   })
-  .describe('Storage statistics in the shape older deployments read');
+  .describe('Storage statistics in the shape older deployments read')
+  .meta({ examples: [ex.legacyStorageStats] });
 
 const limits: z.ZodType<Limits> = z.object({
   maxNameLength: count('Tenant, app name, user id, session id, event id, file id, author: characters'),
@@ -187,7 +196,8 @@ export const apiInfo = z
     tenant: z.string().describe('The tenant this caller acts for'),
     admin: z.boolean().describe('Whether the caller may call /v1/admin/* and act for any tenant'),
   })
-  .describe('The store behind the API and who the caller acts as');
+  .describe('The store behind the API and who the caller acts as')
+  .meta({ examples: [ex.info] });
 
 export const fileRecord: z.ZodType<FileRecord> = z
   .object({
@@ -205,7 +215,8 @@ export const fileRecord: z.ZodType<FileRecord> = z
     userId: z.string().nullable(),
     sessionId: z.string().nullable(),
   })
-  .describe('A record of an uploaded file (the bytes live elsewhere, at uri)');
+  .describe('A record of an uploaded file (the bytes live elsewhere, at uri)')
+  .meta({ examples: [ex.fileRecord] });
 
 export const filePage: z.ZodType<FilePage> = z.object({ files: z.array(fileRecord).describe('Newest first'), nextCursor }).describe('A page of file records');
 
@@ -214,18 +225,21 @@ export const sessionKeyPage: z.ZodType<SessionKeyPage> = z
     keys: z.array(z.object({ tenant: z.string(), appName: z.string(), userId: z.string(), sessionId: z.string() })).describe('Ordered by tenant, app, user, id'),
     nextCursor,
   })
-  .describe('A page of session keys of every tenant');
+  .describe('A page of session keys of every tenant')
+  .meta({ examples: [ex.sessionKeyPage] });
 
 export const sharedStatePage: z.ZodType<SharedStatePage> = z
   .object({
     items: z.array(z.object({ tenant: z.string(), appName: z.string(), userId: z.string().optional().describe('Absent for app state'), state: json })),
     nextCursor,
   })
-  .describe('A page of app or user states of every tenant');
+  .describe('A page of app or user states of every tenant')
+  .meta({ examples: [ex.sharedStatePage] });
 
 export const sweepResult: z.ZodType<SweepResult> = z
   .object({ sessions: count('Sessions expired (or deleted, in delete mode)'), files: count('File records deleted') })
-  .describe('What a sweep did');
+  .describe('What a sweep did')
+  .meta({ examples: [ex.sweepResult] });
 
 export const healthStatus = z.object({ status: z.literal('ok') }).describe('The process is alive');
 export const readyStatus = z.object({ status: z.literal('ready'), store: storeKind }).describe('The database answers');
@@ -260,7 +274,8 @@ export const errorEnvelope = z
       details: json.optional().describe('Machine-readable context: field, fields, limit, actual, expectedVersion, actualVersion…'),
     }),
   })
-  .describe('Every error the API answers (4xx and 5xx) has this shape');
+  .describe('Every error the API answers (4xx and 5xx) has this shape')
+  .meta({ examples: [ex.notFound] });
 
 export const markdownExport = z.string().describe('The session as a Markdown document: its title and facts, then a numbered heading per message with its speaker and time');
 export const textExport = z.string().describe('The session as a plain-text transcript, one message per block with its time');
