@@ -130,7 +130,7 @@ function swaggerPage(m: Manifest): string {
 </head>
 <body>
 <noscript><p class="docs-noscript">This page needs JavaScript. The OpenAPI document it shows is at <a href="openapi.json">/openapi.json</a>.</p></noscript>
-<main id="swagger-ui" data-openapi="openapi.json"></main>
+<div id="swagger-ui" data-openapi="openapi.json"></div>
 <footer class="docs-footer"><p>The OpenAPI 3.1 document: <a href="openapi.json">/openapi.json</a>.
 Rendered by swagger-ui ${escapeHtml(m.swaggerUi)} (Apache-2.0: <a href="${url('swagger-ui-LICENSE')}">license</a>,
 <a href="${url('swagger-ui-NOTICE')}">notice</a>, <a href="${url('swagger-ui-bundle.js.LICENSE.txt')}">licenses of the libraries it bundles</a>).</p></footer>
