@@ -471,7 +471,7 @@ export function buildRoutes({ store, clock, info }: RouteContext): RouteDef[] {
       method: 'post', path: '/v1/admin/sweep', operationId: 'sweepExpired', tag: 'admin', summary: 'Expire sessions and file records past their expiry',
       description:
         'In every tenant: sessions whose `expiresAt` has passed (and, with `idleBefore`, active sessions idle since then) are marked expired (`mark`) or deleted (`delete`); expired file records are deleted. ' +
-        '`sessiondb serve` runs this on a timer already. Admin keys only.',
+        '`sessiondb serve` also runs it in the background (hourly by default). Admin keys only.',
       admin: true, body: s.sweepBody, bodyExamples: ex.sweepExpired, responses: { 200: '{ sessions, files }' }, returns: r.sweepResult,
       handler: async (c, { body }) => c.json(await store.sweepExpired(body as z.infer<typeof s.sweepBody>)),
     },
