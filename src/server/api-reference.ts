@@ -18,7 +18,7 @@ interface Manifest {
 
 /** A response for the app to send: `c.body(body, status, headers)`. */
 export interface Answer {
-  status: 200 | 404;
+  status: 200;
   body: string | Uint8Array<ArrayBuffer>;
   headers: Record<string, string>;
 }
@@ -80,13 +80,16 @@ export function apiReference(routes: readonly RouteDef[], dir: string = API_REFE
       const headers: Record<string, string> = {
         'content-type': contentType(name),
         'cache-control': version === short(file.sha256) ? IMMUTABLE : 'no-cache',
-        etag: `"${short(file.sha256)}"`,
         'x-content-type-options': 'nosniff',
         vary: 'accept-encoding',
       };
       if (/\bgzip\b/i.test(acceptEncoding ?? '')) {
         let zipped = compressed.get(name);
-        if (!zipped) compressed.set(name, (zipped = readFile(join(dir, name)).then((bytes) => gzipAsync(bytes, { level: 9 }))));
+        if (!zipped) {
+          zipped = readFile(join(dir, name)).then((bytes) => gzipAsync(bytes, { level: 9 }));
+          compressed.set(name, zipped);
+          zipped.catch(() => compressed.delete(name)); // a failed read is tried again next time
+        }
         return { status: 200, body: ownBuffer(await zipped), headers: { ...headers, 'content-encoding': 'gzip' } };
       }
       return { status: 200, body: ownBuffer(await readFile(join(dir, name))), headers };
