@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -9,7 +10,8 @@ import type { SessionStore } from '../core/store.js';
 import { MCP_PATH, mcpRoute, type McpHttpOptions } from '../mcp/http.js';
 import { createAuthenticator, createTokenCheck, TENANT_HEADER, type ApiKey, type MetricsToken } from './auth.js';
 import { instrumentStore, Metrics } from './metrics.js';
-import { docsPage, openApiDocument } from './openapi.js';
+import { apiReference } from './api-reference.js';
+import { openApiDocument } from './openapi.js';
 import { RateLimiter } from './rate-limit.js';
 import { checkRequestLimits } from './request-limits.js';
 import { RouteTable } from './route-table.js';
@@ -68,7 +70,11 @@ export function createApp(options: AppOptions): Hono<Env> {
   const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
   const isMetricsToken = options.metricsToken ? createTokenCheck(options.metricsToken) : null;
   const routes = buildRoutes({ store, clock, info: options.info });
-  const table = new RouteTable([...routes, ...['/openapi.json', '/docs', '/metrics'].map((path) => ({ method: 'get', path })), ...(options.mcp === false ? [] : [{ method: 'post', path: MCP_PATH }])]);
+  const table = new RouteTable([
+    ...routes,
+    ...['/openapi.json', '/docs', '/docs/assets/:file', '/metrics'].map((path) => ({ method: 'get', path })),
+    ...(options.mcp === false ? [] : [{ method: 'post', path: MCP_PATH }]),
+  ]);
   const app = new Hono<Env>();
 
   app.use('*', async (c, next) => {
@@ -142,14 +148,28 @@ export function createApp(options: AppOptions): Hono<Env> {
     app.all(MCP_PATH, mcpRoute({ ...options.mcp, store, authenticate, rateLimit, bodyLimitBytes, logger: options.logger }));
   }
 
-  const openapi = openApiDocument(routes);
+  let openapi: { json: string; gzipped: Uint8Array<ArrayBuffer> } | undefined; // built on first request: start-up need not pay for it
   app.get('/openapi.json', (c) => {
     c.set('route', '/openapi.json');
-    return c.json(openapi);
+    if (!openapi) {
+      const json = JSON.stringify(openApiDocument(routes));
+      openapi = { json, gzipped: gzipSync(json) as Uint8Array<ArrayBuffer> };
+    }
+    const headers = { 'content-type': 'application/json', vary: 'accept-encoding' };
+    if (/\bgzip\b/i.test(c.req.header('accept-encoding') ?? '')) return c.body(openapi.gzipped, 200, { ...headers, 'content-encoding': 'gzip' });
+    return c.body(openapi.json, 200, headers);
   });
+  const docs = apiReference(routes);
   app.get('/docs', (c) => {
     c.set('route', '/docs');
-    return c.html(docsPage(routes));
+    const page = docs.page();
+    return c.body(page.body, page.status, page.headers);
+  });
+  app.get('/docs/assets/:file', async (c) => {
+    c.set('route', '/docs/assets/:file');
+    const file = await docs.asset(c.req.param('file'), c.req.query('v'), c.req.header('accept-encoding'));
+    if (!file) return fail(c, 404, 'not_found', `No file ${c.req.path} in the API reference. See /docs.`);
+    return c.body(file.body, file.status, file.headers);
   });
   const keyed = (options.apiKeys?.length ?? 0) > 0;
   app.get('/metrics', (c) => {
