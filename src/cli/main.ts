@@ -507,6 +507,7 @@ export function buildProgram(): Command {
     })
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('--insecure', 'allow listening beyond loopback without API keys')
+    .option('--no-console', 'do not serve the web console at /ui/')
     .addHelpText('after', '\nExample:\n  sessiondb serve --db sqlite:./data/sessions.db --port 8787')
     .action(async (opts) => {
       const flags: Record<string, unknown> = {};
@@ -514,6 +515,7 @@ export function buildProgram(): Command {
       const server: Record<string, unknown> = {};
       if (opts.port !== undefined) server['port'] = opts.port;
       if (opts.host) server['host'] = opts.host;
+      if (opts.console === false) server['console'] = false;
       if (Object.keys(server).length) flags['server'] = server;
       const { config: cfg } = await loadConfig({ configPath: opts.config, flags });
       const { startServer } = await import('../server/serve.js');

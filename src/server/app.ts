@@ -13,6 +13,7 @@ import { RateLimiter } from './rate-limit.js';
 import { checkRequestLimits } from './request-limits.js';
 import { RouteTable } from './route-table.js';
 import { buildRoutes, type Env, type RouteContext } from './routes.js';
+import { mountConsole } from './ui.js';
 
 export type { ApiKey, MetricsToken } from './auth.js';
 
@@ -45,6 +46,10 @@ export interface AppOptions {
    * token or an admin key.
    */
   metricsToken?: MetricsToken;
+  /** Serve the web console at `/ui/` (and redirect `/` there). Default true. */
+  console?: boolean;
+  /** Where the console's built files are (default: the package's `dist/ui`). */
+  consoleDir?: string;
 }
 
 const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
@@ -62,7 +67,9 @@ export function createApp(options: AppOptions): Hono<Env> {
   const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
   const isMetricsToken = options.metricsToken ? createTokenCheck(options.metricsToken) : null;
   const routes = buildRoutes({ store, clock, info: options.info });
-  const table = new RouteTable([...routes, ...['/openapi.json', '/docs', '/metrics'].map((path) => ({ method: 'get', path }))]);
+  const consoleOn = options.console !== false;
+  const pages = ['/openapi.json', '/docs', '/metrics', ...(consoleOn ? ['/', '/ui', '/ui/*'] : [])];
+  const table = new RouteTable([...routes, ...pages.map((path) => ({ method: 'get', path }))]);
   const app = new Hono<Env>();
 
   app.use('*', async (c, next) => {
@@ -149,6 +156,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     }
     return c.body(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
   });
+  if (consoleOn) mountConsole(app, options.consoleDir);
   app.notFound((c) => {
     const route = table.allowed(c.req.path);
     if (!route) return fail(c, 404, 'not_found', `No route ${c.req.method} ${c.req.path}. See /docs.`);
