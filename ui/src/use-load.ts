@@ -6,6 +6,8 @@ export interface Loaded<T> {
   error: ApiError | null;
   loading: boolean;
   reload: () => void;
+  /** Replaces the data with a newer copy (a write's answer) without a request. */
+  set: (data: T) => void;
 }
 
 /**
@@ -26,5 +28,6 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
     );
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { ...state, reload };
+  const set = useCallback((data: T) => setState({ data, error: null, loading: false }), []);
+  return { ...state, reload, set };
 }

@@ -21,12 +21,12 @@ export function EventView(props: { event: SessionEvent; target: boolean; isLast:
         </h3>
         <TimeText ms={e.timestamp} seconds />
         <div class="event-actions">
-          <button type="button" class="button small" aria-label={`Fork at event #${e.seq}`} onClick={() => props.onFork(e.seq)}>
-            Fork here
+          <button type="button" class="button small" onClick={() => props.onFork(e.seq)}>
+            Fork here<span class="visually-hidden"> (event #{e.seq})</span>
           </button>
           {!props.isLast && (
-            <button type="button" class="button small" aria-label={`Rewind to event #${e.seq}`} onClick={() => props.onRewind(e.seq)}>
-              Rewind here
+            <button type="button" class="button small" onClick={() => props.onRewind(e.seq)}>
+              Rewind here<span class="visually-hidden"> (event #{e.seq})</span>
             </button>
           )}
         </div>

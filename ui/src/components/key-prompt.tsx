@@ -16,6 +16,7 @@ export function KeyPrompt({ reason, onAccepted }: { reason: ApiError | null; onA
 
   const submit = async (e: Event) => {
     e.preventDefault();
+    if (busy) return;
     const given = key.trim();
     if (!given) {
       setError('Enter the API key you were given for this server.');
@@ -69,7 +70,7 @@ export function KeyPrompt({ reason, onAccepted }: { reason: ApiError | null; onA
             {error}
           </p>
         )}
-        <button type="submit" class="button primary" disabled={busy}>
+        <button type="submit" class="button primary" aria-disabled={busy ? true : undefined}>
           {busy ? 'Checking…' : 'Open the console'}
         </button>
       </form>

@@ -56,11 +56,11 @@ export function Transcript(props: {
   }, [events]);
 
   const more = async (where: 'before' | 'after') => {
-    if (!events?.length) return;
+    if (!events?.length || busy) return;
     setBusy(where);
     try {
       if (where === 'before') {
-        const page = await api.get<EventPage>(path, { beforeSeq: events[0]!.seq, limit: EVENT_PAGE });
+        const page = await api.get<EventPage>(path, { beforeSeq: events[0]!.seq, order: 'desc', limit: EVENT_PAGE });
         setEvents([...page.events.reverse(), ...events]);
       } else {
         const page = await api.get<EventPage>(path, { afterSeq: events[events.length - 1]!.seq, limit: EVENT_PAGE });
@@ -85,7 +85,7 @@ export function Transcript(props: {
         Showing events #{first}–#{last} of {props.eventCount}
       </p>
       {first > 1 && (
-        <button type="button" class="button more" onClick={() => void more('before')} disabled={busy !== null}>
+        <button type="button" class="button more" onClick={() => void more('before')} aria-disabled={busy !== null ? true : undefined}>
           {busy === 'before' ? 'Loading…' : `Show ${Math.min(EVENT_PAGE, first - 1)} earlier events`}
         </button>
       )}
@@ -98,7 +98,7 @@ export function Transcript(props: {
       </ol>
       {error && <ErrorMessage error={error} />}
       {last < props.eventCount && (
-        <button type="button" class="button more" onClick={() => void more('after')} disabled={busy !== null}>
+        <button type="button" class="button more" onClick={() => void more('after')} aria-disabled={busy !== null ? true : undefined}>
           {busy === 'after' ? 'Loading…' : `Show ${Math.min(EVENT_PAGE, props.eventCount - last)} later events`}
         </button>
       )}

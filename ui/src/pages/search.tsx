@@ -1,4 +1,4 @@
-import { useEffect } from 'preact/hooks';
+import { useEffect, useMemo } from 'preact/hooks';
 import type { SearchPage as Hits } from '../../../src/core/types.js';
 import { api } from '../api.js';
 import { ErrorMessage } from '../components/error-message.js';
@@ -6,6 +6,7 @@ import { Link } from '../components/link.js';
 import { Pager } from '../components/pager.js';
 import { Snippet } from '../components/snippet.js';
 import { TimeText } from '../components/time-text.js';
+import { queryTree } from '../lib/snippet.js';
 import { markRendered } from '../marks.js';
 import { navigate, paths, type HistoryState } from '../router.js';
 import { useLoad } from '../use-load.js';
@@ -18,6 +19,7 @@ export function SearchPage({ params, state }: { params: URLSearchParams; state: 
   const q = params.get('q')?.trim() ?? '';
   const cursor = params.get('cursor');
   const prev = state.prev ?? [];
+  const tree = useMemo(() => queryTree(q), [q]);
   const result = useLoad(() => (q ? api.get<Hits>('/v1/search', { q, cursor, limit: PAGE_SIZE }) : Promise.resolve(null)), [q, cursor]);
 
   useEffect(() => {
@@ -54,7 +56,7 @@ export function SearchPage({ params, state }: { params: URLSearchParams; state: 
                       {e && <TimeText ms={e.timestamp} />}
                     </p>
                     <p class="snippet">
-                      <Snippet text={hit.snippet} />
+                      <Snippet text={hit.snippet} tree={tree} />
                     </p>
                   </li>
                 );

@@ -43,6 +43,7 @@ export function SessionPage({ sessionKey, seq, serial }: { sessionKey: SessionKe
   const here = paths.session(sessionKey, seq);
 
   const act = async (work: () => Promise<void>) => {
+    if (busy) return; // buttons stay enabled (a disabled button would drop the focus): ignore a second press
     setBusy(true);
     setActionError(null);
     try {
@@ -70,7 +71,7 @@ export function SessionPage({ sessionKey, seq, serial }: { sessionKey: SessionKe
 
   const setStatus = (status: 'archived' | 'active') =>
     act(async () => {
-      await api.send('PATCH', path, { status });
+      session.set((await api.send<Session>('PATCH', path, { status }))!);
       navigate(here, { replace: true, state: { notice: status === 'archived' ? 'Session archived.' : 'Session restored: it is active again.' } });
     });
   const exportAs = (format: (typeof EXPORTS)[number]) =>
@@ -98,24 +99,24 @@ export function SessionPage({ sessionKey, seq, serial }: { sessionKey: SessionKe
           Export
         </span>
         {EXPORTS.map((f) => (
-          <button type="button" class="button" aria-describedby="export-label" onClick={() => void exportAs(f)} disabled={busy}>
+          <button type="button" class="button" aria-describedby="export-label" onClick={() => void exportAs(f)} aria-disabled={busy ? true : undefined}>
             {f.label}
           </button>
         ))}
         <span class="toolbar-gap" />
         {s.status === 'active' ? (
-          <button type="button" class="button" onClick={() => void setStatus('archived')} disabled={busy}>
+          <button type="button" class="button" onClick={() => void setStatus('archived')} aria-disabled={busy ? true : undefined}>
             Archive
           </button>
         ) : (
-          <button type="button" class="button" onClick={() => void setStatus('active')} disabled={busy}>
+          <button type="button" class="button" onClick={() => void setStatus('active')} aria-disabled={busy ? true : undefined}>
             Restore
           </button>
         )}
-        <button type="button" class="button" onClick={() => setDialog({ kind: 'fork', seq: s.eventCount })} disabled={busy}>
+        <button type="button" class="button" onClick={() => setDialog({ kind: 'fork', seq: s.eventCount })} aria-disabled={busy ? true : undefined}>
           Fork
         </button>
-        <button type="button" class="button danger" onClick={() => setDialog({ kind: 'delete' })} disabled={busy}>
+        <button type="button" class="button danger" onClick={() => setDialog({ kind: 'delete' })} aria-disabled={busy ? true : undefined}>
           Delete
         </button>
       </div>
