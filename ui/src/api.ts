@@ -1,4 +1,4 @@
-import type { SessionKey } from '../../src/core/types.js';
+import type { SessionKey, StoreStats } from '../../src/core/types.js';
 
 /** An answer of the API that is not a success, or no answer at all (`status` 0, code `network`). */
 export class ApiError extends Error {
@@ -49,7 +49,7 @@ function url(path: string, query?: Query): string {
 }
 
 /** Sends one request with the tab's key; resolves with the response of a success, else throws ApiError. */
-async function call(method: string, path: string, options: { query?: Query; body?: unknown; key?: string | null } = {}): Promise<Response> {
+async function call(method: string, path: string, options: { query?: Query; body?: unknown; key?: string | null; quiet?: boolean } = {}): Promise<Response> {
   const headers: Record<string, string> = { accept: 'application/json' };
   const key = options.key !== undefined ? options.key : credentials.key();
   if (key) headers['authorization'] = `Bearer ${key}`;
@@ -71,19 +71,53 @@ async function call(method: string, path: string, options: { query?: Query; body
   } catch {
     error = new ApiError(response.status, `http_${response.status}`, `The server answered ${response.status} ${response.statusText}.`, requestId);
   }
-  if (response.status === 401 && options.key === undefined) onUnauthorized(error);
+  if (response.status === 401 && options.key === undefined && !options.quiet) onUnauthorized(error);
   throw error;
 }
 
+/**
+ * `/v1/stats` counts the whole tenant (about 2 s over 1,000,000 sessions on SQLite), so its
+ * answer is kept for a while per key and tenant, and dropped by any write the console makes.
+ */
+const TOTALS_FRESH_MS = 30_000;
+let totals: { scope: string; at: number; stats: Promise<StoreStats> } | null = null;
+
+/** Reads started ahead of the component that needs them, each taken once by its `get` within a few seconds. */
+const prefetched = new Map<string, { at: number; answer: Promise<unknown> }>();
+const PREFETCH_FRESH_MS = 5_000;
+
 export const api = {
+  /** The tenant's totals, at most TOTALS_FRESH_MS old (or newer than the console's last write). */
+  totals(): Promise<StoreStats> {
+    const scope = `${credentials.key() ?? ''}\n${credentials.tenant() ?? ''}`;
+    if (!totals || totals.scope !== scope || Date.now() - totals.at > TOTALS_FRESH_MS) {
+      const entry = { scope, at: Date.now(), stats: this.get<StoreStats>('/v1/stats') };
+      entry.stats.catch(() => totals === entry && (totals = null));
+      totals = entry;
+    }
+    return totals.stats;
+  },
   async get<T>(path: string, query?: Query): Promise<T> {
-    return (await (await call('GET', path, { query })).json()) as T;
+    const fresh = async () => (await (await call('GET', path, { query })).json()) as T;
+    const early = prefetched.get(url(path, query));
+    prefetched.delete(url(path, query));
+    // A prefetched answer that failed (say, before a key was given) is asked for again.
+    if (early && Date.now() - early.at < PREFETCH_FRESH_MS) return (early.answer as Promise<T>).catch(fresh);
+    return fresh();
+  },
+  /** Starts a read now that a later `get` of the same URL will take instead of asking again (saves a round trip). */
+  prefetch(path: string, query?: Query): void {
+    const answer = call('GET', path, { query, quiet: true }).then((r) => r.json() as Promise<unknown>);
+    answer.catch(() => {}); // the `get` that takes it sees the error
+    prefetched.set(url(path, query), { at: Date.now(), answer });
   },
   /** A read with a key that is not (yet) the tab's: checks a key before keeping it. */
   async getWithKey<T>(path: string, key: string): Promise<T> {
     return (await (await call('GET', path, { key })).json()) as T;
   },
   async send<T>(method: 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T | null> {
+    totals = null;
+    prefetched.clear();
     const response = await call(method, path, { body });
     return response.status === 204 ? null : ((await response.json()) as T);
   },

@@ -1,12 +1,13 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, credentials, whenUnauthorized } from './api.js';
+import { api, ApiError, credentials, sessionPath, whenUnauthorized } from './api.js';
 import { ErrorMessage } from './components/error-message.js';
 import { KeyPrompt } from './components/key-prompt.js';
 import { Link } from './components/link.js';
 import { FilesPage } from './pages/files.js';
 import { SearchPage } from './pages/search.js';
 import { SessionPage } from './pages/session.js';
-import { SessionsPage } from './pages/sessions.js';
+import { listQuery, SessionsPage } from './pages/sessions.js';
+import { firstPageQuery } from './components/transcript.js';
 import { navigate, parseRoute, paths, useLocation, type Route } from './router.js';
 
 /** What `GET /v1/info` answers. */
@@ -23,6 +24,7 @@ export function App() {
   const [boot, setBoot] = useState<Boot>({ phase: 'loading' });
   const start = () => {
     setBoot({ phase: 'loading' });
+    prefetchPage(parseRoute(location.pathname, location.search));
     api.get<Info>('/v1/info').then(
       (info) => setBoot({ phase: 'ready', info }),
       (error: ApiError) => setBoot(error.status === 401 ? { phase: 'key', reason: error } : { phase: 'down', error }),
@@ -44,6 +46,20 @@ export function App() {
     );
   }
   return <Console info={boot.info} onTenant={(info) => setBoot({ phase: 'ready', info })} onForget={() => setBoot({ phase: 'key', reason: null })} />;
+}
+
+/**
+ * Asks for the data of the page being opened while `/v1/info` says who the caller is, rather
+ * than after: one round trip less before the first rows. Without a valid key both are refused,
+ * and the prefetched answers are dropped unused.
+ */
+function prefetchPage(route: Route): void {
+  if (route.page === 'sessions') api.prefetch('/v1/sessions', listQuery(route.params));
+  if (route.page === 'session') {
+    const path = sessionPath(route.key);
+    api.prefetch(path, { events: 'none' });
+    api.prefetch(`${path}/events`, firstPageQuery(route.seq, null));
+  }
 }
 
 function Console({ info, onTenant, onForget }: { info: Info; onTenant: (info: Info) => void; onForget: () => void }) {

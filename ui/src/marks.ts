@@ -3,7 +3,7 @@
  * frame that paints the first rows of a list or the first events of a
  * session, once per page load.
  */
-export type RenderMark = 'sessiondb:sessions-rendered' | 'sessiondb:session-rendered' | 'sessiondb:search-rendered';
+export type RenderMark = 'sessiondb:sessions-rendered' | 'sessiondb:totals-rendered' | 'sessiondb:session-rendered' | 'sessiondb:search-rendered';
 
 export function markRendered(name: RenderMark): void {
   if (performance.getEntriesByName(name).length) return;

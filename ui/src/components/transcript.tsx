@@ -10,6 +10,12 @@ export const EVENT_PAGE = 50;
 /** Events shown before the one a link points at. */
 const CONTEXT_BEFORE = 10;
 
+/** The first page's query: from the start, or a little before the event the page opens at. */
+export function firstPageQuery(focusSeq: number | null, eventCount: number | null): { afterSeq: number; limit: number } {
+  const at = focusSeq === null ? 0 : eventCount === null ? focusSeq : Math.min(focusSeq, eventCount);
+  return { afterSeq: at ? Math.max(0, at - 1 - CONTEXT_BEFORE) : 0, limit: EVENT_PAGE };
+}
+
 /**
  * The transcript, loaded a page at a time around where it opens (the start,
  * or the event `focusSeq`), with buttons for the events before and after.
@@ -31,9 +37,8 @@ export function Transcript(props: {
   useEffect(() => {
     let live = true;
     scrolled.current = false;
-    const afterSeq = props.focusSeq ? Math.max(0, Math.min(props.focusSeq, props.eventCount) - 1 - CONTEXT_BEFORE) : 0;
     setError(null);
-    api.get<EventPage>(path, { afterSeq, limit: EVENT_PAGE }).then(
+    api.get<EventPage>(path, firstPageQuery(props.focusSeq, props.eventCount)).then(
       (page) => live && setEvents(page.events),
       (err: ApiError) => live && setError(err),
     );

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import type { RewindResult, Session, SessionKey } from '../../../src/core/types.js';
 import { api, sessionPath, type ApiError } from '../api.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
@@ -7,7 +7,7 @@ import { JsonView } from '../components/json-view.js';
 import { Link } from '../components/link.js';
 import { StateTable } from '../components/state-table.js';
 import { TimeText } from '../components/time-text.js';
-import { Transcript } from '../components/transcript.js';
+import { firstPageQuery, Transcript } from '../components/transcript.js';
 import { downloadName, formatCount } from '../lib/format.js';
 import { navigate, paths } from '../router.js';
 import { useLoad } from '../use-load.js';
@@ -35,7 +35,16 @@ function saveBlob(blob: Blob, name: string): void {
 /** One session: its transcript, state, details, and what can be done with it. */
 export function SessionPage({ sessionKey, seq, serial }: { sessionKey: SessionKey; seq: number | null; serial: number }) {
   const path = sessionPath(sessionKey);
-  const session = useLoad(() => api.get<Session>(path, { events: 'none' }), [path, serial]);
+  const transcriptAsked = useRef(new Set<string>());
+  const session = useLoad(() => {
+    // The transcript's first page is asked for together with the session (it needs only the key),
+    // not after it (on a first visit, the console's start asked for both already).
+    if (!transcriptAsked.current.has(`${path}\n${seq}`) && serial > 0) {
+      transcriptAsked.current.add(`${path}\n${seq}`);
+      api.prefetch(`${path}/events`, firstPageQuery(seq, null));
+    }
+    return api.get<Session>(path, { events: 'none' });
+  }, [path, serial]);
   const [dialog, setDialog] = useState<Dialog | null>(null);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<ApiError | null>(null);
@@ -127,7 +136,7 @@ export function SessionPage({ sessionKey, seq, serial }: { sessionKey: SessionKe
           <h2 id="transcript-title">Transcript</h2>
           <JumpForm sessionKey={sessionKey} eventCount={s.eventCount} />
           <Transcript
-            key={`${s.version}`}
+            key={`${s.eventCount}`} // a rewind reloads the transcript; an archive or a restore leaves it (and the focus) alone
             sessionKey={sessionKey}
             eventCount={s.eventCount}
             focusSeq={seq}

@@ -30,6 +30,12 @@ function filtersOf(params: URLSearchParams): Filters {
   };
 }
 
+/** The API query of the page of sessions a console URL shows. */
+export function listQuery(params: URLSearchParams) {
+  const filters = filtersOf(params);
+  return { appName: filters.app, userId: filters.user, status: filters.status, order: filters.order, cursor: params.get('cursor'), limit: PAGE_SIZE };
+}
+
 function urlOf(filters: Filters, cursor?: string | null): string {
   return paths.sessions({ app: filters.app, user: filters.user, status: filters.status, order: filters.order === 'asc' ? 'asc' : null, cursor });
 }
@@ -39,30 +45,28 @@ export function SessionsPage({ params, state }: { params: URLSearchParams; state
   const filters = filtersOf(params);
   const cursor = params.get('cursor');
   const prev = state.prev ?? [];
-  const page = useLoad(
-    () =>
-      api.get<SessionPage>('/v1/sessions', {
-        appName: filters.app,
-        userId: filters.user,
-        status: filters.status,
-        order: filters.order,
-        cursor,
-        limit: PAGE_SIZE,
-      }),
-    [filters.app, filters.user, filters.status, filters.order, cursor],
-  );
-  const stats = useLoad(() => api.get<StoreStats>('/v1/stats'), []);
+  const page = useLoad(() => api.get<SessionPage>('/v1/sessions', listQuery(params)), [filters.app, filters.user, filters.status, filters.order, cursor]);
+  // The totals count the whole tenant (seconds over a million sessions, and SQLite answers one
+  // request at a time): asked once the rows are there, so the rows never wait behind them.
+  const [wantTotals, setWantTotals] = useState(false);
+  useEffect(() => {
+    if (page.data || page.error) setWantTotals(true);
+  }, [page.data, page.error]);
+  const stats = useLoad(() => (wantTotals ? api.totals() : Promise.resolve(null)), [wantTotals]);
 
   useEffect(() => {
     if (page.data?.sessions.length) markRendered('sessiondb:sessions-rendered');
   }, [page.data]);
+  useEffect(() => {
+    if (stats.data) markRendered('sessiondb:totals-rendered');
+  }, [stats.data]);
 
   const filtered = filters.app || filters.user || filters.status;
   return (
     <>
       <div class="page-head">
         <h1 tabIndex={-1}>Sessions</h1>
-        <Totals stats={stats.data} />
+        <Totals stats={stats.data} failed={stats.error !== null} />
       </div>
       <FilterForm filters={filters} />
       {page.error && <ErrorMessage error={page.error} onRetry={page.reload} />}
@@ -127,8 +131,8 @@ export function SessionsPage({ params, state }: { params: URLSearchParams; state
   );
 }
 
-function Totals({ stats }: { stats: StoreStats | null }) {
-  if (!stats) return null;
+function Totals({ stats, failed }: { stats: StoreStats | null; failed: boolean }) {
+  if (!stats) return <p class="totals muted">{failed ? 'Totals unavailable.' : 'Counting the totals…'}</p>;
   return (
     <dl class="totals" aria-label="Totals of this tenant">
       <div>
