@@ -6,7 +6,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumUnavailableReason, launchChromium, recordOutsideRequests, seriousAccessibilityViolations } from './browser.js';
 import { startServer, tempDir } from './helpers.js';
-import { apiCall, CONVERSATIONS, longSession, seedSession, XSS_PAYLOADS, type SeedSession } from './ui-helpers.js';
+import { apiCall, CONVERSATIONS, longSession, olderSessions, seedSession, XSS_PAYLOADS, type SeedSession } from './ui-helpers.js';
 
 const reason = chromiumUnavailableReason();
 const test = (name: string, fn: () => Promise<void>, timeout?: number) => it.skipIf(reason)(reason ? `${name} (skipped: ${reason})` : name, fn, timeout);
@@ -66,9 +66,7 @@ beforeAll(async () => {
 
   const seeds: Promise<unknown>[] = [...CONVERSATIONS, longSession('long-thread', 120), REWIND].map((s) => seedSession(open.url, s));
   // Older sessions of one app, for paging (55: a page of 50 and one of 5).
-  for (let i = 0; i < 55; i++) {
-    seeds.push(seedSession(open.url, { appName: 'load-test', userId: `u${i % 7}`, id: `load-${String(i).padStart(2, '0')}`, model: 'gpt-4.1-mini', startedMinutesAgo: 60 * 24 * 20 + i, events: [] }));
-  }
+  for (const s of olderSessions(55)) seeds.push(seedSession(open.url, s));
   const now = Date.now();
   seeds.push(
     apiCall(open.url, 'POST', '/v1/files', {
@@ -213,7 +211,7 @@ describe('the web console in Chromium', () => {
     expect(first.slice(1, 6)).toEqual(['support-bot', 'ada', 'active', 'gemini-2.5-flash', '8']);
     expect(first[6]).toMatch(/min ago$/);
     const totals = page.getByRole('definition').first();
-    expect(await totals.innerText()).toBe(String(CONVERSATIONS.length + 2 + 55)); // + the long one, the rewind one, the load-test ones
+    expect(await totals.innerText()).toBe(String(CONVERSATIONS.length + 2 + 55)); // + the long one, the rewind one, the older ones
     await screenshot(page, 'sessions');
     await expectNoSeriousViolations(page, 'sessions');
     await page.close();
@@ -236,17 +234,19 @@ describe('the web console in Chromium', () => {
     await page.getByRole('button', { name: 'Apply' }).click();
     await expect.poll(() => rows(page).locator('td:first-child a').allInnerTexts()).toEqual(['Password reset loop']);
 
-    await page.goto(`${open.url}/ui/?app=load-test`);
+    await page.goto(`${open.url}/ui/?app=shop-assistant`);
     await expect.poll(() => rows(page).count()).toBe(50);
-    const firstPage = await rows(page).locator('td:first-child a').allInnerTexts();
+    const ids = () => rows(page).locator('td:first-child .sub').allInnerTexts();
+    const firstPage = await ids();
     await page.getByRole('button', { name: 'Next →' }).click();
     await expect.poll(() => rows(page).count()).toBe(5);
     expect(await page.locator('.pager-page').innerText()).toBe('Page 2');
     expect(await page.getByRole('button', { name: 'Next →' }).isDisabled()).toBe(true);
-    const secondPage = await rows(page).locator('td:first-child a').allInnerTexts();
+    const secondPage = await ids();
     expect(new Set([...firstPage, ...secondPage]).size).toBe(55);
+    expect(await rows(page).locator('td:nth-child(2)').allInnerTexts()).toEqual(Array(5).fill('shop-assistant'));
     await page.getByRole('button', { name: '← Previous' }).click();
-    await expect.poll(() => rows(page).locator('td:first-child a').allInnerTexts()).toEqual(firstPage);
+    await expect.poll(ids).toEqual(firstPage);
     expect(await page.getByRole('button', { name: '← Previous' }).isDisabled()).toBe(true);
     await page.goBack(); // the browser's history holds the pages too
     await expect.poll(() => rows(page).count()).toBe(5);

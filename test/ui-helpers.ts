@@ -216,6 +216,30 @@ export function longSession(id: string, count: number): SeedSession {
   };
 }
 
+const TOPICS = [
+  ['Where is my order?', 'It left the warehouse this morning; the tracking link is in your e-mail.'],
+  ['Change the delivery address', 'Done: the parcel now goes to the new address.'],
+  ['Copy of last month\'s invoice', 'I have sent the invoice PDF to your account e-mail.'],
+  ['Cancel my subscription', 'Your subscription ends at the close of this billing period.'],
+  ['Discount code does not work', 'That code expired on Sunday; here is a new one that works until Friday.'],
+] as const;
+
+/** Older, short support sessions of one app (for paging): `count` of them, a few weeks old. */
+export function olderSessions(count: number): SeedSession[] {
+  return Array.from({ length: count }, (_, i) => {
+    const [question, answer] = TOPICS[i % TOPICS.length]!;
+    return {
+      appName: 'shop-assistant',
+      userId: `customer-${100 + (i % 17)}`,
+      id: `shop-${String(i).padStart(3, '0')}`,
+      title: question,
+      model: i % 2 ? 'gpt-4.1-mini' : 'gemini-2.5-flash',
+      startedMinutesAgo: 60 * 24 * 9 + i * 53,
+      events: [user(question), { author: 'shop_agent', role: 'assistant', content: answer }],
+    };
+  });
+}
+
 /** Markup that would run if the console ever rendered content as HTML. */
 export const XSS_PAYLOADS = [
   '<script>window.__xss = "script"; alert("script")</script>',

@@ -9,6 +9,7 @@ import { createApp } from '../src/server/app.js';
 import { CONSOLE_CSP } from '../src/server/ui.js';
 import { MemoryStore } from '../src/stores/memory/index.js';
 import { startServer, tempDir } from './helpers.js';
+import { runExample } from './readme-helpers.js';
 
 const dir = tempDir('ui-files');
 const INDEX = '<!doctype html><html lang="en"><head><script type="module" src="/ui/assets/index-abc123.js"></script></head><body><div id="app"></div></body></html>';
@@ -157,6 +158,10 @@ describe('sessiondb serve and the console', () => {
     expect((await fetch(`${off.url}/ui/`)).status).toBe(404);
     expect(off.output()).toContain('"console":"off"');
   });
+});
+
+describe('README', () => {
+  it('the console example runs against the built package and prints what its comments say', () => runExample('console'), 30_000);
 });
 
 /** The app on a real socket, for requests whose path no client library would normalise. */

@@ -499,7 +499,7 @@ export function buildProgram(): Command {
     });
 
   common(program.command('serve'))
-    .description('run the HTTP API (default: SQLite in ./data, http://127.0.0.1:8787)')
+    .description('run the HTTP API and the web console (default: SQLite in ./data, http://127.0.0.1:8787, console at /ui/)')
     .option('--port <port>', 'port (default 8787; 0 picks a free one)', (v) => {
       const n = Number(v);
       if (!Number.isSafeInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port must be 0-65535, got "${v}"`);
