@@ -371,7 +371,7 @@ describe('the web console in Chromium', () => {
     const dialog = page.getByRole('dialog', { name: 'Rewind to event #4?' });
     expect(await dialog.innerText()).toContain('The 2 events after #4 (#5–#6) leave the visible history');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
-    expect(await dialog.count()).toBe(0);
+    await expect.poll(() => dialog.count()).toBe(0);
     expect((await apiCall<{ eventCount: number }>(open.url, 'GET', `${apiPath(REWIND)}?events=none`)).eventCount).toBe(6);
 
     await page.getByRole('button', { name: 'Rewind here (event #4)' }).click();
@@ -392,7 +392,7 @@ describe('the web console in Chromium', () => {
     expect(await dialog.innerText()).toContain('cannot be undone');
     await expectNoSeriousViolations(page, 'the delete dialog');
     await page.keyboard.press('Escape');
-    expect(await dialog.count()).toBe(0);
+    await expect.poll(() => dialog.count()).toBe(0);
     expect((await apiCall<{ id: string }>(open.url, 'GET', `${apiPath(flaky)}?events=none`)).id).toBe(flaky.id);
 
     await page.getByRole('button', { name: 'Delete' }).click();
@@ -481,7 +481,7 @@ describe('the web console in Chromium', () => {
     expect((await page.locator('.snippet').allInnerTexts()).join('\n')).toContain('img src=x onerror="window.__xss');
 
     await page.goto(`${open.url}/ui/files`);
-    await expect.poll(() => page.locator('tbody tr').count()).toBe(0); // files are per tenant: lab has none
+    await expect.poll(() => page.locator('.empty').innerText()).toBe('No file records.'); // files are per tenant: lab has none
     await inPage(page, "sessionStorage.removeItem('sessiondb.tenant')");
     await page.reload();
     await expect.poll(() => page.locator('tbody tr').count()).toBe(2);
@@ -538,8 +538,8 @@ describe('the web console in Chromium', () => {
     await page.keyboard.press('Enter');
     await expect.poll(() => inPage(page, 'document.activeElement?.textContent')).toBe('Cancel'); // the safe choice
     await page.keyboard.press('Escape');
-    expect(await page.getByRole('dialog').count()).toBe(0);
-    expect(await inPage(page, 'document.activeElement?.textContent')).toBe('Delete');
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    await expect.poll(() => inPage(page, 'document.activeElement?.textContent')).toBe('Delete');
     await tabTo(page, 'button', { text: 'Fork here (event #2)' });
     await page.keyboard.press('Enter');
     await expect.poll(() => inPage(page, 'document.activeElement?.textContent')).toBe('Cancel');

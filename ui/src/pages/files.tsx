@@ -25,56 +25,58 @@ export function FilesPage({ params, state }: { params: URLSearchParams; state: H
       {page.error && <ErrorMessage error={page.error} onRetry={page.reload} />}
       {page.data && (
         <>
-          <div class="table-wrap">
-            <table>
-              <caption class="visually-hidden">File records, newest upload first, page {prev.length + 1}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Type</th>
-                  <th scope="col" class="num">
-                    Size
-                  </th>
-                  <th scope="col">Uploaded</th>
-                  <th scope="col">Expires</th>
-                  <th scope="col">Session</th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.data.files.map((f) => (
-                  <tr key={f.id}>
-                    <td class="title-cell">
-                      <span>{f.displayName ?? f.name}</span>
-                      <span class="sub mono">{f.displayName ? `${f.name} · ${f.id}` : f.id}</span>
-                      {/* The URI is shown as text, never made a link: it is whatever a client stored. */}
-                      {f.uri && <span class="sub mono">{f.uri}</span>}
-                    </td>
-                    <td>{f.mimeType ?? <span class="muted">—</span>}</td>
-                    <td class="num">{formatBytes(f.size)}</td>
-                    <td>
-                      <TimeText ms={f.uploadedAt} />
-                    </td>
-                    <td>
-                      {f.expiresAt === null ? (
-                        <span class="muted">never</span>
-                      ) : (
-                        <>
-                          <TimeText ms={f.expiresAt} /> {f.expiresAt <= now ? <span class="status status-expired">expired</span> : <span class="sub">(<TimeText ms={f.expiresAt} relative />)</span>}
-                        </>
-                      )}
-                    </td>
-                    <td>
-                      {f.appName && f.userId && f.sessionId ? (
-                        <Link href={paths.session({ appName: f.appName, userId: f.userId, sessionId: f.sessionId })}>{f.sessionId}</Link>
-                      ) : (
-                        <span class="muted">—</span>
-                      )}
-                    </td>
+          {page.data.files.length > 0 && (
+            <div class="table-wrap">
+              <table>
+                <caption class="visually-hidden">File records, newest upload first, page {prev.length + 1}</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Type</th>
+                    <th scope="col" class="num">
+                      Size
+                    </th>
+                    <th scope="col">Uploaded</th>
+                    <th scope="col">Expires</th>
+                    <th scope="col">Session</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+                </thead>
+                <tbody>
+                  {page.data.files.map((f) => (
+                    <tr key={f.id}>
+                      <td class="title-cell">
+                        <span>{f.displayName ?? f.name}</span>
+                        <span class="sub mono">{f.displayName ? `${f.name} · ${f.id}` : f.id}</span>
+                        {/* The URI is shown as text, never made a link: it is whatever a client stored. */}
+                        {f.uri && <span class="sub mono">{f.uri}</span>}
+                      </td>
+                      <td>{f.mimeType ?? <span class="muted">—</span>}</td>
+                      <td class="num">{formatBytes(f.size)}</td>
+                      <td>
+                        <TimeText ms={f.uploadedAt} />
+                      </td>
+                      <td>
+                        {f.expiresAt === null ? (
+                          <span class="muted">never</span>
+                        ) : (
+                          <>
+                            <TimeText ms={f.expiresAt} /> {f.expiresAt <= now ? <span class="status status-expired">expired</span> : <span class="sub">(<TimeText ms={f.expiresAt} relative />)</span>}
+                          </>
+                        )}
+                      </td>
+                      <td>
+                        {f.appName && f.userId && f.sessionId ? (
+                          <Link href={paths.session({ appName: f.appName, userId: f.userId, sessionId: f.sessionId })}>{f.sessionId}</Link>
+                        ) : (
+                          <span class="muted">—</span>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
           {!page.data.files.length && <p class="empty">No file records.</p>}
           <Pager
             label="Pages of files"

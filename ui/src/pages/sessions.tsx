@@ -72,49 +72,51 @@ export function SessionsPage({ params, state }: { params: URLSearchParams; state
       {page.error && <ErrorMessage error={page.error} onRetry={page.reload} />}
       {page.data && (
         <>
-          <div class="table-wrap" aria-busy={page.loading}>
-            <table class="sessions">
-              <caption class="visually-hidden">
-                Sessions{filtered ? ' matching the filters' : ''}, {filters.order === 'desc' ? 'most recently updated first' : 'least recently updated first'}, page {prev.length + 1}
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Session</th>
-                  <th scope="col">App</th>
-                  <th scope="col">User</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Model</th>
-                  <th scope="col" class="num">
-                    Events
-                  </th>
-                  <th scope="col">Last activity</th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.data.sessions.map((s) => {
-                  const title = typeof s.metadata['title'] === 'string' && s.metadata['title'].trim() ? s.metadata['title'] : null;
-                  return (
-                    <tr key={`${s.appName}\u0000${s.userId}\u0000${s.id}`}>
-                      <td class="title-cell">
-                        <Link href={paths.session({ appName: s.appName, userId: s.userId, sessionId: s.id })}>{title ?? s.id}</Link>
-                        {title && <span class="sub mono">{s.id}</span>}
-                      </td>
-                      <td>{s.appName}</td>
-                      <td>{s.userId}</td>
-                      <td>
-                        <span class={`status status-${s.status}`}>{s.status}</span>
-                      </td>
-                      <td>{s.model ?? <span class="muted">—</span>}</td>
-                      <td class="num">{formatCount(s.eventCount)}</td>
-                      <td>
-                        <TimeText ms={s.lastActivityAt} relative />
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+          {page.data.sessions.length > 0 && (
+            <div class="table-wrap" aria-busy={page.loading}>
+              <table class="sessions">
+                <caption class="visually-hidden">
+                  Sessions{filtered ? ' matching the filters' : ''}, {filters.order === 'desc' ? 'most recently updated first' : 'least recently updated first'}, page {prev.length + 1}
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Session</th>
+                    <th scope="col">App</th>
+                    <th scope="col">User</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Model</th>
+                    <th scope="col" class="num">
+                      Events
+                    </th>
+                    <th scope="col">Last activity</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {page.data.sessions.map((s) => {
+                    const title = typeof s.metadata['title'] === 'string' && s.metadata['title'].trim() ? s.metadata['title'] : null;
+                    return (
+                      <tr key={`${s.appName}\u0000${s.userId}\u0000${s.id}`}>
+                        <td class="title-cell">
+                          <Link href={paths.session({ appName: s.appName, userId: s.userId, sessionId: s.id })}>{title ?? s.id}</Link>
+                          {title && <span class="sub mono">{s.id}</span>}
+                        </td>
+                        <td>{s.appName}</td>
+                        <td>{s.userId}</td>
+                        <td>
+                          <span class={`status status-${s.status}`}>{s.status}</span>
+                        </td>
+                        <td>{s.model ?? <span class="muted">—</span>}</td>
+                        <td class="num">{formatCount(s.eventCount)}</td>
+                        <td>
+                          <TimeText ms={s.lastActivityAt} relative />
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </div>
+          )}
           {!page.data.sessions.length && <p class="empty">{filtered ? 'No session matches these filters.' : 'No sessions yet.'}</p>}
           <Pager
             label="Pages of sessions"
