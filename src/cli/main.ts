@@ -531,6 +531,43 @@ export function buildProgram(): Command {
       await stopped;
     });
 
+  common(program.command('mcp'))
+    .description(
+      'serve the stored sessions to an MCP client (a desktop assistant, an IDE, an agent) over stdio: tools to list, search, read and continue them, ' +
+        'and each transcript as a resource. Standard output carries only the protocol; logs go to stderr',
+    )
+    .option('--tenant <tenant>', 'the tenant the tools see (default "default")')
+    .option('--read-only', 'leave out every tool that writes (create_session, append_message, fork_session, archive_session)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  sessiondb mcp --db sqlite:./data/sessions.db --read-only',
+        '  sessiondb mcp --db postgres://app@db:5432/app --tenant acme',
+        '',
+        'In an MCP client\'s configuration (e.g. a desktop assistant\'s mcpServers):',
+        '  {',
+        '    "mcpServers": {',
+        '      "sessiondb": {',
+        '        "command": "npx",',
+        '        "args": ["sessiondb", "mcp", "--db", "sqlite:/home/me/data/sessions.db", "--read-only"]',
+        '      }',
+        '    }',
+        '  }',
+      ].join('\n'),
+    )
+    .action(async (opts) => {
+      const flags: Record<string, unknown> = {};
+      if (opts.db) flags['url'] = opts.db;
+      if (opts.readOnly) flags['mcp'] = { readOnly: true };
+      const { config: cfg } = await loadConfig({ configPath: opts.config, flags });
+      // Read-only, an empty new database would have nothing to read: refuse a path that does not exist, as ls does.
+      if (cfg.mcp.readOnly) requireExistingDatabase(storeUrlFromConfig(cfg), opts.db ? '--db' : 'the configuration');
+      const { runMcpStdio } = await import('../mcp/stdio.js');
+      await runMcpStdio(cfg, { tenant: opts.tenant });
+    });
+
   program
     .command('config')
     .description('print the configuration in effect (API keys and passwords redacted) and where it came from')

@@ -20,6 +20,8 @@ export const configSchema = z
                 sha256: z.string().regex(/^[0-9a-f]{64}$/i).optional(),
                 /** May act for any tenant (X-Sessiondb-Tenant) and call /v1/admin/*. */
                 admin: z.boolean().optional(),
+                /** May only read: every write of the API is refused (403) and MCP lists no tool that writes. */
+                readOnly: z.boolean().optional(),
                 rateLimitPerMinute: z.number().int().min(1).optional(),
               })
               .strict()
@@ -59,6 +61,18 @@ export const configSchema = z
       })
       .strict()
       .default({ autoSave: true, flushIntervalMs: 5000, expiryHours: 168, onExpire: 'mark', sweepIntervalMs: 3_600_000, maxCachedSessions: 1000 }),
+    /** The MCP server (`sessiondb mcp` over stdio, `/mcp` of `sessiondb serve`). */
+    mcp: z
+      .object({
+        /** List no tool that writes, for every caller. */
+        readOnly: z.boolean().default(false),
+        /** The most events one tool result or resource holds; beyond it, a cursor. */
+        maxEvents: z.number().int().min(1).max(10_000).default(200),
+        /** The most bytes one tool result or resource holds (text and structured content together). */
+        maxBytes: z.number().int().min(4096).max(64 * 1024 * 1024).default(256 * 1024),
+      })
+      .strict()
+      .default({ readOnly: false, maxEvents: 200, maxBytes: 256 * 1024 }),
     limits: z
       .object({
         maxNameLength: z.number().int().min(1).optional(),

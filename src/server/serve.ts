@@ -7,6 +7,8 @@ import { SessionDbError } from '../core/errors.js';
 import { createApp } from './app.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+/** The Host and Origin hostnames a loopback listener answers at /mcp (IPv6 in brackets, as the header writes it). */
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
 export interface RunningServer {
   url: string;
@@ -43,6 +45,8 @@ export async function startServer(config: Config, options: { insecure?: boolean;
     console: consoleOn,
     logger,
     info: { expiryHours: config.manager.expiryHours, autoSave: config.manager.autoSave, storagePath: storeUrl },
+    // On loopback, /mcp answers only loopback Host names and origins (DNS-rebinding protection).
+    mcp: { readOnly: config.mcp.readOnly, limits: { maxEvents: config.mcp.maxEvents, maxBytes: config.mcp.maxBytes }, ...(LOOPBACK.has(host) ? { allowedHosts: LOOPBACK_NAMES, allowedOrigins: LOOPBACK_NAMES } : {}) },
   });
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serveNode({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
