@@ -499,7 +499,7 @@ export function buildProgram(): Command {
     });
 
   common(program.command('serve'))
-    .description('run the HTTP API (default: SQLite in ./data, http://127.0.0.1:8787)')
+    .description('run the HTTP API and the web console (default: SQLite in ./data, http://127.0.0.1:8787, console at /ui/)')
     .option('--port <port>', 'port (default 8787; 0 picks a free one)', (v) => {
       const n = Number(v);
       if (!Number.isSafeInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port must be 0-65535, got "${v}"`);
@@ -507,6 +507,7 @@ export function buildProgram(): Command {
     })
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('--insecure', 'allow listening beyond loopback without API keys')
+    .option('--no-console', 'do not serve the web console at /ui/')
     .addHelpText('after', '\nExample:\n  sessiondb serve --db sqlite:./data/sessions.db --port 8787')
     .action(async (opts) => {
       const flags: Record<string, unknown> = {};
@@ -514,6 +515,7 @@ export function buildProgram(): Command {
       const server: Record<string, unknown> = {};
       if (opts.port !== undefined) server['port'] = opts.port;
       if (opts.host) server['host'] = opts.host;
+      if (opts.console === false) server['console'] = false;
       if (Object.keys(server).length) flags['server'] = server;
       const { config: cfg } = await loadConfig({ configPath: opts.config, flags });
       const { startServer } = await import('../server/serve.js');

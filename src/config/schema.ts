@@ -40,9 +40,11 @@ export const configSchema = z
         bodyLimitBytes: z.number().int().min(1024).default(2 * 1024 * 1024),
         /** On SIGTERM/SIGINT: how long in-flight requests get to finish. */
         shutdownGraceMs: z.number().int().min(0).default(10_000),
+        /** Serve the web console at /ui/ (and redirect / there). */
+        console: z.boolean().default(true),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8787, apiKeys: [], corsOrigins: [], bodyLimitBytes: 2 * 1024 * 1024, shutdownGraceMs: 10_000 }),
+      .default({ host: '127.0.0.1', port: 8787, apiKeys: [], corsOrigins: [], bodyLimitBytes: 2 * 1024 * 1024, shutdownGraceMs: 10_000, console: true }),
     /** PostgreSQL pool bounds (added to a postgres:// URL that does not set them). */
     pool: z
       .object({ min: z.number().int().min(0).optional(), max: z.number().int().min(1).optional() })

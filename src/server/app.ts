@@ -20,6 +20,7 @@ import { RateLimiter } from './rate-limit.js';
 import { checkRequestLimits } from './request-limits.js';
 import { RouteTable } from './route-table.js';
 import { buildRoutes, type Env, type RouteContext } from './routes.js';
+import { mountConsole } from './ui.js';
 
 export type { ApiKey, MetricsToken } from './auth.js';
 
@@ -72,6 +73,10 @@ export interface AppOptions {
    * key's tenant is the tenant its tools see. `false`: not mounted.
    */
   mcp?: McpHttpOptions | false;
+  /** Serve the web console at `/ui/` (and redirect `/` there). Default true. */
+  console?: boolean;
+  /** Where the console's built files are (default: the package's `dist/ui`). */
+  consoleDir?: string;
 }
 
 const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
@@ -106,9 +111,11 @@ export function createApp(options: AppOptions): Hono<Env> {
   const telemetry = options.openTelemetry === false ? Promise.resolve(null) : loadOpenTelemetry();
   void telemetry.then((bridge) => bridge && events.subscribe(bridge.record));
   const routes = buildRoutes({ store, clock, info: options.info });
+  const consoleOn = options.console !== false;
+  const pages = ['/openapi.json', '/docs', '/docs/assets/:file', '/metrics', ...(consoleOn ? ['/', '/ui', '/ui/*'] : [])];
   const table = new RouteTable([
     ...routes,
-    ...['/openapi.json', '/docs', '/docs/assets/:file', '/metrics'].map((path) => ({ method: 'get', path })),
+    ...pages.map((path) => ({ method: 'get', path })),
     ...(options.mcp === false ? [] : [{ method: 'post', path: MCP_PATH }]),
   ]);
   const app = new Hono<Env>();
@@ -234,6 +241,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     }
     return c.body(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
   });
+  if (consoleOn) mountConsole(app, options.consoleDir);
   app.notFound((c) => {
     const route = table.allowed(c.req.path);
     if (!route) return fail(c, 404, 'not_found', `No route ${c.req.method} ${c.req.path}. See /docs.`);

@@ -24,7 +24,7 @@ export interface RunningServer {
  */
 export async function startServer(config: Config, options: { insecure?: boolean; logger?: Logger; onEvent?: EventHook } = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ base: undefined });
-  const { host, port, apiKeys, corsOrigins, bodyLimitBytes, shutdownGraceMs, rateLimitPerMinute, metricsToken } = config.server;
+  const { host, port, apiKeys, corsOrigins, bodyLimitBytes, shutdownGraceMs, rateLimitPerMinute, metricsToken, console: consoleOn } = config.server;
   if (!apiKeys.length && !LOOPBACK.has(host) && !options.insecure) {
     throw new SessionDbError(
       'forbidden',
@@ -47,6 +47,7 @@ export async function startServer(config: Config, options: { insecure?: boolean;
     metricsToken,
     corsOrigins,
     bodyLimitBytes,
+    console: consoleOn,
     logger,
     info: { expiryHours: config.manager.expiryHours, autoSave: config.manager.autoSave, storagePath: storeUrl },
     // On loopback, /mcp answers only loopback Host names and origins (DNS-rebinding protection).
@@ -59,7 +60,7 @@ export async function startServer(config: Config, options: { insecure?: boolean;
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
-  logger.info({ url, store: manager.store.kind, auth: describeAuth(apiKeys.length, metricsToken !== undefined, LOOPBACK.has(host)) }, 'sessiondb listening');
+  logger.info({ url, store: manager.store.kind, console: consoleOn ? `${url}/ui/` : 'off', auth: describeAuth(apiKeys.length, metricsToken !== undefined, LOOPBACK.has(host)) }, 'sessiondb listening');
   if (!apiKeys.length) logger.info({}, 'no API keys configured: every request uses the "default" tenant');
 
   let stopping: Promise<void> | null = null;
