@@ -183,7 +183,8 @@ export function managedStore(inner: SessionStore, parts: ManagedParts): SessionS
         events.emit({ type: 'session.expired', category: 'session', severity: 'info', count: result.sessions, mode: options?.mode ?? 'mark', durationMs: performance.now() - t0 });
       }
       // A sweep changes statuses it does not list, and other processes may have written since the last count.
-      await capacity?.recount();
+      // The sweep itself succeeded: a failed count leaves the old one, read again before the next create if it is stale.
+      await capacity?.recount().catch(() => undefined);
       return result;
     },
 
