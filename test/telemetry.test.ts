@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { context, metrics, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, metrics, propagation, SpanKind, SpanStatusCode, trace, type TextMapPropagator } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { MeterProvider, MetricReader, type DataPoint, type Histogram } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -118,6 +118,40 @@ describe('OpenTelemetry, when @opentelemetry/api is installed and an SDK registe
     expect(post.value.count).toBe(1);
     expect(post.value.sum).toBeGreaterThan(0);
     await manager.shutdown().catch(() => undefined);
+  });
+
+  it("continues the caller's trace when the registered propagator finds one in the request's headers", async () => {
+    // A minimal W3C traceparent reader, so that the test needs the API only.
+    const traceparent: TextMapPropagator = {
+      inject() {},
+      fields: () => ['traceparent'],
+      extract(ctx, carrier, getter) {
+        const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0([01])$/.exec(String(getter.get(carrier, 'traceparent') ?? ''));
+        return m ? trace.setSpanContext(ctx, { traceId: m[1]!, spanId: m[2]!, traceFlags: Number(m[3]), isRemote: true }) : ctx;
+      },
+    };
+    propagation.setGlobalPropagator(traceparent);
+    try {
+      const manager = new SessionManager({ store: new SqliteStore({ path: join(dir, 'trace.db') }), sweepIntervalMs: 0 });
+      await manager.startup();
+      const app = createApp({ store: manager.store, manager });
+      spans.reset();
+      const res = await app.fetch(
+        new Request('http://test/v1/apps/chat/users/u1/sessions', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+          body: '{}',
+        }),
+      );
+      expect(res.status).toBe(201);
+      const request = spans.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER)!;
+      expect(request.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+      expect(request.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+      expect(spans.getFinishedSpans().find((s) => s.name === 'session.created')!.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+      await manager.shutdown();
+    } finally {
+      propagation.disable();
+    }
   });
 
   it('spans for every lifecycle event type the manager emits on its own (no server), with the id given to withCorrelationId', async () => {

@@ -126,7 +126,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     c.set('route', 'unmatched');
     c.header('x-request-id', id);
     const t0 = performance.now();
-    const span = (await telemetry)?.startRequest(c.req.method);
+    const span = (await telemetry)?.startRequest(c.req.method, (name) => c.req.header(name));
     // The request id travels with everything the request does, so the manager's events carry it
     // too, and their spans (and the request's own error span) sit under the request's span.
     await withCorrelationScope({ correlationId: id, span: span?.span }, async () => {
@@ -144,9 +144,9 @@ export function createApp(options: AppOptions): Hono<Env> {
       // A capacity refusal is a warning, and already the manager's own `error` event.
       const serverFault = status >= 500 && failure?.code !== 'capacity';
       const severity: EventSeverity = serverFault ? 'error' : status >= 400 ? 'warning' : 'info';
-      events.emit({ type: 'request', category: 'http', severity, request, durationMs: ms });
+      events.emit({ type: 'request', category: 'http', severity, correlationId: id, request, durationMs: ms });
       if (serverFault) {
-        events.emit({ type: 'error', category: 'http', severity: 'error', request, error: { code: failure?.code ?? 'internal', message: c.get('detail') ?? failure?.message ?? `status ${status}` } });
+        events.emit({ type: 'error', category: 'http', severity: 'error', correlationId: id, request, error: { code: failure?.code ?? 'internal', message: c.get('detail') ?? failure?.message ?? `status ${status}` } });
       }
       span?.end({ route, status, requestId: id });
     });

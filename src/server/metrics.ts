@@ -43,7 +43,10 @@ export class Metrics {
 
   /** Counts one lifecycle event (pass this as an `onEvent` hook). Labels are the event's type, category and severity: a bounded set. */
   readonly recordEvent = (event: LifecycleEvent): void => {
-    bump(this.events, { type: event.type, category: event.category, severity: event.severity }, 1);
+    const key = `${event.type} ${event.category} ${event.severity}`; // cheaper than bump's JSON key, on every request
+    const c = this.events.get(key);
+    if (c) c.value++;
+    else this.events.set(key, { labels: { type: event.type, category: event.category, severity: event.severity }, value: 1 });
   };
 
   /** A value read when `/metrics` is scraped; left out while `read` returns null. */

@@ -88,9 +88,12 @@ export class EventHub {
     return this.listeners.size > 0;
   }
 
+  /** Stamps and delivers an event. `input` becomes the event (callers pass a fresh object): no copy per event. */
   emit(input: EventInput): void {
     if (this.listeners.size === 0) return;
-    const event = { ...input, correlationId: input.correlationId ?? currentCorrelationId() ?? uuidv7(), time: input.time ?? this.now() } as LifecycleEvent;
+    input.correlationId ??= currentCorrelationId() ?? uuidv7();
+    input.time ??= this.now();
+    const event = input as LifecycleEvent;
     for (const hook of this.listeners) {
       try {
         const result = hook(event);

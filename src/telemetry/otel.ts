@@ -16,7 +16,11 @@ export interface RequestSpan {
 export interface TelemetryBridge {
   /** Spans for lifecycle and error events, the `sessiondb.events` counter and the request-duration histogram. */
   record: (event: LifecycleEvent) => void;
-  startRequest(method: string): RequestSpan;
+  /**
+   * A request's span, continuing the caller's trace when its headers carry one
+   * (through the registered propagator, W3C `traceparent` with most SDKs).
+   */
+  startRequest(method: string, header: (name: string) => string | undefined): RequestSpan;
 }
 
 const NAME = 'sessiondb';
@@ -112,9 +116,16 @@ function createBridge(api: typeof OtelApi): TelemetryBridge {
     span.end(event.time);
   };
 
-  const startRequest = (method: string): RequestSpan => {
-    const span = tracerNow().startSpan(method, { kind: api.SpanKind.SERVER, attributes: { 'http.request.method': method } }, api.context.active());
-    const ctx = api.trace.setSpan(api.context.active(), span);
+  const getter: OtelApi.TextMapGetter<(name: string) => string | undefined> = { get: (header, key) => header(key), keys: () => [] };
+  const startRequest = (method: string, header: (name: string) => string | undefined): RequestSpan => {
+    const parent = api.propagation.extract(api.context.active(), header, getter);
+    const span = tracerNow().startSpan(method, { kind: api.SpanKind.SERVER, attributes: { 'http.request.method': method } }, parent);
+    if (!span.isRecording()) {
+      // No SDK, or not sampled: nothing will see it. It still parents the lifecycle spans (so a
+      // parent-based sampler drops them too), but costs no context switch or attributes.
+      return { span, run: (fn) => fn(), end: () => span.end() };
+    }
+    const ctx = api.trace.setSpan(parent, span);
     return {
       span,
       run: (fn) => api.context.with(ctx, fn),
