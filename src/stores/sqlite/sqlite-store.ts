@@ -184,7 +184,7 @@ export class SqliteStore implements SessionStore {
     this.limits = resolveLimits(options.limits);
     this.clock = options.clock ?? systemClock;
     const onDisk = this.path !== ':memory:';
-    this.capabilities = { sharedAcrossProcesses: onDisk, backup: onDisk, vacuum: true, indexedSearch: true };
+    this.capabilities = { sharedAcrossProcesses: onDisk, backup: onDisk, vacuum: true, indexedSearch: true, search: true };
   }
 
   // ---- lifecycle
