@@ -48,7 +48,7 @@ async function systemsFor(backend: 'sqlite' | 'postgres'): Promise<System[]> {
     return new PostgresStore({ connectionString: PG_URL, schema, max: 4, limits });
   };
   const bare = open('bare');
-  const sealed = encryptStore(open('sealed', sealedLimits()), { keys, limits: {} });
+  const sealed = encryptStore(open('sealed', sealedLimits()), { keys });
   for (const s of [bare, sealed]) await s.migrate();
   return [
     { name: 'bare store', store: bare },

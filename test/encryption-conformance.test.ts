@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
 import { encryptStore, sealedLimits } from '../src/encryption/index.js';
-import { DEFAULT_LIMITS, MemoryStore, PostgresStore, SqliteStore } from '../src/index.js';
+import { MemoryStore, PostgresStore, SqliteStore } from '../src/index.js';
 import { runConformanceSuite } from '../src/testing/index.js';
 import { adminQuery, dropSchema, PG_URL, pgUnavailableReason, uniqueSchema } from './pg-helpers.js';
 
@@ -24,7 +24,7 @@ const keys = [
   { id: 'k1', key: randomBytes(32).toString('base64') },
 ];
 // The stores underneath take the limits sealed values need; the wrapper checks the plain ones.
-const sealed = (store: import('../src/index.js').SessionStore) => encryptStore(store, { keys, limits: DEFAULT_LIMITS });
+const sealed = (store: import('../src/index.js').SessionStore) => encryptStore(store, { keys });
 
 runConformanceSuite(runner, {
   name: 'EncryptedStore over MemoryStore',

@@ -25,7 +25,7 @@ const newKey = (id: string): EncryptionKey => ({ id, key: randomBytes(32).toStri
 const A = newKey('2026-01');
 const B = newKey('2026-07');
 const wrap = (inner: SessionStore, keys: EncryptionKey[], extra: { acceptPlaintext?: boolean } = {}) =>
-  encryptStore(inner, { keys, limits: {}, ...extra });
+  encryptStore(inner, { keys, ...extra });
 let dbs = 0;
 const sqlitePath = () => join(dir, `db-${++dbs}.db`);
 
@@ -230,9 +230,9 @@ describe('tampering and missing keys are errors naming the record, never data', 
     expect(err).toMatchObject({ code: 'too_large', details: { field: 'events[1].content' } });
     expect(err.message).toMatch(/^events\[1\]\.content is too large once sealed/);
     expect((await store.getSession(k))!.eventCount).toBe(0);
-    // With sealedLimits() underneath, the whole plain limit fits.
-    const roomy = wrap(new MemoryStore({ limits: sealedLimits() }), [A], {});
-    const fits = encryptStore(roomy.inner, { keys: [A], limits: { maxEventContentBytes: 1024 * 1024 } });
+    // With sealedLimits() underneath, the whole plain limit (1 MiB by default) fits, and no more.
+    const fits = wrap(new MemoryStore({ limits: sealedLimits() }), [A]);
+    expect(fits.limits.maxEventContentBytes).toBe(1024 * 1024);
     await fits.createSession({ ...k, id: k.sessionId });
     await fits.appendEvents(k, [{ author: 'a', content: 'é'.repeat(512 * 1024) }]);
     await expect(fits.appendEvents(k, [{ author: 'a', content: 'é'.repeat(512 * 1024) + 'x' }])).rejects.toMatchObject({ code: 'too_large', message: /^events\[0\]\.content is too large: 1048577 bytes/ });
@@ -297,6 +297,8 @@ describe('rotation: write with A, read with B,A, rekey, read with B alone', () =
       await first.createSession({ ...k, id: k.sessionId, metadata: { n: i }, state: { i } });
       await first.appendEvents(k, [{ author: 'user', content: `bulk ${i}` }]);
     }
+    // A file record of a session rekey rewrites: SQLite deletes it with the session a replace removes; rekey puts it back.
+    await first.putFile({ id: 'owned', name: 'owned.txt', metadata: { who: SECRET.fileMetadata }, ...key('bulk-1') });
     const expected = await readAll(first);
     await first.close();
 
@@ -320,6 +322,7 @@ describe('rotation: write with A, read with B,A, rekey, read with B alone', () =
     expect((await onlyB.getSession(key('bulk-0')))!.events!.map((e) => e.content)).toEqual(['bulk 0', 'written under B']);
     expect(await onlyB.getFile({ id: 'visiblefileid' })).toMatchObject({ metadata: { note: SECRET.fileMetadata }, sessionId: 'sessionvisibleid' });
     expect(await onlyB.getAppState(key())).toEqual({ 'app:plan': SECRET.appState });
+    expect(await onlyB.getFile({ id: 'owned' })).toMatchObject({ metadata: { who: SECRET.fileMetadata }, sessionId: 'bulk-1' });
     await expect(onlyB.getSession(key())).rejects.toMatchObject({ code: 'undecryptable', details: { sessionId: 'sessionvisibleid', keyId: '2026-01' } });
     await onlyB.close();
   });

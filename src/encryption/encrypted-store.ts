@@ -8,7 +8,7 @@
  */
 import { StoreClosedError, TooLargeError } from '../core/errors.js';
 import { uuidv7 } from '../core/ids.js';
-import type { Limits } from '../core/limits.js';
+import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import { setOwn } from '../core/json.js';
 import { prepareFile, prepareNewSession, preparePatch, prepareScopeDelta, prepareSnapshot } from '../core/prepare.js';
 import { splitDelta, splitKeyUpdate, type ScopedDelta, type StateEntry } from '../core/state.js';
@@ -71,9 +71,11 @@ export interface EncryptionOptions {
   acceptPlaintext?: boolean;
   /**
    * The limits checked on plain values (the store underneath checks its own on
-   * the sealed ones); default: the inner store's. Open the inner store with
-   * `sealedLimits(limits)` so that it never refuses what these allow;
-   * otherwise a value close to a limit is refused as "too large once sealed".
+   * the sealed ones). Default: sessiondb's defaults for content and JSON
+   * (`maxEventContentBytes`, `maxJsonBytes`), the inner store's for the rest
+   * (names, keys, events per append, page sizes: nothing sealed). Open the
+   * inner store with `sealedLimits(limits)` so that it never refuses what these
+   * allow; otherwise a value close to a limit is refused as "too large once sealed".
    */
   limits?: Partial<Limits>;
 }
@@ -107,7 +109,8 @@ export class EncryptedStore implements SessionStore {
   ) {
     this.codec = new Codec(new Sealer(new KeyRing(options.keys)), options.acceptPlaintext === true);
     this.kind = inner.kind;
-    this.limits = { ...inner.limits, ...options.limits };
+    const { maxEventContentBytes, maxJsonBytes } = DEFAULT_LIMITS;
+    this.limits = { ...inner.limits, maxEventContentBytes, maxJsonBytes, ...options.limits };
     this.capabilities = { ...inner.capabilities, indexedSearch: false, search: false };
     if (inner.vacuum) this.vacuum = async () => (this.check(), inner.vacuum!());
     if (inner.backup) this.backup = async (path) => (this.check(), inner.backup!(path));
