@@ -100,6 +100,25 @@ describe('loadConfig', () => {
     for (const key of ['manager.expiryHour', 'manager.onExpire', 'server.prot', 'server.port', 'colour']) expect(err.message).toContain(`${file}: key ${key}: `);
   });
 
+  it('SESSIONDB_API_KEYS gives the API keys as JSON; a bad entry is named by index and field, and no key appears in the error', async () => {
+    const keys = [{ tenant: 'acme', sha256: 'a'.repeat(64) }, { tenant: 'ops', key: 'an-admin-key-long-enough', admin: true }];
+    const { config, sources } = await load(cwdWith(), { SESSIONDB_API_KEYS: JSON.stringify(keys) });
+    expect(config.server.apiKeys).toEqual(keys);
+    expect(sources).toContain('environment variable SESSIONDB_API_KEYS');
+    const short = load(cwdWith(), { SESSIONDB_API_KEYS: JSON.stringify([{ tenant: 'a', key: 'short-secret' }]) });
+    await expect(short).rejects.toThrow(/SESSIONDB_API_KEYS: entry 0, field key: .*16 characters/);
+    await expect(short).rejects.not.toThrow(/short-secret/);
+    await expect(load(cwdWith(), { SESSIONDB_API_KEYS: '{tenant: acme}' })).rejects.toThrow(/SESSIONDB_API_KEYS: is not valid JSON/);
+    await expect(load(cwdWith(), { SESSIONDB_API_KEYS: '{"tenant":"acme"}' })).rejects.toThrow(/SESSIONDB_API_KEYS: must be a JSON list/);
+  });
+
+  it('SESSIONDB_CONFIG names the config file; --config wins over it; a missing file is named with its source', async () => {
+    const dir = cwdWith({ 'elsewhere.yaml': 'server:\n  port: 9100\n', 'flag.yaml': 'server:\n  port: 9200\n' });
+    expect((await load(dir, { SESSIONDB_CONFIG: 'elsewhere.yaml' })).config.server.port).toBe(9100);
+    expect((await load(dir, { SESSIONDB_CONFIG: 'elsewhere.yaml' }, { configPath: 'flag.yaml' })).config.server.port).toBe(9200);
+    await expect(load(dir, { SESSIONDB_CONFIG: 'nope.yaml' })).rejects.toThrow(/environment variable SESSIONDB_CONFIG: names .*nope\.yaml, which does not exist/);
+  });
+
   it('an unsupported store URL is refused when the configuration is loaded, naming where it came from', async () => {
     const bad = async (p: Promise<unknown>, pattern: RegExp) => expect(((await p.catch((e: unknown) => e)) as Error).message).toMatch(pattern);
     await bad(load(cwdWith({ 'sessiondb.config.yaml': 'url: "mysql://a:pw@h/db"\n' })), /sessiondb\.config\.yaml: key url: uses the scheme "mysql:".*Supported:/);

@@ -53,7 +53,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const cwd = resolve(options.cwd ?? process.cwd());
   const env = { ...(options.dotEnv === false ? {} : await readDotEnv(cwd)), ...(options.env ?? process.env) };
   const layers: Layer[] = [];
-  const file = await readConfigFile(cwd, options.configPath);
+  const envConfigPath = env['SESSIONDB_CONFIG']?.trim() || undefined;
+  const file = await readConfigFile(cwd, options.configPath ?? envConfigPath, options.configPath ? '--config' : 'environment variable SESSIONDB_CONFIG');
   if (file) layers.push(file);
   layers.push(...envLayers(env));
   if (options.flags && Object.keys(options.flags).length) layers.push({ source: 'command-line flags', values: options.flags });
@@ -109,11 +110,11 @@ async function readDotEnv(cwd: string): Promise<Record<string, string>> {
   }
 }
 
-async function readConfigFile(cwd: string, explicit: string | undefined): Promise<Layer | null> {
+async function readConfigFile(cwd: string, explicit: string | undefined, explicitSource: string): Promise<Layer | null> {
   let path: string | undefined;
   if (explicit) {
     path = resolve(cwd, explicit);
-    if (!existsSync(path)) throw new ValidationError('--config', `names ${path}, which does not exist`);
+    if (!existsSync(path)) throw new ValidationError(explicitSource, `names ${path}, which does not exist`);
   } else {
     path = CONFIG_FILES.map((name) => join(cwd, name)).find((p) => existsSync(p));
   }
@@ -189,6 +190,8 @@ function envLayers(env: Record<string, string | undefined>): Layer[] {
   if (port !== undefined) push('SESSIONDB_PORT', { server: { port } });
   const host = get('SESSIONDB_HOST');
   if (host !== undefined) push('SESSIONDB_HOST', { server: { host } });
+  const apiKeys = get('SESSIONDB_API_KEYS');
+  if (apiKeys !== undefined) push('SESSIONDB_API_KEYS', { server: { apiKeys: parseApiKeysVariable(apiKeys) } });
   const min = num('STORAGE_MIN_POOL_SIZE', 'a number of connections');
   if (min !== undefined) push('STORAGE_MIN_POOL_SIZE', { pool: { min } });
   const max = num('STORAGE_MAX_POOL_SIZE', 'a number of connections');
@@ -205,6 +208,25 @@ function envLayers(env: Record<string, string | undefined>): Layer[] {
     if (hours !== undefined) push(name, { manager: { expiryHours: hours } });
   }
   return layers;
+}
+
+/**
+ * `SESSIONDB_API_KEYS`: the `server.apiKeys` list as JSON, e.g.
+ * `[{"tenant":"acme","sha256":"<hex>"},{"tenant":"ops","sha256":"<hex>","admin":true}]`.
+ * The schema checks each entry; the value itself never appears in an error.
+ */
+function parseApiKeysVariable(text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ValidationError(
+      'environment variable SESSIONDB_API_KEYS',
+      'is not valid JSON; give a list such as [{"tenant":"acme","sha256":"<sha-256 of the key in hex>"}]',
+    );
+  }
+  if (!Array.isArray(value)) throw new ValidationError('environment variable SESSIONDB_API_KEYS', 'must be a JSON list of keys ([{"tenant":…,"sha256":…}, …])');
+  return value;
 }
 
 /**
@@ -281,7 +303,10 @@ function checkStoreUrl(url: string, source: string | undefined): void {
 
 /** Where a setting came from, as an error names it: a file and key, a variable, or a flag. */
 function describeSource(source: string | undefined, path: string): string {
-  if (source?.startsWith('environment variable')) return source;
+  if (source?.startsWith('environment variable')) {
+    const entry = /^server\.apiKeys\.(\d+)(?:\.(.+))?$/.exec(path); // SESSIONDB_API_KEYS carries a list
+    return entry ? `${source}: entry ${entry[1]}${entry[2] ? `, field ${entry[2]}` : ''}` : source;
+  }
   if (source === 'command-line flags') return path === 'url' ? '--db' : `command-line flag for ${path}`;
   return `${source ?? 'configuration'}: key ${path}`;
 }

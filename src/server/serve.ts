@@ -26,7 +26,7 @@ export async function startServer(config: Config, options: { insecure?: boolean;
     throw new SessionDbError(
       'forbidden',
       `Refusing to listen on ${host} without API keys: anyone who can reach it could read every session. ` +
-        'Configure server.apiKeys, listen on 127.0.0.1, or pass --insecure if something in front of it authenticates.',
+        'Configure server.apiKeys (or SESSIONDB_API_KEYS), listen on 127.0.0.1, or pass --insecure if something in front of it authenticates.',
     );
   }
   const manager = await createFromConfig(config);
