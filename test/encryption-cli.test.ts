@@ -50,6 +50,7 @@ describe('sessiondb with SESSIONDB_ENCRYPTION_KEYS', () => {
       const bytes = bytesOf(path);
       expect(bytes.includes('visible-session')).toBe(true);
       for (const word of ['capybaratitle', 'lisbonstate', 'flamingosecret', 'gazelledelta']) expect(bytes.includes(word), word).toBe(false);
+      expect(server.output()).toContain('on, sealing with key \\"a1\\"');
       expect(server.output()).not.toContain(keyOf(A).key);
     } finally {
       server.child.kill('SIGTERM');
