@@ -29,12 +29,12 @@ export class Codec {
   readonly open: ValueMap = (stored, place, kind) => {
     if (isSealed(stored)) {
       const value = this.sealer.openValue(stored, place);
-      if (kind === 'metadata' && !isPlainObject(value)) throw new SealedValueError(place.what, 'it does not hold an object', place.details);
+      if (kind === 'metadata' && !isPlainObject(value)) throw new SealedValueError(place, 'it does not hold an object');
       return value;
     }
     if (kind === 'metadata' && isEmptyObject(stored)) return {};
     if (this.acceptPlaintext) return stored;
-    throw new SealedValueError(place.what, 'it is stored in plain text, not sealed (set acceptPlaintext to read data written before encryption, then run rekey)', place.details);
+    throw new SealedValueError(place, 'it is stored in plain text, not sealed (set acceptPlaintext to read data written before encryption, then run rekey)');
   };
 
   /** True when a stored value needs no re-sealing: sealed by the writing key, or empty metadata. */

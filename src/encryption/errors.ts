@@ -1,4 +1,5 @@
 import { SessionDbError } from '../core/errors.js';
+import type { Place } from './sealer.js';
 
 /**
  * A sealed value could not be opened: its key id is not configured, it was
@@ -7,12 +8,13 @@ import { SessionDbError } from '../core/errors.js';
  * and the field, never a key.
  */
 export class SealedValueError extends SessionDbError {
-  constructor(what: string, problem: string, details: Record<string, unknown>) {
+  constructor(place: Place, problem: string, extra: Record<string, unknown> = {}) {
+    const { what, details } = place.describe();
     super(
       'undecryptable',
       `Cannot open ${what}: ${problem}. ` +
         'Configure every key that sealed data (SESSIONDB_ENCRYPTION_KEYS, the newest first), or restore the record from a backup.',
-      details,
+      { ...details, ...extra },
     );
   }
 }

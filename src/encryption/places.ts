@@ -33,16 +33,20 @@ function sessionDetails(k: SessionRef): Record<string, unknown> {
 }
 
 export function sessionMetadataPlace(k: SessionRef): Place {
-  return { aad: aad(['session.metadata', k.tenant, k.appName, k.userId, k.sessionId]), what: `the metadata of session ${sessionName(k)}`, details: { ...sessionDetails(k), field: 'metadata' } };
+  return {
+    aad: aad(['session.metadata', k.tenant, k.appName, k.userId, k.sessionId]),
+    describe: () => ({ what: `the metadata of session ${sessionName(k)}`, details: { ...sessionDetails(k), field: 'metadata' } }),
+  };
 }
 
 /** An event's content or metadata. `seq` only names it in errors (it is not known when a value is sealed). */
 export function eventPlace(k: SessionRef, event: { id: string; seq?: number }, field: 'content' | 'metadata'): Place {
-  const which = event.seq === undefined ? `event "${event.id}"` : `event ${event.seq} (id "${event.id}")`;
   return {
     aad: aad([`event.${field}`, k.tenant, k.appName, k.userId, k.sessionId, event.id]),
-    what: `the ${field} of ${which} of session ${sessionName(k)}`,
-    details: { ...sessionDetails(k), eventId: event.id, ...(event.seq === undefined ? {} : { seq: event.seq }), field },
+    describe: () => ({
+      what: `the ${field} of ${event.seq === undefined ? `event "${event.id}"` : `event ${event.seq} (id "${event.id}")`} of session ${sessionName(k)}`,
+      details: { ...sessionDetails(k), eventId: event.id, ...(event.seq === undefined ? {} : { seq: event.seq }), field },
+    }),
   };
 }
 
@@ -59,29 +63,32 @@ export interface StateOwner {
  * must reach that scope (a session reaches all three). `via` names where the
  * value was read when that is not the state itself (an event's delta, the log).
  */
-export function statePlace(owner: StateOwner, key: string, via?: string): Place {
+export function statePlace(owner: StateOwner, key: string, via?: () => string): Place {
   const scope = scopeOf(key);
   const t = owner.tenant;
-  let parts: unknown[];
-  let name: string;
-  if (scope === 'app') {
-    parts = ['state.app', t, owner.appName, key];
-    name = `app ${t}/${owner.appName}`;
-  } else if (scope === 'user') {
-    parts = ['state.user', t, owner.appName, owner.userId, key];
-    name = `user ${t}/${owner.appName}/${owner.userId}`;
-  } else {
-    parts = ['state.session', t, owner.appName, owner.userId, owner.sessionId, key];
-    name = `session ${t}/${owner.appName}/${owner.userId}/${owner.sessionId}`;
-  }
+  const parts =
+    scope === 'app'
+      ? ['state.app', t, owner.appName, key]
+      : scope === 'user'
+        ? ['state.user', t, owner.appName, owner.userId, key]
+        : ['state.session', t, owner.appName, owner.userId, owner.sessionId, key];
   return {
     aad: aad(parts),
-    what: `state key "${key}" of ${name}${via ? ` (in ${via})` : ''}`,
-    details: { tenant: t, appName: owner.appName, ...(owner.userId === undefined ? {} : { userId: owner.userId }), ...(owner.sessionId === undefined ? {} : { sessionId: owner.sessionId }), field: `state.${key}` },
+    describe: () => {
+      const name =
+        scope === 'app' ? `app ${t}/${owner.appName}` : scope === 'user' ? `user ${t}/${owner.appName}/${owner.userId}` : `session ${t}/${owner.appName}/${owner.userId}/${owner.sessionId}`;
+      return {
+        what: `state key "${key}" of ${name}${via ? ` (in ${via()})` : ''}`,
+        details: { tenant: t, appName: owner.appName, ...(owner.userId === undefined ? {} : { userId: owner.userId }), ...(owner.sessionId === undefined ? {} : { sessionId: owner.sessionId }), field: `state.${key}` },
+      };
+    },
   };
 }
 
 export function fileMetadataPlace(file: { tenant?: string; id: string }): Place {
   const tenant = file.tenant ?? DEFAULT_TENANT;
-  return { aad: aad(['file.metadata', tenant, file.id]), what: `the metadata of file record ${tenant}/${file.id}`, details: { tenant, fileId: file.id, field: 'metadata' } };
+  return {
+    aad: aad(['file.metadata', tenant, file.id]),
+    describe: () => ({ what: `the metadata of file record ${tenant}/${file.id}`, details: { tenant, fileId: file.id, field: 'metadata' } }),
+  };
 }

@@ -21,7 +21,7 @@ export function refOfSession(s: { tenant?: string; appName: string; userId: stri
 }
 
 /** Each value of a state object (keys kept), bound to the scope its prefix names. */
-export function mapState(state: JsonObject, owner: StateOwner, map: ValueMap, via?: string): JsonObject {
+export function mapState(state: JsonObject, owner: StateOwner, map: ValueMap, via?: () => string): JsonObject {
   const out: JsonObject = {};
   for (const key of Object.keys(state)) setOwn(out, key, map(state[key], statePlace(owner, key, via), 'value'));
   return out;
@@ -40,13 +40,13 @@ export function mapEvent<E extends SessionEvent>(k: SessionRef, e: E, map: Value
   const out = { ...e };
   if (e.content !== undefined) out.content = map(e.content, eventPlace(k, e, 'content'), 'value');
   if (e.metadata !== undefined) out.metadata = map(e.metadata, eventPlace(k, e, 'metadata'), 'value') as JsonObject;
-  if (e.stateDelta !== undefined) out.stateDelta = mapState(e.stateDelta, k, map, `the state delta of event ${e.seq} (id "${e.id}")`);
+  if (e.stateDelta !== undefined) out.stateDelta = mapState(e.stateDelta, k, map, () => `the state delta of event ${e.seq} (id "${e.id}")`);
   return out;
 }
 
 /** The values each change of a session's state-change log sets. */
 export function mapHistory(k: SessionRef, changes: StateChange[], map: ValueMap): StateChange[] {
-  return changes.map((c) => ({ ...c, set: mapState(c.set, k, map, 'the state-change log') }));
+  return changes.map((c) => ({ ...c, set: mapState(c.set, k, map, () => 'the state-change log') }));
 }
 
 export function mapFile(f: FileRecord, map: ValueMap): FileRecord {

@@ -27,10 +27,11 @@ export type SealedValue = { $sealed: string };
 export interface Place {
   /** The additional authenticated data (JSON text of the record's key and the field). */
   aad: string;
-  /** The record and field in words, for errors: `the content of event 3 (id "e1") of session default/app/user/s1`. */
-  what: string;
-  /** The same, machine-readable, for error details. */
-  details: Record<string, unknown>;
+  /**
+   * The record and field in words (`the content of event 3 (id "e1") of session
+   * default/app/user/s1`) and machine-readable, for errors; built only when one is thrown.
+   */
+  describe(): { what: string; details: Record<string, unknown> };
 }
 
 /** True for a stored `{ "$sealed": "sdb:v1:…" }`. */
@@ -82,7 +83,7 @@ export class Sealer {
     const payload = this.open(value, place);
     if (payload.startsWith('s')) return payload.slice(1);
     if (payload.startsWith('j')) return JSON.parse(payload.slice(1)) as unknown;
-    throw new SealedValueError(place.what, 'its sealed form is malformed', { ...place.details, keyId: keyIdOf(value) });
+    throw new SealedValueError(place, 'its sealed form is malformed', { keyId: keyIdOf(value) });
   }
 
   /** Seals `payload` for `place` with the writing key. */
@@ -100,7 +101,7 @@ export class Sealer {
     const end = text.indexOf(':', PREFIX.length);
     const keyId = end < 0 ? '' : text.slice(PREFIX.length, end);
     const fail = (problem: string): never => {
-      throw new SealedValueError(place.what, problem, { ...place.details, keyId });
+      throw new SealedValueError(place, problem, { keyId });
     };
     if (end < 0) fail('its sealed form is malformed');
     const key = this.ring.get(keyId) ?? fail(`it was sealed with key id "${keyId}", which is not configured`);
@@ -110,7 +111,7 @@ export class Sealer {
       const decipher = createDecipheriv('aes-256-gcm', key, body.subarray(0, IV_BYTES));
       decipher.setAAD(Buffer.from(place.aad, 'utf8'));
       decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
-      return Buffer.concat([decipher.update(body.subarray(IV_BYTES, body.length - TAG_BYTES)), decipher.final()]).toString('utf8');
+      return decipher.update(body.subarray(IV_BYTES, body.length - TAG_BYTES), undefined, 'utf8') + decipher.final('utf8');
     } catch {
       return fail(`authentication failed with key id "${keyId}" (the value was altered, moved from another record, or sealed by another key of that id)`);
     }
