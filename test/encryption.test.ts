@@ -49,8 +49,8 @@ const CLEAR = ['sessionvisibleid', 'visibleappname', 'visiblefileid'];
 
 const key = (sessionId = 'sessionvisibleid'): SessionKey => ({ appName: 'visibleappname', userId: 'u1', sessionId });
 
-/** Writes one of everything through `store`. */
-async function fill(store: SessionStore): Promise<void> {
+/** Writes one of everything through `store` (with `rewind: false`, no rewound history). */
+async function fill(store: SessionStore, { rewind = true } = {}): Promise<void> {
   const k = key();
   await store.createSession({
     ...k,
@@ -63,7 +63,7 @@ async function fill(store: SessionStore): Promise<void> {
     { id: 'e2', author: 'agent', content: { parts: [{ text: SECRET.structured }] } },
     { id: 'e3', author: 'agent', content: SECRET.rewound },
   ]);
-  await store.rewindSession(k, { toSeq: 2 });
+  if (rewind) await store.rewindSession(k, { toSeq: 2 });
   await store.updateSession(k, { stateDelta: { patched: SECRET.patchDelta } });
   await store.updateKeys(k, { keyed: SECRET.keyUpdate, own: null });
   await store.putFile({ id: 'visiblefileid', name: 'report.pdf', metadata: { note: SECRET.fileMetadata }, ...k });
@@ -84,7 +84,8 @@ async function readAll(store: SessionStore): Promise<JsonObject> {
     user: await store.getUserState(k),
     files: await store.listFiles({}),
     file: await store.getFile({ id: 'visiblefileid' }),
-    list: await store.listSessions({}),
+    // By id: the two sessions' updatedAt can tie or not, which orders a listing differently.
+    list: (await store.listSessions({})).sessions.sort((a, b) => a.id.localeCompare(b.id)),
     shared: [await store.scanSharedState('app'), await store.scanSharedState('user')],
   };
 }
@@ -306,7 +307,7 @@ describe('rotation: write with A, read with B,A, rekey, read with B alone', () =
     expect(normalize(await readAll(both))).toEqual(normalize(expected));
     await both.appendEvents(key('bulk-0'), [{ id: 'after', author: 'user', content: 'written under B' }]);
     const summary = await rekeyStore(both);
-    expect(summary).toMatchObject({ keyId: '2026-07', sessions: 11, currentSessions: 0, events: 12, sharedStates: 2, files: 1, interrupted: false });
+    expect(summary).toMatchObject({ keyId: '2026-07', sessions: 11, currentSessions: 0, events: 12, sharedStates: 2, files: 2, interrupted: false });
     // The session with a rewound history keeps its superseded events, so it stays under A.
     expect(summary.kept).toEqual([{ session: 'default/visibleappname/u1/sessionvisibleid', reason: expect.stringContaining('rewound') }]);
     const again = await rekeyStore(both);
@@ -325,6 +326,28 @@ describe('rotation: write with A, read with B,A, rekey, read with B alone', () =
     expect(await onlyB.getFile({ id: 'owned' })).toMatchObject({ metadata: { who: SECRET.fileMetadata }, sessionId: 'bulk-1' });
     await expect(onlyB.getSession(key())).rejects.toMatchObject({ code: 'undecryptable', details: { sessionId: 'sessionvisibleid', keyId: '2026-01' } });
     await onlyB.close();
+  });
+
+  it('turning encryption on for a database with plain data: read it with acceptPlaintext, rekey seals it, vacuum leaves no plain byte behind', async () => {
+    const path = sqlitePath();
+    const bare = new SqliteStore({ path, limits: sealedLimits() });
+    await bare.migrate();
+    await fill(bare, { rewind: false });
+    const expected = await readAll(bare);
+    await bare.close();
+    const words = Object.values(SECRET).filter((w) => w !== SECRET.rewound);
+    expect(found(sqliteBytes(path), words)).toEqual(words);
+
+    await expect(wrap(new SqliteStore({ path, limits: sealedLimits() }), [A]).getSession(key())).rejects.toMatchObject({ code: 'undecryptable', message: /stored in plain text/ });
+    const lenient = wrap(new SqliteStore({ path, limits: sealedLimits() }), [A], { acceptPlaintext: true });
+    expect(normalize(await readAll(lenient))).toEqual(normalize(expected));
+    expect(await rekeyStore(lenient)).toMatchObject({ sessions: 2, sharedStates: 2, files: 1, kept: [] });
+    await lenient.vacuum!();
+    await lenient.close();
+    expect(found(sqliteBytes(path), words)).toEqual([]);
+    const strict = wrap(new SqliteStore({ path, limits: sealedLimits() }), [A]);
+    expect(normalize(await readAll(strict))).toEqual(normalize(expected));
+    await strict.close();
   });
 
   it('a rekey stopped midway leaves every record readable, and running it again finishes', async () => {

@@ -25,7 +25,7 @@ export interface RekeySummary {
   events: number;
   /** App and user states with at least one value re-sealed. */
   sharedStates: number;
-  /** File records re-sealed (a session's own records are re-sealed with it). */
+  /** File records re-sealed (a session's own records with it, the others after the sessions). */
   files: number;
   /**
    * Sessions left under older keys, each with why: one whose history was
@@ -164,6 +164,7 @@ async function rekeySession(inner: SessionStore, codec: Codec, key: Required<Ses
     await inner.importSession(resealed, { replace: true });
     // Some stores delete a session's file records with the session a replace removes: put them back.
     for (const f of files) await inner.putFile(mapFile(f, codec.reseal));
+    summary.files += files.filter((f) => !codec.isCurrent(f.metadata, 'metadata')).length;
     summary.sessions++;
     summary.events += resealed.events.length;
     return;
