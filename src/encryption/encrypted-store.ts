@@ -95,7 +95,6 @@ export function encryptStore(store: SessionStore, options: EncryptionOptions): E
 export class EncryptedStore implements SessionStore {
   readonly kind: string;
   readonly limits: Limits;
-  readonly capabilities: Partial<StoreCapabilities>;
   /** How values are sealed and opened (used by `rekeyStore`). */
   readonly codec: Codec;
   vacuum?: () => Promise<void>;
@@ -111,9 +110,13 @@ export class EncryptedStore implements SessionStore {
     this.kind = inner.kind;
     const { maxEventContentBytes, maxJsonBytes } = DEFAULT_LIMITS;
     this.limits = { ...inner.limits, maxEventContentBytes, maxJsonBytes, ...options.limits };
-    this.capabilities = { ...inner.capabilities, indexedSearch: false, search: false };
     if (inner.vacuum) this.vacuum = async () => (this.check(), inner.vacuum!());
     if (inner.backup) this.backup = async (path) => (this.check(), inner.backup!(path));
+  }
+
+  /** The inner store's, read each time (some change once migrated), with search off: sealed content holds no text. */
+  get capabilities(): Partial<StoreCapabilities> {
+    return { ...this.inner.capabilities, indexedSearch: false, search: false };
   }
 
   /** The id of the key that seals what is written now. */
