@@ -43,7 +43,7 @@ describe('sessiondb CLI', () => {
   it('--help and --version answer with exit 0; each command has help with an example', () => {
     expect(cli(['--help'])).toMatchObject({ code: 0 });
     expect(cli(['--version']).out.trim()).toMatch(/^\d+\.\d+\.\d+/);
-    for (const cmd of ['migrate', 'stats', 'ls', 'show', 'export', 'search', 'fork', 'rewind', 'prune', 'vacuum', 'dump', 'load', 'backup', 'restore', 'copy', 'import-adk', 'serve', 'config']) {
+    for (const cmd of ['migrate', 'stats', 'ls', 'show', 'export', 'search', 'fork', 'rewind', 'prune', 'vacuum', 'dump', 'load', 'backup', 'restore', 'copy', 'import-adk', 'serve', 'config', 'mcp']) {
       const r = cli([cmd, '--help']);
       expect(r.code, cmd).toBe(0);
       expect(r.out, cmd).toMatch(/Example/);

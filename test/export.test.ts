@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportSession, importSessionExport, MemoryStore, SqliteStore, type Clock } from '../src/index.js';
+import { contentText } from '../src/transfer/session-export.js';
 
 const golden = join(import.meta.dirname, 'golden');
 const clock: Clock = { now: () => Date.UTC(2026, 10, 21, 9, 30, 0) };
@@ -110,6 +111,22 @@ describe('export formats', () => {
     expect((await target.getSession(key))?.events?.map((e) => e.id)).toEqual(['e1', 'e2']);
     expect((await target.readSupersededEvents(key))?.events).toEqual([]);
     await expect(exportSession(store, key, 'json', null as never)).rejects.toMatchObject({ code: 'invalid', details: { field: 'options' } });
+  });
+
+  it("tool calls and results read as calls, in ADK's parts, the OpenAI Agents SDK's items and the AI SDK's UI message parts", () => {
+    expect(contentText({ type: 'function_call', callId: 'c1', name: 'get_weather', arguments: '{"city":"Oslo"}' })).toBe('→ get_weather({"city":"Oslo"})');
+    expect(contentText({ type: 'function_call_result', callId: 'c1', name: 'get_weather', status: 'completed', output: { type: 'text', text: 'Rain, 4 °C' } })).toBe(
+      '← get_weather: Rain, 4 °C',
+    );
+    expect(contentText({ type: 'function_call_result', name: 'count', output: 3 })).toBe('← count: 3');
+    expect(
+      contentText([
+        { type: 'text', text: 'Checking.' },
+        { type: 'tool-getWeather', toolCallId: 't1', state: 'output-available', input: { city: 'Oslo' }, output: { sky: 'rain' } },
+        { type: 'dynamic-tool', toolName: 'lookup', toolCallId: 't2', state: 'output-error', input: {}, errorText: 'timed out' },
+      ]),
+    ).toBe('Checking.\n→ getWeather({"city":"Oslo"})\n← getWeather: {"sky":"rain"}\n→ lookup({})\n← lookup failed: timed out');
+    expect(contentText({ type: 'message', role: 'user', content: 'hi' })).toBe('{"type":"message","role":"user","content":"hi"}');
   });
 
   it('a missing session exports as null; an unknown format is refused', async () => {

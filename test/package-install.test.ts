@@ -4,6 +4,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
 
@@ -73,4 +75,19 @@ describe('the packed package, installed in a new project', () => {
     }
     expect(missing).toEqual([]);
   });
+
+  it('npx sessiondb mcp serves MCP over stdio to the SDK client', async () => {
+    const transport = new StdioClientTransport({ command: 'npx', args: ['sessiondb', 'mcp', '--db', 'sqlite:./data/mcp.db'], cwd: project, env: { ...userEnv(), npm_config_yes: 'false' }, stderr: 'pipe' });
+    const client = new Client({ name: 'package-test', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      expect((await client.listTools()).tools).toHaveLength(10);
+      const created = await client.callTool({ name: 'create_session', arguments: { appName: 'shop', userId: 'u1', sessionId: 'from-npx', title: 'Installed' } });
+      expect(created.structuredContent).toMatchObject({ session: { sessionId: 'from-npx', title: 'Installed' } });
+      const listed = await client.callTool({ name: 'list_sessions', arguments: {} });
+      expect(listed.structuredContent).toMatchObject({ sessions: [{ appName: 'shop', userId: 'u1', sessionId: 'from-npx' }], nextCursor: null });
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
 });

@@ -503,7 +503,7 @@ export function buildProgram(): Command {
   rekeyCommand(common(program.command('rekey')), withStore);
 
   common(program.command('serve'))
-    .description('run the HTTP API (default: SQLite in ./data, http://127.0.0.1:8787)')
+    .description('run the HTTP API and the web console (default: SQLite in ./data, http://127.0.0.1:8787, console at /ui/)')
     .option('--port <port>', 'port (default 8787; 0 picks a free one)', (v) => {
       const n = Number(v);
       if (!Number.isSafeInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port must be 0-65535, got "${v}"`);
@@ -511,6 +511,7 @@ export function buildProgram(): Command {
     })
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('--insecure', 'allow listening beyond loopback without API keys')
+    .option('--no-console', 'do not serve the web console at /ui/')
     .addHelpText('after', '\nExample:\n  sessiondb serve --db sqlite:./data/sessions.db --port 8787')
     .action(async (opts) => {
       const flags: Record<string, unknown> = {};
@@ -518,6 +519,7 @@ export function buildProgram(): Command {
       const server: Record<string, unknown> = {};
       if (opts.port !== undefined) server['port'] = opts.port;
       if (opts.host) server['host'] = opts.host;
+      if (opts.console === false) server['console'] = false;
       if (Object.keys(server).length) flags['server'] = server;
       const { config: cfg } = await loadConfig({ configPath: opts.config, flags });
       const { startServer } = await import('../server/serve.js');
@@ -531,6 +533,43 @@ export function buildProgram(): Command {
       });
       process.stdout.write(`sessiondb listening on ${running.url}\n`);
       await stopped;
+    });
+
+  common(program.command('mcp'))
+    .description(
+      'serve the stored sessions to an MCP client (a desktop assistant, an IDE, an agent) over stdio: tools to list, search, read and continue them, ' +
+        'and each transcript as a resource. Standard output carries only the protocol; logs go to stderr',
+    )
+    .option('--tenant <tenant>', 'the tenant the tools see (default "default")')
+    .option('--read-only', 'leave out every tool that writes (create_session, append_message, fork_session, archive_session)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  sessiondb mcp --db sqlite:./data/sessions.db --read-only',
+        '  sessiondb mcp --db postgres://app@db:5432/app --tenant acme',
+        '',
+        'In an MCP client\'s configuration (e.g. a desktop assistant\'s mcpServers):',
+        '  {',
+        '    "mcpServers": {',
+        '      "sessiondb": {',
+        '        "command": "npx",',
+        '        "args": ["sessiondb", "mcp", "--db", "sqlite:/home/me/data/sessions.db", "--read-only"]',
+        '      }',
+        '    }',
+        '  }',
+      ].join('\n'),
+    )
+    .action(async (opts) => {
+      const flags: Record<string, unknown> = {};
+      if (opts.db) flags['url'] = opts.db;
+      if (opts.readOnly) flags['mcp'] = { readOnly: true };
+      const { config: cfg } = await loadConfig({ configPath: opts.config, flags });
+      // Read-only, an empty new database would have nothing to read: refuse a path that does not exist, as ls does.
+      if (cfg.mcp.readOnly) requireExistingDatabase(storeUrlFromConfig(cfg), opts.db ? '--db' : 'the configuration');
+      const { runMcpStdio } = await import('../mcp/stdio.js');
+      await runMcpStdio(cfg, { tenant: opts.tenant });
     });
 
   program

@@ -192,6 +192,12 @@ function envLayers(env: Record<string, string | undefined>): Layer[] {
   if (host !== undefined) push('SESSIONDB_HOST', { server: { host } });
   const apiKeys = get('SESSIONDB_API_KEYS');
   if (apiKeys !== undefined) push('SESSIONDB_API_KEYS', { server: { apiKeys: parseApiKeysVariable(apiKeys) } });
+  const mcpReadOnly = bool('SESSIONDB_MCP_READ_ONLY');
+  if (mcpReadOnly !== undefined) push('SESSIONDB_MCP_READ_ONLY', { mcp: { readOnly: mcpReadOnly } });
+  const maxEvents = num('SESSIONDB_MCP_MAX_EVENTS', 'a number of events');
+  if (maxEvents !== undefined) push('SESSIONDB_MCP_MAX_EVENTS', { mcp: { maxEvents } });
+  const maxBytes = num('SESSIONDB_MCP_MAX_BYTES', 'a number of bytes');
+  if (maxBytes !== undefined) push('SESSIONDB_MCP_MAX_BYTES', { mcp: { maxBytes } });
   const min = num('STORAGE_MIN_POOL_SIZE', 'a number of connections');
   if (min !== undefined) push('STORAGE_MIN_POOL_SIZE', { pool: { min } });
   const max = num('STORAGE_MAX_POOL_SIZE', 'a number of connections');

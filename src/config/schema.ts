@@ -21,6 +21,8 @@ export const configSchema = z
                 sha256: z.string().regex(/^[0-9a-f]{64}$/i).optional(),
                 /** May act for any tenant (X-Sessiondb-Tenant) and call /v1/admin/*. */
                 admin: z.boolean().optional(),
+                /** May only read: every write of the API is refused (403) and MCP lists no tool that writes. */
+                readOnly: z.boolean().optional(),
                 rateLimitPerMinute: z.number().int().min(1).optional(),
               })
               .strict()
@@ -39,9 +41,11 @@ export const configSchema = z
         bodyLimitBytes: z.number().int().min(1024).default(2 * 1024 * 1024),
         /** On SIGTERM/SIGINT: how long in-flight requests get to finish. */
         shutdownGraceMs: z.number().int().min(0).default(10_000),
+        /** Serve the web console at /ui/ (and redirect / there). */
+        console: z.boolean().default(true),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8787, apiKeys: [], corsOrigins: [], bodyLimitBytes: 2 * 1024 * 1024, shutdownGraceMs: 10_000 }),
+      .default({ host: '127.0.0.1', port: 8787, apiKeys: [], corsOrigins: [], bodyLimitBytes: 2 * 1024 * 1024, shutdownGraceMs: 10_000, console: true }),
     /** PostgreSQL pool bounds (added to a postgres:// URL that does not set them). */
     pool: z
       .object({ min: z.number().int().min(0).optional(), max: z.number().int().min(1).optional() })
@@ -74,6 +78,18 @@ export const configSchema = z
       })
       .strict()
       .default({ keys: [], acceptPlaintext: false }),
+    /** The MCP server (`sessiondb mcp` over stdio, `/mcp` of `sessiondb serve`). */
+    mcp: z
+      .object({
+        /** List no tool that writes, for every caller. */
+        readOnly: z.boolean().default(false),
+        /** The most events one tool result or resource holds; beyond it, a cursor. */
+        maxEvents: z.number().int().min(1).max(10_000).default(200),
+        /** The most bytes one tool result or resource holds (text and structured content together). */
+        maxBytes: z.number().int().min(4096).max(64 * 1024 * 1024).default(256 * 1024),
+      })
+      .strict()
+      .default({ readOnly: false, maxEvents: 200, maxBytes: 256 * 1024 }),
     limits: z
       .object({
         maxNameLength: z.number().int().min(1).optional(),

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -6,13 +7,16 @@ import type { z } from 'zod';
 import { httpStatusOf, SessionDbError, ValidationError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
 import type { SessionStore } from '../core/store.js';
+import { MCP_PATH, mcpRoute, type McpHttpOptions } from '../mcp/http.js';
 import { createAuthenticator, createTokenCheck, TENANT_HEADER, type ApiKey, type MetricsToken } from './auth.js';
 import { instrumentStore, Metrics } from './metrics.js';
-import { docsPage, openApiDocument } from './openapi.js';
+import { apiReference } from './api-reference.js';
+import { openApiDocument } from './openapi.js';
 import { RateLimiter } from './rate-limit.js';
 import { checkRequestLimits } from './request-limits.js';
 import { RouteTable } from './route-table.js';
 import { buildRoutes, type Env, type RouteContext } from './routes.js';
+import { mountConsole } from './ui.js';
 
 export type { ApiKey, MetricsToken } from './auth.js';
 
@@ -45,6 +49,15 @@ export interface AppOptions {
    * token or an admin key.
    */
   metricsToken?: MetricsToken;
+  /**
+   * The MCP server at `/mcp` (Streamable HTTP), behind the same keys: a
+   * key's tenant is the tenant its tools see. `false`: not mounted.
+   */
+  mcp?: McpHttpOptions | false;
+  /** Serve the web console at `/ui/` (and redirect `/` there). Default true. */
+  console?: boolean;
+  /** Where the console's built files are (default: the package's `dist/ui`). */
+  consoleDir?: string;
 }
 
 const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
@@ -62,7 +75,13 @@ export function createApp(options: AppOptions): Hono<Env> {
   const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
   const isMetricsToken = options.metricsToken ? createTokenCheck(options.metricsToken) : null;
   const routes = buildRoutes({ store, clock, info: options.info });
-  const table = new RouteTable([...routes, ...['/openapi.json', '/docs', '/metrics'].map((path) => ({ method: 'get', path }))]);
+  const consoleOn = options.console !== false;
+  const pages = ['/openapi.json', '/docs', '/docs/assets/:file', '/metrics', ...(consoleOn ? ['/', '/ui', '/ui/*'] : [])];
+  const table = new RouteTable([
+    ...routes,
+    ...pages.map((path) => ({ method: 'get', path })),
+    ...(options.mcp === false ? [] : [{ method: 'post', path: MCP_PATH }]),
+  ]);
   const app = new Hono<Env>();
 
   app.use('*', async (c, next) => {
@@ -80,7 +99,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     );
   });
   if (options.corsOrigins?.length) {
-    app.use('*', cors({ origin: options.corsOrigins, exposeHeaders: ['ETag', 'x-request-id', 'Retry-After'], allowHeaders: ['Authorization', 'Content-Type', 'If-Match', TENANT_HEADER] }));
+    app.use('*', cors({ origin: options.corsOrigins, exposeHeaders: ['ETag', 'x-request-id', 'Retry-After'], allowHeaders: ['Authorization', 'Content-Type', 'If-Match', TENANT_HEADER, 'MCP-Protocol-Version', 'Accept'] }));
   }
   const tooLarge = (c: Context<Env>) => {
     c.set('route', table.label(c.req.method, c.req.path)); // answered before routing
@@ -110,6 +129,7 @@ export function createApp(options: AppOptions): Hono<Env> {
           }
         }
         if (route.admin && !caller.admin) throw new SessionDbError('forbidden', 'This route needs an admin API key.');
+        if (caller.readOnly && route.method !== 'get') throw new SessionDbError('forbidden', 'This API key is read-only: it may not write.');
       }
       const query = (route.query ? parseInput(route.query, c.req.query(), 'query') : {}) as Record<string, unknown>;
       checkRequestLimits(c.req.param() as Record<string, string>, query, store.limits);
@@ -130,14 +150,33 @@ export function createApp(options: AppOptions): Hono<Env> {
     });
   }
 
-  const openapi = openApiDocument(routes);
+  if (options.mcp !== false) {
+    const rateLimit = (caller: { keyName: string | null; rateLimitPerMinute?: number }) => (caller.rateLimitPerMinute ? limiter.take(caller.keyName ?? 'anonymous', caller.rateLimitPerMinute) : 0);
+    app.all(MCP_PATH, mcpRoute({ ...options.mcp, store, authenticate, rateLimit, bodyLimitBytes, logger: options.logger }));
+  }
+
+  let openapi: { json: string; gzipped: Uint8Array<ArrayBuffer> } | undefined; // built on first request: start-up need not pay for it
   app.get('/openapi.json', (c) => {
     c.set('route', '/openapi.json');
-    return c.json(openapi);
+    if (!openapi) {
+      const json = JSON.stringify(openApiDocument(routes));
+      openapi = { json, gzipped: gzipSync(json) as Uint8Array<ArrayBuffer> };
+    }
+    const headers = { 'content-type': 'application/json', vary: 'accept-encoding' };
+    if (/\bgzip\b/i.test(c.req.header('accept-encoding') ?? '')) return c.body(openapi.gzipped, 200, { ...headers, 'content-encoding': 'gzip' });
+    return c.body(openapi.json, 200, headers);
   });
+  const docs = apiReference(routes);
   app.get('/docs', (c) => {
     c.set('route', '/docs');
-    return c.html(docsPage(routes));
+    const page = docs.page();
+    return c.body(page.body, page.status, page.headers);
+  });
+  app.get('/docs/assets/:file', async (c) => {
+    c.set('route', '/docs/assets/:file');
+    const file = await docs.asset(c.req.param('file'), c.req.query('v'), c.req.header('accept-encoding'));
+    if (!file) return fail(c, 404, 'not_found', `No file ${c.req.path} in the API reference. See /docs.`);
+    return c.body(file.body, file.status, file.headers);
   });
   const keyed = (options.apiKeys?.length ?? 0) > 0;
   app.get('/metrics', (c) => {
@@ -149,6 +188,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     }
     return c.body(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
   });
+  if (consoleOn) mountConsole(app, options.consoleDir);
   app.notFound((c) => {
     const route = table.allowed(c.req.path);
     if (!route) return fail(c, 404, 'not_found', `No route ${c.req.method} ${c.req.path}. See /docs.`);

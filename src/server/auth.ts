@@ -14,6 +14,11 @@ export interface ApiKey {
   key?: string;
   sha256?: string;
   admin?: boolean;
+  /**
+   * The key may only read: every write of the API is refused (403), and the
+   * MCP server at `/mcp` lists no tool that writes.
+   */
+  readOnly?: boolean;
   /** Requests per minute this key may make (overrides the server-wide `rateLimitPerMinute`). */
   rateLimitPerMinute?: number;
 }
@@ -23,6 +28,8 @@ export interface Caller {
   /** The tenant every read and write of the request is confined to. */
   tenant: string;
   admin: boolean;
+  /** The key may only read (see `ApiKey.readOnly`). */
+  readOnly: boolean;
   /** The key's name (for logs, metrics and rate limits); `null` without keys. */
   keyName: string | null;
   rateLimitPerMinute: number | undefined;
@@ -36,6 +43,7 @@ interface StoredKey {
   tenant: string;
   name: string;
   admin: boolean;
+  readOnly: boolean;
   rateLimitPerMinute: number | undefined;
 }
 
@@ -50,6 +58,7 @@ export function createAuthenticator(apiKeys: readonly ApiKey[], defaultRateLimit
     tenant: k.tenant,
     name: k.name ?? k.tenant,
     admin: k.admin === true,
+    readOnly: k.readOnly === true,
     rateLimitPerMinute: k.rateLimitPerMinute ?? defaultRateLimit,
   }));
 
@@ -58,7 +67,7 @@ export function createAuthenticator(apiKeys: readonly ApiKey[], defaultRateLimit
     if (asked !== undefined && (asked === '' || asked.length > 128)) {
       throw new SessionDbError('invalid', `Invalid ${TENANT_HEADER} header: give a tenant name of 1 to 128 characters.`, { field: TENANT_HEADER });
     }
-    if (!keys.length) return { tenant: asked ?? DEFAULT_TENANT, admin: true, keyName: null, rateLimitPerMinute: defaultRateLimit };
+    if (!keys.length) return { tenant: asked ?? DEFAULT_TENANT, admin: true, readOnly: false, keyName: null, rateLimitPerMinute: defaultRateLimit };
 
     const given = header('authorization')?.replace(/^Bearer\s+/i, '') ?? header('x-api-key');
     if (!given) throw new SessionDbError('unauthorized', 'An API key is required: send "Authorization: Bearer <key>".');
@@ -71,7 +80,7 @@ export function createAuthenticator(apiKeys: readonly ApiKey[], defaultRateLimit
         `This API key is bound to tenant "${match.tenant}" and cannot act for tenant "${asked}". Drop the ${TENANT_HEADER} header, or use that tenant's key.`,
       );
     }
-    return { tenant: asked ?? match.tenant, admin: match.admin, keyName: match.name, rateLimitPerMinute: match.rateLimitPerMinute };
+    return { tenant: asked ?? match.tenant, admin: match.admin, readOnly: match.readOnly, keyName: match.name, rateLimitPerMinute: match.rateLimitPerMinute };
   };
 }
 

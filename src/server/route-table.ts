@@ -32,11 +32,11 @@ export class RouteTable {
   }
 }
 
-/** `/v1/apps/:app/state` → `^/v1/apps/[^/]+/state$`. */
+/** `/v1/apps/:app/state` → `^/v1/apps/[^/]+/state$`; a `*` matches the rest of the path. */
 function compile(pattern: string): RegExp {
   const source = pattern
     .split(/(:\w+)/)
-    .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\\*/g, '.*')))
     .join('');
   return new RegExp(`^${source}$`);
 }

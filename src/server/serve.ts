@@ -8,6 +8,8 @@ import { EncryptedStore } from '../encryption/encrypted-store.js';
 import { createApp } from './app.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+/** The Host and Origin hostnames a loopback listener answers at /mcp (IPv6 in brackets, as the header writes it). */
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
 export interface RunningServer {
   url: string;
@@ -22,7 +24,7 @@ export interface RunningServer {
  */
 export async function startServer(config: Config, options: { insecure?: boolean; logger?: Logger } = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ base: undefined });
-  const { host, port, apiKeys, corsOrigins, bodyLimitBytes, shutdownGraceMs, rateLimitPerMinute, metricsToken } = config.server;
+  const { host, port, apiKeys, corsOrigins, bodyLimitBytes, shutdownGraceMs, rateLimitPerMinute, metricsToken, console: consoleOn } = config.server;
   if (!apiKeys.length && !LOOPBACK.has(host) && !options.insecure) {
     throw new SessionDbError(
       'forbidden',
@@ -42,8 +44,11 @@ export async function startServer(config: Config, options: { insecure?: boolean;
     metricsToken,
     corsOrigins,
     bodyLimitBytes,
+    console: consoleOn,
     logger,
     info: { expiryHours: config.manager.expiryHours, autoSave: config.manager.autoSave, storagePath: storeUrl },
+    // On loopback, /mcp answers only loopback Host names and origins (DNS-rebinding protection).
+    mcp: { readOnly: config.mcp.readOnly, limits: { maxEvents: config.mcp.maxEvents, maxBytes: config.mcp.maxBytes }, ...(LOOPBACK.has(host) ? { allowedHosts: LOOPBACK_NAMES, allowedOrigins: LOOPBACK_NAMES } : {}) },
   });
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serveNode({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
@@ -52,7 +57,7 @@ export async function startServer(config: Config, options: { insecure?: boolean;
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
-  logger.info({ url, store: manager.store.kind, auth: describeAuth(apiKeys.length, metricsToken !== undefined, LOOPBACK.has(host)) }, 'sessiondb listening');
+  logger.info({ url, store: manager.store.kind, console: consoleOn ? `${url}/ui/` : 'off', auth: describeAuth(apiKeys.length, metricsToken !== undefined, LOOPBACK.has(host)) }, 'sessiondb listening');
   if (!apiKeys.length) logger.info({}, 'no API keys configured: every request uses the "default" tenant');
 
   let stopping: Promise<void> | null = null;

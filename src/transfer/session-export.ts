@@ -156,7 +156,7 @@ export function formatTime(ms: number): string {
 const ROLE_LABEL: Record<string, string> = { user: 'User', assistant: 'Assistant', system: 'System', tool: 'Tool' };
 
 /** Who spoke, for people: the role if there is one, else the author. */
-function speaker(event: SessionEvent): string {
+export function speaker(event: Pick<SessionEvent, 'author' | 'role'>): string {
   return event.role ? ROLE_LABEL[event.role]! : event.author;
 }
 
@@ -168,6 +168,10 @@ function speaker(event: SessionEvent): string {
 export function contentText(content: unknown): string | null {
   if (content === undefined || content === null) return null;
   if (typeof content === 'string') return content;
+  if (isPlainObject(content)) {
+    const item = toolItemText(content);
+    if (item !== null) return item;
+  }
   const parts = Array.isArray(content) ? content : isPlainObject(content) && Array.isArray(content['parts']) ? content['parts'] : null;
   if (!parts) return JSON.stringify(content);
   const lines: string[] = [];
@@ -183,10 +187,33 @@ export function contentText(content: unknown): string | null {
         lines.push(`← ${String(res['name'])}: ${JSON.stringify(res['response'] ?? null)}`);
       } else if (isPlainObject(part['inlineData'])) {
         lines.push(`[${String(part['inlineData']['mimeType'] ?? 'binary')} data]`);
-      } else lines.push(JSON.stringify(part));
+      } else lines.push(toolItemText(part) ?? JSON.stringify(part));
     }
   }
   return lines.length ? lines.join('\n') : null;
+}
+
+/**
+ * Tool calls and results in the shapes the framework adapters store: an OpenAI
+ * Agents item (`function_call`, `function_call_result`, and the hosted tools'
+ * `*_call` items) or an AI SDK UI message part (`tool-NAME`, `dynamic-tool`).
+ * Null for anything else.
+ */
+function toolItemText(item: Record<string, unknown>): string | null {
+  const type = typeof item['type'] === 'string' ? item['type'] : '';
+  const json = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v ?? null));
+  if (type === 'function_call') return `→ ${String(item['name'])}(${json(item['arguments'] ?? '')})`;
+  if (type === 'function_call_result') {
+    const output = item['output'];
+    const text = isPlainObject(output) && typeof output['text'] === 'string' ? output['text'] : json(output);
+    return `← ${String(item['name'])}: ${text}`;
+  }
+  const name = type.startsWith('tool-') ? type.slice(5) : type === 'dynamic-tool' ? String(item['toolName']) : null;
+  if (name === null) return null;
+  const lines = [`→ ${name}(${json(item['input'] ?? {})})`];
+  if (item['output'] !== undefined) lines.push(`← ${name}: ${json(item['output'])}`);
+  if (typeof item['errorText'] === 'string') lines.push(`← ${name} failed: ${item['errorText']}`);
+  return lines.join('\n');
 }
 
 function messages(events: SessionEvent[]): { event: SessionEvent; text: string }[] {
