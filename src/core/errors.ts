@@ -13,7 +13,9 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'rate_limited'
-  | 'schema_mismatch';
+  | 'schema_mismatch'
+  | 'unsupported'
+  | 'undecryptable';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   not_found: 404,
@@ -27,6 +29,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   rate_limited: 429,
   schema_mismatch: 500,
+  unsupported: 501,
+  undecryptable: 500,
 };
 
 /** True if `code` is one of sessiondb's error codes (e.g. one read back from the HTTP API). */

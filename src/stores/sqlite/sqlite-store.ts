@@ -188,7 +188,7 @@ export class SqliteStore implements SessionStore {
     this.limits = resolveLimits(options.limits);
     this.clock = options.clock ?? systemClock;
     const onDisk = this.path !== ':memory:';
-    this.capabilities = { sharedAcrossProcesses: onDisk, backup: onDisk, vacuum: true, indexedSearch: true };
+    this.capabilities = { sharedAcrossProcesses: onDisk, backup: onDisk, vacuum: true, indexedSearch: true, search: true };
     this.statsThread = onDisk && StatsThread.available ? new StatsThread(this.path, options.busyTimeoutMs ?? 5000) : null;
   }
 
