@@ -41,3 +41,17 @@ export { dumpStore, loadStore, backupStore, DUMP_FORMAT, DUMP_VERSION, type Dump
 export { readSnapshot, checksum, canonicalJson } from './transfer/snapshot.js';
 export { registerStoreBackend, storeBackends, type StoreBackend, type ParsedLocation } from './stores/registry.js';
 export { capabilitiesOf, type StoreCapabilities } from './core/store.js';
+export {
+  EncryptedStore,
+  encryptStore,
+  parseEncryptionKeys,
+  rekeyStore,
+  sealedLimits,
+  SealedValueError,
+  SearchUnsupportedError,
+  type EncryptionKey,
+  type EncryptionOptions,
+  type RekeyOptions,
+  type RekeyProgress,
+  type RekeySummary,
+} from './encryption/index.js';

@@ -233,10 +233,13 @@ describe('SqliteStore specifics', () => {
     await store.createSession({ tenant: 'other', appName: 'a', userId: 'u', id: 'a' });
     const filler = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ author: 'u', content: `${tag} filler line ${i} about nothing much` }));
     // Texts of several lengths and needle counts, so that scores differ and the merge has to interleave.
+    // Each tag's events get their own millisecond (x < y < z < w < v < t): ties of equal scores go
+    // newest first, which must not depend on how fast the appends ran.
+    const base = Date.now() - 60_000;
     const needles = (tag: string) => [
-      { id: `${tag}1`, author: 'u', content: `needle ${tag} once in a rather long haystack of many many words here` },
-      { id: `${tag}2`, author: 'u', content: `needle needle ${tag}` },
-      { id: `${tag}3`, author: 'u', content: `needle ${tag} then more hay` },
+      { id: `${tag}1`, author: 'u', timestamp: base + 'xyzwvt'.indexOf(tag) * 1000, content: `needle ${tag} once in a rather long haystack of many many words here` },
+      { id: `${tag}2`, author: 'u', timestamp: base + 'xyzwvt'.indexOf(tag) * 1000, content: `needle needle ${tag}` },
+      { id: `${tag}3`, author: 'u', timestamp: base + 'xyzwvt'.indexOf(tag) * 1000, content: `needle ${tag} then more hay` },
     ];
     await store.appendEvents(a, filler(250, 'a'));
     await store.appendEvents(a, needles('x')); // 253 buffered

@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
-import { loadConfig, openStoreFromConfig, storeUrlFromConfig } from '../config/load.js';
+import { encryptedFromConfig, loadConfig, openStoreFromConfig, storeUrlFromConfig } from '../config/load.js';
 import { redactConfig, redactText } from '../config/redact.js';
 import type { Config } from '../config/schema.js';
 import { SessionDbError } from '../core/errors.js';
@@ -24,6 +24,7 @@ import { backupStore, dumpStore, loadStore } from '../transfer/dump.js';
 import { forkSession } from '../transfer/fork.js';
 import { exportSession, EXPORT_FORMATS, formatTime, type ExportFormat } from '../transfer/session-export.js';
 import { requireExistingDatabase } from './existing.js';
+import { rekeyCommand } from './rekey.js';
 import { dumpTotals, migrationProgress, progress } from './progress.js';
 import { renderHits } from './search-output.js';
 
@@ -32,7 +33,7 @@ class UsageError extends Error {}
 
 const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : text + '\n');
 
-interface Common {
+export interface Common {
   db?: string;
   config?: string;
 }
@@ -41,7 +42,7 @@ async function config(opts: Common): Promise<Config> {
   return (await loadConfig({ configPath: opts.config, flags: opts.db ? { url: opts.db } : {} })).config;
 }
 
-interface StoreUse {
+export interface StoreUse {
   /** Run `migrate()` on open (default true). */
   migrate?: boolean;
   /** Fail with "no database at PATH" rather than create an empty SQLite file or file-store directory. */
@@ -51,7 +52,7 @@ interface StoreUse {
 }
 
 /** Opens the configured store, runs `work`, closes it. */
-async function withStore<T>(opts: Common, work: (store: SessionStore, config: Config) => Promise<T>, use: StoreUse = {}): Promise<T> {
+export async function withStore<T>(opts: Common, work: (store: SessionStore, config: Config) => Promise<T>, use: StoreUse = {}): Promise<T> {
   const cfg = await config(opts);
   use.check?.(cfg);
   if (use.mustExist) requireExistingDatabase(storeUrlFromConfig(cfg), opts.db ? '--db' : 'the configuration');
@@ -424,9 +425,10 @@ export function buildProgram(): Command {
       const fromDatabase = /\.(db|sqlite3?)$/i.test(file);
       if (fromDatabase) requireExistingDatabase(`sqlite:${file}`, 'the file to restore');
       else requireFile(file, 'dump', 'the file to restore');
-      await withStore(opts, async (store) => {
+      await withStore(opts, async (store, cfg) => {
         if (fromDatabase) {
-          const source = await openStore(`sqlite:${file}`, { migrate: false });
+          // A backup of an encrypted database holds sealed values: read it with the same keys.
+          const source = encryptedFromConfig(cfg, await openStore(`sqlite:${file}`, { migrate: false }));
           try {
             const r = await copyWithProgress(source, store, { json: !!opts.json });
             out(opts.json ? JSON.stringify(r) : `restored ${r.sessions} sessions (${r.skippedSessions} already there), ${r.events} events from ${file}`);
@@ -497,6 +499,8 @@ export function buildProgram(): Command {
         out(opts.json ? JSON.stringify(r) : `imported ${r.sessions} sessions (${r.resumedSessions} resumed), ${r.events} events, ${r.appStates} app states, ${r.userStates} user states`);
       });
     });
+
+  rekeyCommand(common(program.command('rekey')), withStore);
 
   common(program.command('serve'))
     .description('run the HTTP API and the web console (default: SQLite in ./data, http://127.0.0.1:8787, console at /ui/)')

@@ -7,6 +7,11 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { SessionDbError, ValidationError } from '../core/errors.js';
 import { isPlainObject } from '../core/json.js';
+import { resolveLimits } from '../core/limits.js';
+import type { SessionStore } from '../core/store.js';
+import { encryptStore } from '../encryption/encrypted-store.js';
+import { splitKeyList } from '../encryption/keys.js';
+import { sealedLimits } from '../encryption/limits.js';
 import { redactSecrets } from '../core/redact.js';
 import type { OpenStoreOptions } from '../stores/open-store.js';
 import { openStore, parseStoreUrl } from '../stores/open-store.js';
@@ -69,9 +74,22 @@ export function storeUrlFromConfig(config: Config): string {
   return backend.withPool ? backend.withPool(config.url, config.pool) : config.url;
 }
 
-/** Opens (and migrates) the store a config names. */
-export async function openStoreFromConfig(config: Config, options: OpenStoreOptions = {}) {
-  return openStore(storeUrlFromConfig(config), { limits: config.limits, ...options });
+/**
+ * Opens (and migrates) the store a config names; with encryption keys
+ * configured, wrapped in an `EncryptedStore` (the store underneath then takes
+ * the limits sealed values need, the wrapper checks the configured ones).
+ */
+export async function openStoreFromConfig(config: Config, options: OpenStoreOptions = {}): Promise<SessionStore> {
+  const encrypted = config.encryption.keys.length > 0;
+  const store = await openStore(storeUrlFromConfig(config), { limits: encrypted ? sealedLimits(config.limits) : config.limits, ...options });
+  return encryptedFromConfig(config, store);
+}
+
+/** `store` wrapped as the config's encryption settings say (as it is when no keys are configured). */
+export function encryptedFromConfig(config: Config, store: SessionStore): SessionStore {
+  const { keys, acceptPlaintext } = config.encryption;
+  if (!keys.length) return store;
+  return encryptStore(store, { keys, acceptPlaintext, limits: resolveLimits(config.limits) });
 }
 
 /** A `SessionManager` as the config describes it, on its store (opened and migrated); call `startup()` next. */
@@ -184,6 +202,10 @@ function envLayers(env: Record<string, string | undefined>): Layer[] {
   if (min !== undefined) push('STORAGE_MIN_POOL_SIZE', { pool: { min } });
   const max = num('STORAGE_MAX_POOL_SIZE', 'a number of connections');
   if (max !== undefined) push('STORAGE_MAX_POOL_SIZE', { pool: { max } });
+  const keys = get('SESSIONDB_ENCRYPTION_KEYS');
+  if (keys !== undefined) push('SESSIONDB_ENCRYPTION_KEYS', { encryption: { keys: splitKeyList(keys, 'environment variable SESSIONDB_ENCRYPTION_KEYS') } });
+  const acceptPlaintext = bool('SESSIONDB_ENCRYPTION_ACCEPT_PLAINTEXT');
+  if (acceptPlaintext !== undefined) push('SESSIONDB_ENCRYPTION_ACCEPT_PLAINTEXT', { encryption: { acceptPlaintext } });
   const autoSave = bool('STORAGE_AUTO_SAVE');
   if (autoSave !== undefined) push('STORAGE_AUTO_SAVE', { manager: { autoSave } });
   for (const name of ['MAX_CONCURRENT_SESSIONS', 'SESSIONDB_MAX_ACTIVE_SESSIONS']) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { keyListProblem } from '../encryption/keys.js';
 
 /** Everything sessiondb can be configured with, after defaults. */
 export const configSchema = z
@@ -63,6 +64,22 @@ export const configSchema = z
       })
       .strict()
       .default({ autoSave: true, flushIntervalMs: 5000, expiryHours: 168, onExpire: 'mark', sweepIntervalMs: 3_600_000, maxCachedSessions: 1000, maxActiveSessions: null }),
+    /** Encryption at rest: on when keys are given. Give keys through SESSIONDB_ENCRYPTION_KEYS rather than in a file. */
+    encryption: z
+      .object({
+        /** The first key seals what is written; every key opens. */
+        keys: z
+          .array(z.object({ id: z.string(), key: z.string() }).strict())
+          .default([])
+          .superRefine((keys, ctx) => {
+            const problem = keys.length ? keyListProblem(keys) : null;
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          }),
+        /** Read values stored in plain text before encryption was turned on (until `sessiondb rekey` has sealed them). */
+        acceptPlaintext: z.boolean().default(false),
+      })
+      .strict()
+      .default({ keys: [], acceptPlaintext: false }),
     /** The MCP server (`sessiondb mcp` over stdio, `/mcp` of `sessiondb serve`). */
     mcp: z
       .object({

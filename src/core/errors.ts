@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'forbidden'
   | 'rate_limited'
   | 'schema_mismatch'
+  | 'unsupported'
+  | 'undecryptable'
   | 'capacity';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -28,6 +30,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   rate_limited: 429,
   schema_mismatch: 500,
+  unsupported: 501,
+  undecryptable: 500,
   // The whole server is full, not this caller too fast (429): see CapacityError.
   capacity: 503,
 };

@@ -66,6 +66,12 @@ export interface StoreCapabilities {
    * the tenant (after the session filters) on each search, O(events).
    */
   indexedSearch: boolean;
+  /**
+   * `searchEvents` answers queries. The one capability that is on unless a
+   * store declares it off: a store that seals event content (`EncryptedStore`)
+   * holds no text to search, and refuses with `unsupported`.
+   */
+  search: boolean;
 }
 
 /** Progress of a long migration step (building a search index over stored events). */
@@ -81,11 +87,11 @@ export interface MigrateOptions {
   onProgress?: (progress: MigrationProgress) => void;
 }
 
-const NO_CAPABILITIES: StoreCapabilities = { sharedAcrossProcesses: false, backup: false, vacuum: false, indexedSearch: false };
+const DEFAULT_CAPABILITIES: StoreCapabilities = { sharedAcrossProcesses: false, backup: false, vacuum: false, indexedSearch: false, search: true };
 
-/** A store's capabilities, with every one it does not declare off. */
+/** A store's capabilities, with every one it does not declare at its default (off, except `search`). */
 export function capabilitiesOf(store: Pick<SessionStore, 'capabilities'>): StoreCapabilities {
-  return { ...NO_CAPABILITIES, ...store.capabilities };
+  return { ...DEFAULT_CAPABILITIES, ...store.capabilities };
 }
 
 /**
@@ -102,7 +108,7 @@ export interface SessionStore {
   /** `'memory'`, `'sqlite'`, `'postgres'`, … */
   readonly kind: string;
   readonly limits: Limits;
-  /** What it can do beyond the contract (off when absent); see `capabilitiesOf`. */
+  /** What it can do beyond the contract (off when absent, except `search`); see `capabilitiesOf`. */
   readonly capabilities?: Partial<StoreCapabilities>;
 
   /**

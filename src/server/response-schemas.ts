@@ -262,6 +262,8 @@ export const ERROR_CODES: Record<ErrorCode | 'method_not_allowed' | 'internal', 
   capacity: { status: 503, meaning: 'maxActiveSessions reached: no session can be created or restored now (details: limit, retryAfterSeconds; Retry-After)' },
   missing_dependency: { status: 500, meaning: "a driver package the server's store needs is not installed" },
   schema_mismatch: { status: 500, meaning: "the database's schema is of another version: run the migrations, or upgrade" },
+  unsupported: { status: 501, meaning: 'the store cannot do this: search, when it encrypts what it stores' },
+  undecryptable: { status: 500, meaning: 'a stored value cannot be decrypted (its key is not configured, or it was altered); the message names the record' },
   internal: { status: 500, meaning: 'an unexpected error, logged with the request id' },
 };
 

@@ -361,7 +361,7 @@ export function buildRoutes({ store, clock, info }: RouteContext): RouteDef[] {
       description:
         "Searches the event content and session titles (`metadata.title`) of the caller's tenant, best first, with snippets. `q`: words (all must occur), \"a phrase\", -excluded, prefix*. " +
         'The tenant is the key\'s (or, for an admin key, the one named in `X-Sessiondb-Tenant`), never a parameter. A query that cannot run is 400 `invalid` naming the field.',
-      query: s.searchQuery, responses: { 200: '{ hits, nextCursor }' }, returns: r.searchPage,
+      query: s.searchQuery, responses: { 200: '{ hits, nextCursor }', 501: 'search is off: the store encrypts what it stores' }, returns: r.searchPage,
       handler: async (c, { query }) => {
         const { q, role, status, ...filters } = query as z.infer<typeof s.searchQuery>;
         try {

@@ -4,6 +4,7 @@ import { createFromConfig } from '../config/load.js';
 import { redactStoreUrl } from '../config/redact.js';
 import type { Config } from '../config/schema.js';
 import { SessionDbError } from '../core/errors.js';
+import { EncryptedStore } from '../encryption/encrypted-store.js';
 import type { EventHook } from '../telemetry/events.js';
 import { createApp } from './app.js';
 
@@ -37,7 +38,8 @@ export async function startServer(config: Config, options: { insecure?: boolean;
   const manager = await createFromConfig(config, { logger: libraryLogger });
   await manager.startup();
   const storeUrl = redactStoreUrl(config.url);
-  logger.info({ store: manager.store.kind, storeUrl }, 'store opened');
+  const sealing = manager.store instanceof EncryptedStore ? { encryption: `on, sealing with key "${manager.store.writeKeyId}"` } : {};
+  logger.info({ store: manager.store.kind, storeUrl, ...sealing }, 'store opened');
   const app = createApp({
     store: manager.store, // the manager's view: creates count against maxActiveSessions and raise lifecycle events
     manager,

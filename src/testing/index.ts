@@ -22,6 +22,7 @@ import { searchCases } from './cases/search.js';
 import { sessionCases } from './cases/sessions.js';
 import { stateCases } from './cases/state.js';
 import { validationCases } from './cases/validation.js';
+import { capabilitiesOf } from '../core/store.js';
 import { makeContext, type ConformanceCase, type ConformanceHarness } from './harness.js';
 
 export type { CaseContext, ConformanceCase, ConformanceHarness } from './harness.js';
@@ -71,7 +72,7 @@ export function runConformanceSuite(runner: TestRunner, harness: ConformanceHarn
             }
           };
           const runnable =
-            c.needs === undefined || (c.needs === 'sharedUrl' ? harness.sharedUrl !== undefined : harness.capabilities?.[c.needs] === true);
+            c.needs === undefined || (c.needs === 'sharedUrl' ? harness.sharedUrl !== undefined : capabilitiesOf({ capabilities: harness.capabilities })[c.needs]);
           if (runnable) runner.it(c.name, body, timeout);
           else if (runner.skip) runner.skip(`${c.name} (needs ${c.needs === 'sharedUrl' ? 'a store shared between processes' : `the "${c.needs}" capability`})`, body);
         }

@@ -166,7 +166,7 @@ export class MongoStore implements SessionStore {
    * the schema (after `migrate()` or its first call): until then it reads off.
    */
   get capabilities(): StoreCapabilities {
-    return { sharedAcrossProcesses: true, backup: false, vacuum: false, indexedSearch: this.textSearch === true };
+    return { sharedAcrossProcesses: true, backup: false, vacuum: false, indexedSearch: this.textSearch === true, search: true };
   }
 
   /** The topology found (`hello`), whether writes use transactions, and the database. Connects if needed. */

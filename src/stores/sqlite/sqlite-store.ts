@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Database, Statement } from 'better-sqlite3';
 import { systemClock, type Clock } from '../../core/clock.js';
@@ -126,6 +126,8 @@ import {
 import { eventIndexText, titleIndexText } from './search-index.js';
 import { bm25, BUFFER_SQL, bufferEvent, flushIfFull, indexStats, wordsOfIndexText } from './index-buffer.js';
 import { countSessionsSql, listFilesSql, listSessionsSql, prepareStatements, type Statements } from './statements.js';
+import { readStats } from './stats.js';
+import { StatsThread } from './stats-thread.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or `':memory:'` for a private in-memory database. The parent directory is created. */
@@ -169,6 +171,8 @@ export class SqliteStore implements SessionStore {
   private st: Statements | null = null;
   private opening: Promise<Statements> | null = null;
   private closed = false;
+  /** Where `stats()` runs its scans: a worker thread, for a database file when the compiled worker is present. */
+  private readonly statsThread: StatsThread | null;
   private readonly listCache = new Map<string, Statement<unknown[]>>();
   private tx!: ReturnType<SqliteStore['makeTransactions']>;
 
@@ -184,7 +188,8 @@ export class SqliteStore implements SessionStore {
     this.limits = resolveLimits(options.limits);
     this.clock = options.clock ?? systemClock;
     const onDisk = this.path !== ':memory:';
-    this.capabilities = { sharedAcrossProcesses: onDisk, backup: onDisk, vacuum: true, indexedSearch: true };
+    this.capabilities = { sharedAcrossProcesses: onDisk, backup: onDisk, vacuum: true, indexedSearch: true, search: true };
+    this.statsThread = onDisk && StatsThread.available ? new StatsThread(this.path, options.busyTimeoutMs ?? 5000) : null;
   }
 
   // ---- lifecycle
@@ -266,6 +271,7 @@ export class SqliteStore implements SessionStore {
     const db = this.db;
     this.db = null;
     this.st = null;
+    await this.statsThread?.close();
     if (db?.open) db.close();
   }
 
@@ -729,52 +735,15 @@ export class SqliteStore implements SessionStore {
 
   async stats(options: { tenant?: string } = {}): Promise<StoreStats> {
     await this.ready();
-    const db = this.db!;
     const tenant = options.tenant === undefined ? undefined : resolveTenant(options.tenant, this.limits);
-    const where = tenant === undefined ? '' : 'WHERE tenant = ?';
-    const args = tenant === undefined ? [] : [tenant];
-    return this.run(() =>
-      db.transaction((): StoreStats => {
-        const s = db
-          .prepare(
-            `SELECT count(*) AS sessions, coalesce(sum(status = 'active'), 0) AS active, coalesce(sum(status = 'archived'), 0) AS archived,
-               coalesce(sum(status = 'expired'), 0) AS expired, coalesce(sum(event_count), 0) AS events FROM sessions ${where}`,
-          )
-          .get(...args) as { sessions: number; active: number; archived: number; expired: number; events: number };
-        const count = (sql: string) => db.prepare(sql).pluck().get(...args) as number;
-        const stateKeys =
-          count(`SELECT count(*) FROM app_state ${where}`) +
-          count(`SELECT count(*) FROM user_state ${where}`) +
-          count(
-            tenant === undefined
-              ? 'SELECT count(*) FROM session_state'
-              : 'SELECT count(*) FROM session_state JOIN sessions ON sessions.pk = session_state.session_pk WHERE tenant = ?',
-          );
-        const files = count(`SELECT count(*) FROM files ${where}`);
-        const bytes =
-          tenant === undefined
-            ? (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number)
-            : count(
-                `SELECT coalesce(sum(coalesce(length(e.content), 0) + coalesce(length(e.state_delta), 0) + coalesce(length(e.metadata), 0) + 64), 0)
-                 FROM events e JOIN sessions s ON s.pk = e.session_pk WHERE s.tenant = ?`,
-              );
-        const totals: StoreStats = {
-          sessions: s.sessions,
-          activeSessions: s.active,
-          archivedSessions: s.archived,
-          expiredSessions: s.expired,
-          events: s.events,
-          stateKeys,
-          files,
-          bytes,
-        };
-        if (tenant === undefined && this.path !== ':memory:') {
-          const size = (file: string) => statSync(file, { throwIfNoEntry: false })?.size ?? 0;
-          totals.diskBytes = size(this.path) + size(`${this.path}-wal`);
-        }
-        return totals;
-      })(),
-    );
+    if (this.statsThread) {
+      try {
+        return await this.statsThread.read(tenant);
+      } catch {
+        // The worker could not read (a locked or replaced file…): read here, where errors are mapped.
+      }
+    }
+    return this.run(() => readStats(this.db!, this.path, tenant));
   }
 
   // ---- internals

@@ -129,7 +129,8 @@ export const historyCases: ConformanceCase[] = [
   },
   {
     group,
-    name: 'rewound events leave search results; a deleted session takes its superseded events and history with it',
+    name: 'rewound events leave search results',
+    needs: 'search',
     async run(t) {
       const k = await t.session(t.key({ tenant: `history-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}` }));
       await t.store.appendEvents(k, [
@@ -142,6 +143,19 @@ export const historyCases: ConformanceCase[] = [
       assert.deepEqual((await t.store.searchEvents({ tenant: k.tenant, query: 'marsupial' })).hits, []);
       await t.store.appendEvents(k, [{ id: 'a2', author: 'agent', content: 'quokkas live on Rottnest Island' }]);
       assert.deepEqual((await t.store.searchEvents({ tenant: k.tenant, query: 'rottnest' })).hits.map((h) => h.event?.seq), [2]);
+    },
+  },
+  {
+    group,
+    name: 'a deleted session takes its superseded events and history with it',
+    async run(t) {
+      const k = await t.session();
+      await t.store.appendEvents(k, [
+        { id: 'q', author: 'user', content: 'what is a quokka' },
+        { id: 'a', author: 'agent', content: 'a quokka is a small marsupial' },
+      ]);
+      await t.store.rewindSession(k, { toSeq: 1 });
+      assert.equal((await t.store.readSupersededEvents(k))?.events.length, 1);
       await t.store.deleteSession(k);
       assert.equal(await t.store.readSupersededEvents(k), null);
       assert.equal(await t.store.readStateHistory(k), null);
