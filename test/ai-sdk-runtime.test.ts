@@ -2,8 +2,6 @@
 // originalMessages and onFinish) saving through sessiondb/ai-sdk, on memory, SQLite and
 // PostgreSQL; another process reading and continuing a chat through the built package; the
 // README example.
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { convertToModelMessages, createIdGenerator, generateId, stepCountIs, streamText, validateUIMessages } from 'ai';
 import type { MockLanguageModelV3 } from 'ai/test';
@@ -12,7 +10,8 @@ import { createChatStore, type ChatStore, type SaveResult } from '../src/adapter
 import { backends, titled, type Opened } from './fixtures/ai-sdk/backends.js';
 import { scriptedModel, textStep, toolCallStep } from './fixtures/ai-sdk/scripted-model.js';
 import { tools, type ToolMessage } from './fixtures/ai-sdk/tools.js';
-import { runTs, tempDir } from './helpers.js';
+import { runTs } from './helpers.js';
+import { runRecordingModules } from './module-hooks.js';
 import { runExample } from './readme-helpers.js';
 
 const user = (id: string, text: string): ToolMessage => ({ id, role: 'user', parts: [{ type: 'text', text }] });
@@ -174,35 +173,17 @@ for (const backend of await backends('ai-sdk-runtime')) {
 }
 
 describe('the built package (sessiondb/ai-sdk) in another process', () => {
-  const dir = tempDir('ai-sdk-loads');
   it('loads nothing of the AI SDK: every module the import resolves is recorded', () => {
-    const log = join(dir, 'resolved.txt');
-    writeFileSync(
-      join(dir, 'hooks.mjs'),
-      `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const r = await next(specifier, context);
-  appendFileSync(${JSON.stringify(log)}, r.url + '\\n');
-  return r;
-}`,
-    );
-    const run = spawnSync(
-      process.execPath,
-      ['--input-type=module', '-e', `
-        import { register } from 'node:module';
-        import { pathToFileURL } from 'node:url';
-        register(pathToFileURL(${JSON.stringify(join(dir, 'hooks.mjs'))}));
-        const { createChatStore } = await import('sessiondb/ai-sdk');
-        const chats = createChatStore({ url: 'memory:', appName: 'a' });
-        const chatId = await chats.createChat({ userId: 'u' });
-        await chats.saveChat({ chatId, messages: [{ id: 'm1', role: 'user', parts: [{ type: 'text', text: 'hi' }] }] });
-        console.log((await chats.loadChat(chatId)).length);
-      `],
-      { cwd: join(import.meta.dirname, '..'), encoding: 'utf8' },
-    );
+    const run = runRecordingModules(`
+      const { createChatStore } = await import('sessiondb/ai-sdk');
+      const chats = createChatStore({ url: 'memory:', appName: 'a' });
+      const chatId = await chats.createChat({ userId: 'u' });
+      await chats.saveChat({ chatId, messages: [{ id: 'm1', role: 'user', parts: [{ type: 'text', text: 'hi' }] }] });
+      console.log((await chats.loadChat(chatId)).length);
+    `);
     expect(run.stderr).toBe('');
     expect(run.stdout.trim()).toBe('1');
-    const resolved = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    const resolved = run.resolved;
     expect(resolved.some((u) => u.endsWith('/dist/adapters/ai-sdk/index.js'))).toBe(true);
     expect(resolved.filter((u) => /\/node_modules\/(ai|@ai-sdk)\//.test(u))).toEqual([]);
   });

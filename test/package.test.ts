@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDriver } from '../src/core/driver.js';
 import { SessionDbError } from '../src/index.js';
+import { runRecordingModules } from './module-hooks.js';
 
 const root = join(import.meta.dirname, '..');
 
@@ -53,36 +53,16 @@ describe('the built package', () => {
   });
 
   it('importing sessiondb, sessiondb/server or sessiondb/client loads no agent framework, MCP SDK or console code (every module resolution recorded)', () => {
-    // ESM modules leave no trace in require.cache: a resolve hook records every URL the loader resolves.
-    const dir = mkdtempSync(join(tmpdir(), 'sessiondb-loads-'));
-    const log = join(dir, 'resolved.txt');
-    writeFileSync(
-      join(dir, 'hooks.mjs'),
-      `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const r = await next(specifier, context);
-  appendFileSync(${JSON.stringify(log)}, r.url + '\\n');
-  return r;
-}`,
-    );
-    const run = spawnSync(
-      process.execPath,
-      ['--input-type=module', '-e', `
-        import { register } from 'node:module';
-        import { pathToFileURL } from 'node:url';
-        register(pathToFileURL(${JSON.stringify(join(dir, 'hooks.mjs'))}));
-        await import('sessiondb');
-        await import('sessiondb/server');
-        await import('sessiondb/client');
-      `],
-      { cwd: root, encoding: 'utf8' },
-    );
+    const run = runRecordingModules(`
+      await import('sessiondb');
+      await import('sessiondb/server');
+      await import('sessiondb/client');
+    `);
     expect(run.stderr).toBe('');
-    const resolved = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    const resolved = run.resolved;
     expect(resolved.some((u) => u.includes('/dist/index.js'))).toBe(true);
     const frameworks = ['@openai/', '/ai/', '@ai-sdk/', '@langchain/', '@modelcontextprotocol/', '/preact/', '/swagger-ui-dist/', '/playwright-core/', '@opentelemetry/'];
     expect(resolved.filter((u) => frameworks.some((f) => u.includes('/node_modules/' + f.replace(/^\//, ''))))).toEqual([]);
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('the root entry exports forkSession, and its types name the search, fork, rewind and export types', () => {

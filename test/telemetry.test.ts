@@ -1,6 +1,5 @@
 // OpenTelemetry: the server and the manager through @opentelemetry/api, recorded by the SDK's
 // in-memory span exporter and an in-memory metric reader; and the same code with the API absent.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionManager, SqliteStore } from '../src/index.js';
 import { createApp } from '../src/server/index.js';
 import { startServer, tempDir } from './helpers.js';
+import { runRecordingModules } from './module-hooks.js';
 import { runExample } from './readme-helpers.js';
 
 const dir = tempDir('telemetry');
@@ -213,34 +213,8 @@ trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new Sim
 });
 
 describe('without @opentelemetry/api', () => {
-  /** Runs a snippet against the built package with a resolve hook that records (and may refuse) every module. */
-  function run(code: string, refuseOtel: boolean): { stdout: string; stderr: string; resolved: string[] } {
-    const log = join(dir, `resolved-${refuseOtel}.txt`);
-    writeFileSync(log, '');
-    writeFileSync(
-      join(dir, `hooks-${refuseOtel}.mjs`),
-      `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  if (${refuseOtel} && specifier.startsWith('@opentelemetry/')) {
-    throw Object.assign(new Error('Cannot find package ' + specifier), { code: 'ERR_MODULE_NOT_FOUND' });
-  }
-  const r = await next(specifier, context);
-  appendFileSync(${JSON.stringify(log)}, r.url + '\\n');
-  return r;
-}`,
-    );
-    const r = spawnSync(
-      process.execPath,
-      ['--input-type=module', '-e', `
-        import { register } from 'node:module';
-        import { appendFileSync } from 'node:fs';
-        register(${JSON.stringify(pathToFileURL(join(dir, `hooks-${refuseOtel}.mjs`)).href)});
-        const mark = (text) => appendFileSync(${JSON.stringify(log)}, text + '\\n');
-        ${code}`],
-      { cwd: root, encoding: 'utf8' },
-    );
-    return { stdout: r.stdout, stderr: r.stderr, resolved: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
-  }
+  /** Runs a snippet against the built package, recording every module resolved (and refusing @opentelemetry/* when asked). */
+  const run = (code: string, refuseOtel: boolean) => runRecordingModules(code, refuseOtel ? { refuse: /^@opentelemetry\// } : {});
   const snippet = `
     const { SessionManager, MemoryStore } = await import('sessiondb');
     const { createApp } = await import('sessiondb/server');
