@@ -20,10 +20,14 @@ describe.skipIf(missing)(`RedisStore on a Redis Cluster when a master fails${mis
   it('calls fail "unavailable" within the timeouts, never hang, succeed after the promotion, and lose nothing acknowledged', async () => {
     const timeouts = { commandTimeoutMs: 1000, connectTimeoutMs: 1000 };
     const url = withPrefix(cluster!.url, 'failover:');
-    const store = new RedisStore({ url, waitReplicas: 1, waitTimeoutMs: 500, ...timeouts });
-    await store.migrate();
     const keys = Array.from({ length: 8 }, (_, i) => ({ appName: 'app', userId: `u${i}`, sessionId: 's' }));
-    for (const k of keys) await store.createSession({ appName: k.appName, userId: k.userId, id: k.sessionId });
+    // The sessions are created before the measured run with patient timeouts: a replica that has
+    // just joined may take longer than 500 ms to acknowledge its first writes on a busy machine.
+    const setup = new RedisStore({ url, waitReplicas: 1, waitTimeoutMs: 10_000, commandTimeoutMs: 15_000, connectTimeoutMs: 5_000 });
+    await setup.migrate();
+    for (const k of keys) await setup.createSession({ appName: k.appName, userId: k.userId, id: k.sessionId });
+    await setup.close();
+    const store = new RedisStore({ url, waitReplicas: 1, waitTimeoutMs: 500, ...timeouts });
 
     const acked = keys.map(() => [] as string[]);
     const failures: { code: unknown; ms: number; message: string }[] = [];
