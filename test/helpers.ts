@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { spawnAppendWorker } from '../src/testing/index.js';
+import type { SessionStore } from '../src/core/store.js';
 
 /** A temporary directory removed after the file's tests. */
 export function tempDir(prefix: string): string {
@@ -80,4 +81,20 @@ export function startServer(args: string[], env: Record<string, string> = {}): P
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     child.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
   });
+}
+
+/** A store that records the name of every contract call made on it (calls still reach the store). */
+export function recordingStore(store: SessionStore): { store: SessionStore; calls: string[] } {
+  const calls: string[] = [];
+  const proxy = new Proxy(store, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop) as unknown;
+      if (typeof value !== 'function' || typeof prop !== 'string') return value;
+      return (...args: unknown[]) => {
+        calls.push(prop);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, calls };
 }

@@ -12,11 +12,10 @@ import {
   type Clock,
   type LifecycleEvent,
   type Scheduler,
-  type SessionStore,
 } from '../src/index.js';
 import { loadConfig } from '../src/config/load.js';
 import { createApp } from '../src/server/index.js';
-import { startServer, tempDir } from './helpers.js';
+import { recordingStore, startServer, tempDir } from './helpers.js';
 import { runExample } from './readme-helpers.js';
 
 const dir = tempDir('lifecycle');
@@ -47,21 +46,6 @@ class ManualScheduler implements Scheduler {
   }
 }
 
-/** A store that records the name of every contract call made on it. */
-function recording(store: SessionStore): { store: SessionStore; calls: string[] } {
-  const calls: string[] = [];
-  const proxy = new Proxy(store, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop) as unknown;
-      if (typeof value !== 'function' || typeof prop !== 'string') return value;
-      return (...args: unknown[]) => {
-        calls.push(prop);
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { store: proxy, calls };
-}
 
 const k = (sessionId: string) => ({ appName: 'chat', userId: 'u1', sessionId });
 const create = (m: SessionManager, id: string, extra: Record<string, unknown> = {}) => m.createSession({ appName: 'chat', userId: 'u1', id, ...extra });
@@ -100,7 +84,7 @@ describe('maxActiveSessions', () => {
   });
 
   it('is counted without scanning: one read of the store totals at startup, none per create', async () => {
-    const { store, calls } = recording(new SqliteStore({ path: join(dir, 'count.db') }));
+    const { store, calls } = recordingStore(new SqliteStore({ path: join(dir, 'count.db') }));
     const m = new SessionManager({ store, maxActiveSessions: 1000, sweepIntervalMs: 0 });
     await m.startup();
     expect(calls.filter((c) => c === 'stats')).toHaveLength(1);
@@ -134,7 +118,7 @@ describe('maxActiveSessions', () => {
 
   it('an expiry sweep frees places and the count is read again after it', async () => {
     const clock = new ManualClock();
-    const { store, calls } = recording(new MemoryStore({ clock }));
+    const { store, calls } = recordingStore(new MemoryStore({ clock }));
     const m = new SessionManager({ store, clock, maxActiveSessions: 2, expiryHours: 1, sweepIntervalMs: 0 });
     await m.startup();
     await create(m, 'a');

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresStore, SessionManager, SqliteStore, type Session, type SessionStore } from '../src/index.js';
-import { tempDir } from './helpers.js';
+import { recordingStore, tempDir } from './helpers.js';
 import { dropSchema, PG_URL, pgUnavailableReason, uniqueSchema } from './pg-helpers.js';
 
 const dir = tempDir('manager-cache');
@@ -14,21 +14,6 @@ afterAll(async () => {
   for (const schema of schemas) await dropSchema(schema);
 });
 
-/** A store that records the name of every contract call made on it. */
-function recording(store: SessionStore): { store: SessionStore; calls: string[] } {
-  const calls: string[] = [];
-  const proxy = new Proxy(store, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop) as unknown;
-      if (typeof value !== 'function' || typeof prop !== 'string') return value;
-      return (...args: unknown[]) => {
-        calls.push(prop);
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { store: proxy, calls };
-}
 
 const key = { appName: 'chat', userId: 'u1', sessionId: 's1' };
 const other = { appName: 'chat', userId: 'u2', sessionId: 's2' };
@@ -94,7 +79,7 @@ for (const backend of backends) {
 
 describe('one writer (singleWriter: true)', () => {
   it('answers from the cache without asking the store, and the manager\'s own writes keep it right', async () => {
-    const { store, calls } = recording(new SqliteStore({ path: join(dir, 'single.db') }));
+    const { store, calls } = recordingStore(new SqliteStore({ path: join(dir, 'single.db') }));
     const m = new SessionManager({ store, sweepIntervalMs: 0, singleWriter: true });
     await m.startup();
     await m.createSession({ appName: 'chat', userId: 'u1', id: 's1', state: { n: 0 } });
@@ -126,7 +111,7 @@ describe('one writer (singleWriter: true)', () => {
   });
 
   it('keeps the newest events a read brought (a "last N" window answers smaller reads) and at most maxCachedEvents', async () => {
-    const { store, calls } = recording(new SqliteStore({ path: join(dir, 'window.db') }));
+    const { store, calls } = recordingStore(new SqliteStore({ path: join(dir, 'window.db') }));
     const seed = new SessionManager({ store, sweepIntervalMs: 0 });
     await seed.startup();
     await seed.createSession({ appName: 'chat', userId: 'u1', id: 's1' });

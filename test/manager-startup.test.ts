@@ -2,27 +2,12 @@
 // store calls as with 10. (Its time, 10 vs 100,000, is measured by `npm run bench:startup`.)
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SessionManager, SqliteStore, type SessionStore } from '../src/index.js';
+import { SessionManager, SqliteStore } from '../src/index.js';
 import { bulkInsertSessions } from './fixtures/bulk-sessions.js';
-import { tempDir } from './helpers.js';
+import { recordingStore, tempDir } from './helpers.js';
 
 const dir = tempDir('startup');
 
-/** Wraps a store so that every method call is recorded by name. */
-function recording(store: SessionStore): { store: SessionStore; calls: string[] } {
-  const calls: string[] = [];
-  const proxy = new Proxy(store, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        calls.push(String(prop));
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { store: proxy, calls };
-}
 
 async function startupCalls(sessions: number, warm?: number): Promise<string[]> {
   const path = join(dir, `s${sessions}-${warm ?? 0}.db`);
@@ -30,7 +15,7 @@ async function startupCalls(sessions: number, warm?: number): Promise<string[]> 
   await setup.migrate();
   await setup.close();
   bulkInsertSessions(path, sessions);
-  const { store, calls } = recording(new SqliteStore({ path }));
+  const { store, calls } = recordingStore(new SqliteStore({ path }));
   const manager = new SessionManager({ store, sweepIntervalMs: 0 });
   const info = await manager.startup(warm ? { warm } : {});
   if (warm) expect(info.warmedSessions).toBe(Math.min(warm, sessions));
